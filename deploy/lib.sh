@@ -1,0 +1,56 @@
+# Shared shell helpers for deploy/quickstart.sh and tests/bench/*.sh (source it; bash only).
+
+# glint_sign SECRET METHOD TARGET -> prints "-H X-Glint-Date: … -H Authorization: …" curl args, one per line.
+glint_sign() {
+  local secret=$1 method=$2 target=$3 date sig
+  date=$(date +%s)
+  sig=$(printf '%s\n%s\n%s' "$method" "$target" "$date" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
+  printf '%s\n' -H "X-Glint-Date: $date" -H "Authorization: GLINT-HMAC-SHA256 $sig"
+}
+
+# glint_curl SECRET METHOD URL [curl args...]: a signed request to a glint-store.
+glint_curl() {
+  local secret=$1 method=$2 url=$3
+  shift 3
+  local target="/${url#*://*/}"
+  local -a sig
+  mapfile -t sig < <(glint_sign "$secret" "$method" "$target")
+  curl -sS -X "$method" "${sig[@]}" "$@" "$url"
+}
+
+# glint_wait_for SECONDS CMD...: polls CMD until it succeeds or the deadline passes.
+glint_wait_for() {
+  local deadline=$(( $(date +%s) + $1 ))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 0.1  # poll interval
+  done
+}
+
+# glint_pid_alive PIDFILE: true if the process named in PIDFILE runs.
+glint_pid_alive() {
+  [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# glint_start_store BIN CONF NAME PIDFILE LOG PORTFILE: starts glint-store detached and waits for health.
+glint_start_store() {
+  local bin=$1 conf=$2 name=$3 pidfile=$4 log=$5 portfile=$6
+  rm -f "$portfile"
+  setsid "$bin" --config-file "$conf" >>"$log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+  glint_wait_for 30 test -s "$portfile" || { echo "$name did not start; see $log" >&2; return 1; }
+  glint_wait_for 30 curl -sf "http://127.0.0.1:$(cat "$portfile")/healthcheck" || { echo "$name not healthy; see $log" >&2; return 1; }
+}
+
+# glint_stop_pid PIDFILE [SECONDS]: SIGTERM, wait, then SIGKILL; removes the pid file.
+glint_stop_pid() {
+  local pidfile=$1 secs=${2:-20} pid
+  [ -s "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    glint_wait_for "$secs" bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}

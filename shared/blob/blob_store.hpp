@@ -1,0 +1,90 @@
+// Blob store seam: one node's data directory. A blob is the image's bytes verbatim in a file named
+// by the image id under a sharded directory, plus a sidecar (size, block size, per-block XXH3,
+// whole-blob XXH3-128). Writes are crash-safe (temp, fsync, rename, fsync dir); reads verify every
+// block. Implementations are thread-safe; writers/readers are single-threaded objects.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shared/core/result.hpp"
+#include "shared/hash/hash.hpp"
+
+namespace glint::blob {
+
+struct BlobInfo {
+  uint64_t size = 0;
+  uint32_t block_size = 0;
+  uint64_t block_count = 0;  // ceil(size / block_size); 0 for an empty blob
+  hash::Digest128 digest{};  // XXH3-128 of all bytes
+};
+
+struct SpaceInfo {
+  uint64_t capacity = 0;  // filesystem size in bytes
+  uint64_t free = 0;      // bytes available to us
+  uint64_t reserve = 0;   // configured free-space reserve
+};
+
+// An upload in progress into a temp file. Destroying an uncommitted writer removes the temp file.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  // Appends bytes. no_space if the write would cross the free-space reserve (nothing more is written);
+  // too_large if more than the declared expected size arrives.
+  virtual Status write(std::span<const std::byte> data) = 0;
+  // fsync, write sidecar, rename into place, fsync directory. invalid if the expected size was not
+  // reached; conflict if a blob with this id appeared meanwhile. The writer is finished either way.
+  virtual Expected<BlobInfo> commit() = 0;
+  // Removes the temp file (idempotent).
+  virtual void abort() = 0;
+  virtual uint64_t bytes_written() const = 0;
+};
+
+// A verified reader over one committed blob (keeps the file open, so a concurrent delete does not
+// disturb it).
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  virtual const BlobInfo& info() const = 0;
+  // Reads block `index` into `buf` (resized to block_size as needed) and verifies its XXH3.
+  // Returns the block's bytes (the last block may be short). corrupt (message names the block) if
+  // the data disagrees with the sidecar or the file is shorter than recorded; io_error otherwise.
+  virtual Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Starts an upload. conflict if the blob exists or an upload of it is already in progress here;
+  // no_space if expected_size would cross the reserve; invalid for a non-canonical id.
+  virtual Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size) = 0;
+  // not_found, corrupt (bad/missing sidecar), or a reader.
+  virtual Expected<std::unique_ptr<BlobReader>> open(const std::string& id) = 0;
+  virtual Expected<BlobInfo> stat(const std::string& id) = 0;
+  // Removes blob and sidecar (fsync dir). not_found if absent.
+  virtual Status remove(const std::string& id) = 0;
+  // Moves blob and sidecar into the quarantine directory (never deletes). not_found if absent.
+  virtual Status quarantine(const std::string& id, const std::string& reason) = 0;
+  virtual SpaceInfo space() = 0;
+  // Ids of all committed blobs (walks the shard directories).
+  virtual std::vector<std::string> list() = 0;
+  // Removes temp files left by crashed writers (at start-up); returns how many.
+  virtual size_t cleanup_temp() = 0;
+};
+
+struct FsOptions {
+  std::string data_dir;           // created if missing: objects/, tmp/, quarantine/ below it
+  uint32_t block_size = 1 << 20;  // 1 MiB
+  uint64_t reserve_bytes = 0;     // refuse writes that would leave less free space than this
+  bool fsync = true;              // tests may turn it off; production never does
+};
+
+// Opens (and creates) a data directory. io_error if it cannot be created or locked: one process per
+// data directory (flock on <data_dir>/LOCK).
+// The store must outlive every writer and reader it hands out (a writer releases its upload slot in it).
+Expected<std::unique_ptr<BlobStore>> open_fs_store(const FsOptions& opts);
+
+}  // namespace glint::blob

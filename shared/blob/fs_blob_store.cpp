@@ -1,0 +1,156 @@
+// The filesystem blob store: opening/locking the data directory, uploads, lookups and removal.
+// Maintenance walks (list, cleanup_temp, quarantine) live in fs_blob_maintenance.cpp.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "shared/blob/fs_store.hpp"
+#include "shared/core/uuid.hpp"
+
+namespace glint::blob {
+
+namespace {
+
+// 16 hex characters from the CSPRNG, so temp names never collide between writers.
+std::string random_suffix() {
+  std::string u = random_uuid();
+  u.erase(std::remove(u.begin(), u.end(), '-'), u.end());
+  return u.substr(0, 16);
+}
+
+}  // namespace
+
+Error invalid_id_error(const std::string& id) {
+  // Quote at most a short, sanitized prefix: the id comes from a client.
+  std::string shown;
+  for (char c : id.substr(0, 40)) shown.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  return Error{Errc::invalid, "invalid image id \"" + shown + "\": not a canonical lower-case UUID"};
+}
+
+FsBlobStore::FsBlobStore(FsOptions opts, fsutil::UniqueFd lock_fd)
+    : opts_(std::move(opts)),
+      objects_dir_(opts_.data_dir + "/objects"),
+      tmp_dir_(opts_.data_dir + "/tmp"),
+      quarantine_dir_(opts_.data_dir + "/quarantine"),
+      lock_fd_(std::move(lock_fd)) {}
+
+std::string FsBlobStore::shard_dir(const std::string& id) const {
+  return objects_dir_ + "/" + id.substr(0, 2) + "/" + id.substr(2, 2);
+}
+
+Status FsBlobStore::ensure_shard_dir(const std::string& id) {
+  const std::string outer = objects_dir_ + "/" + id.substr(0, 2);
+  bool created = false;
+  if (Status s = fsutil::make_dir(outer, created); !s) return s;
+  if (created && opts_.fsync) {
+    if (Status s = fsutil::fsync_dir(objects_dir_); !s) return s;
+  }
+  if (Status s = fsutil::make_dir(shard_dir(id), created); !s) return s;
+  if (created && opts_.fsync) return fsutil::fsync_dir(outer);
+  return {};
+}
+
+void FsBlobStore::release_upload(const std::string& id) {
+  std::lock_guard lk(mu_);
+  uploading_.erase(id);
+}
+
+Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
+                                                          std::optional<uint64_t> expected_size) {
+  if (!is_canonical_uuid(id)) return invalid_id_error(id);
+  auto sp = fsutil::fs_space(opts_.data_dir);
+  if (!sp) return sp.error();
+  if (expected_size && (sp->free < *expected_size || sp->free - *expected_size < opts_.reserve_bytes)) {
+    return Error{Errc::no_space, "storing " + std::to_string(*expected_size) + " bytes for " + id +
+                                     " would cross the free-space reserve of " + std::to_string(opts_.reserve_bytes) +
+                                     " bytes in " + opts_.data_dir};
+  }
+  {
+    std::lock_guard lk(mu_);
+    if (uploading_.count(id) != 0) return Error{Errc::conflict, "an upload of " + id + " is already in progress"};
+    if (fsutil::exists(data_path(id))) return Error{Errc::conflict, "blob " + id + " already exists"};
+    uploading_.insert(id);
+  }
+  std::string tmp;
+  fsutil::UniqueFd fd;
+  int err = 0;
+  for (int attempt = 0; attempt < 4 && !fd.valid(); ++attempt) {
+    tmp = tmp_dir_ + "/" + id + "." + random_suffix() + ".tmp";
+    fd = fsutil::UniqueFd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    err = errno;
+    if (!fd.valid() && err != EEXIST) break;
+  }
+  if (!fd.valid()) {
+    release_upload(id);
+    return fsutil::sys_error(Errc::io_error, "create", tmp, err);
+  }
+  return std::unique_ptr<BlobWriter>(
+      std::make_unique<FsBlobWriter>(*this, id, expected_size, std::move(tmp), std::move(fd), sp->free));
+}
+
+Expected<std::unique_ptr<BlobReader>> FsBlobStore::open(const std::string& id) {
+  if (!is_canonical_uuid(id)) return invalid_id_error(id);
+  auto reader = open_blob(data_path(id), meta_path(id));
+  if (!reader) return reader.error();
+  return std::unique_ptr<BlobReader>(std::move(reader.value()));
+}
+
+Expected<BlobInfo> FsBlobStore::stat(const std::string& id) {
+  auto reader = open(id);
+  if (!reader) return reader.error();
+  return (*reader)->info();
+}
+
+Status FsBlobStore::remove(const std::string& id) {
+  if (!is_canonical_uuid(id)) return invalid_id_error(id);
+  {
+    // Under mu_ so an upload of the same id cannot publish between the two unlinks.
+    std::lock_guard lk(mu_);
+    const std::string data = data_path(id);
+    if (::unlink(data.c_str()) != 0) {
+      return fsutil::sys_error(errno == ENOENT ? Errc::not_found : Errc::io_error, "remove", data, errno);
+    }
+    const std::string meta = meta_path(id);
+    if (::unlink(meta.c_str()) != 0 && errno != ENOENT) return fsutil::sys_error(Errc::io_error, "remove", meta, errno);
+  }
+  return opts_.fsync ? fsutil::fsync_dir(shard_dir(id)) : Status();
+}
+
+SpaceInfo FsBlobStore::space() {
+  SpaceInfo info;
+  info.reserve = opts_.reserve_bytes;
+  if (auto sp = fsutil::fs_space(opts_.data_dir)) {
+    info.capacity = sp->capacity;
+    info.free = sp->free;
+  }
+  return info;  // zeros if statvfs failed: nothing can be promised
+}
+
+Expected<std::unique_ptr<BlobStore>> open_fs_store(const FsOptions& opts) {
+  if (opts.data_dir.empty()) return Error{Errc::invalid, "blob store: data_dir is empty"};
+  if (opts.block_size == 0) return Error{Errc::invalid, "blob store: block_size must be > 0"};
+  for (const char* sub : {"", "/objects", "/tmp", "/quarantine"}) {
+    if (Status s = fsutil::make_dirs(opts.data_dir + sub, opts.fsync); !s) {
+      return Error{Errc::io_error, "blob store: " + s.message()};
+    }
+  }
+  const std::string lock_path = opts.data_dir + "/LOCK";
+  fsutil::UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock.valid()) return fsutil::sys_error(Errc::io_error, "open", lock_path, errno);
+  int rc;
+  do {
+    rc = ::flock(lock.get(), LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Error{Errc::io_error, "data directory locked by another process: " + opts.data_dir};
+    }
+    return fsutil::sys_error(Errc::io_error, "flock", lock_path, errno);
+  }
+  return std::unique_ptr<BlobStore>(std::make_unique<FsBlobStore>(opts, std::move(lock)));
+}
+
+}  // namespace glint::blob

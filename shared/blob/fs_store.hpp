@@ -1,0 +1,121 @@
+// Internal classes of the filesystem blob store (see blob_store.hpp for the contract).
+// Layout under data_dir:
+//   LOCK                                  flock(LOCK_EX) held for the store's lifetime
+//   objects/<id[0:2]>/<id[2:4]>/<id>      the blob's bytes verbatim
+//   objects/<id[0:2]>/<id[2:4]>/<id>.meta its sidecar (sidecar.hpp)
+//   tmp/<id>.<random>.tmp, .meta.tmp      uploads in progress
+//   quarantine/<id>.<unix-seconds>[.meta|.reason]
+// A blob is visible only once its data file has its final name; the sidecar is renamed into place
+// first, so a visible data file always has its sidecar. A sidecar without data is an orphan from a
+// crash and is ignored (and removed by cleanup_temp()).
+// The store must outlive every writer and reader it hands out.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "shared/blob/blob_store.hpp"
+#include "shared/blob/fs_util.hpp"
+#include "shared/blob/sidecar.hpp"
+#include "shared/hash/hash.hpp"
+
+namespace glint::blob {
+
+// One node's data directory. Thread-safe: the only shared mutable state is the set of ids being
+// uploaded, guarded by mu_; everything else relies on atomic renames.
+class FsBlobStore final : public BlobStore {
+ public:
+  FsBlobStore(FsOptions opts, fsutil::UniqueFd lock_fd);
+  ~FsBlobStore() override = default;
+
+  Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size) override;
+  Expected<std::unique_ptr<BlobReader>> open(const std::string& id) override;
+  Expected<BlobInfo> stat(const std::string& id) override;
+  Status remove(const std::string& id) override;
+  Status quarantine(const std::string& id, const std::string& reason) override;
+  SpaceInfo space() override;
+  std::vector<std::string> list() override;
+  size_t cleanup_temp() override;
+
+  // For writers.
+  const FsOptions& options() const { return opts_; }
+  const std::string& tmp_dir() const { return tmp_dir_; }
+  std::string shard_dir(const std::string& id) const;
+  std::string data_path(const std::string& id) const { return shard_dir(id) + "/" + id; }
+  std::string meta_path(const std::string& id) const { return data_path(id) + ".meta"; }
+  // Creates objects/<aa>/<bb> for `id` if missing (fsyncing parents of new directories).
+  Status ensure_shard_dir(const std::string& id);
+  // Ends the upload reservation taken by create().
+  void release_upload(const std::string& id);
+
+ private:
+  FsOptions opts_;
+  std::string objects_dir_;
+  std::string tmp_dir_;
+  std::string quarantine_dir_;
+  fsutil::UniqueFd lock_fd_;
+  std::mutex mu_;
+  std::unordered_set<std::string> uploading_;  // ids with a live writer in this process
+};
+
+// An upload into tmp/. Single-threaded; holds a reservation for its id in the store until it
+// commits, aborts or is destroyed. Any failed write() or commit() aborts it (temp files removed).
+class FsBlobWriter final : public BlobWriter {
+ public:
+  FsBlobWriter(FsBlobStore& store, std::string id, std::optional<uint64_t> expected_size, std::string tmp_path,
+               fsutil::UniqueFd fd, uint64_t free_bytes);
+  ~FsBlobWriter() override;
+
+  Status write(std::span<const std::byte> data) override;
+  Expected<BlobInfo> commit() override;
+  void abort() override;
+  uint64_t bytes_written() const override { return written_; }
+
+ private:
+  Status check_space(uint64_t n);
+  void hash_blocks(std::span<const std::byte> data);
+  Expected<BlobInfo> publish();
+  Status write_sidecar(const Sidecar& sc);
+  Status place_sidecar();
+  Status place_data();
+
+  FsBlobStore& store_;
+  std::string id_;
+  std::optional<uint64_t> expected_size_;
+  std::string tmp_path_;
+  std::string meta_tmp_path_;
+  fsutil::UniqueFd fd_;
+  bool finished_ = false;
+  uint64_t written_ = 0;
+  uint64_t free_at_check_ = 0;       // statvfs free bytes at the last check
+  uint64_t written_since_check_ = 0;
+  uint64_t flushed_to_ = 0;  // bytes handed to writeback with sync_file_range
+  uint64_t block_fill_ = 0;          // bytes of the current block hashed so far
+  hash::Xxh64Stream block_hash_;
+  hash::Xxh128Stream blob_hash_;
+  std::vector<uint64_t> block_hashes_;
+};
+
+// A verified reader over one committed blob. Single-threaded.
+class FsBlobReader final : public BlobReader {
+ public:
+  FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar);
+  const BlobInfo& info() const override { return sidecar_.info; }
+  Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override;
+
+ private:
+  std::string path_;
+  fsutil::UniqueFd fd_;
+  Sidecar sidecar_;
+};
+
+// The invalid-argument error for a non-canonical id (quotes a sanitized prefix of it).
+Error invalid_id_error(const std::string& id);
+
+// Opens data + sidecar of a committed blob and checks they agree (not_found / corrupt / io_error).
+Expected<std::unique_ptr<FsBlobReader>> open_blob(const std::string& data_path, const std::string& meta_path);
+
+}  // namespace glint::blob

@@ -1,0 +1,98 @@
+// The option catalog: every option of every glint process with its type, default and operator help.
+// deploy/glint.conf.sample is rendered from this list, so the help texts are operator documentation.
+#include "shared/config/config.hpp"
+
+namespace glint::config {
+
+const std::vector<OptionSpec>& catalog() {
+  // Function-local static: built once, thread-safe, and the only global state of the module.
+  static const std::vector<OptionSpec> specs = {
+      // [DEFAULT]: settings shared by every glint process on the node.
+      {.section = "DEFAULT", .name = "log_level", .type = Type::String, .default_value = "info",
+       .help = "Minimum severity of the log events that are written; one of debug, info, warn or error.",
+       .choices = {"debug", "info", "warn", "error"}},
+      {.section = "DEFAULT", .name = "log_file", .type = Type::String, .default_value = "",
+       .help = "File that log lines are appended to. Empty means standard error, which is what you want "
+               "under systemd (the journal captures it)."},
+      {.section = "DEFAULT", .name = "node_name", .type = Type::String, .default_value = "",
+       .help = "Identity of this node in the nodes table; it must stay the same across restarts and be "
+               "unique in the deployment. Empty means the host name."},
+
+      // [database]: the PostgreSQL database holding the image catalog and the nodes table.
+      {.section = "database", .name = "connection", .type = Type::String,
+       .default_value = "postgresql://glint@127.0.0.1:5432/glint",
+       .help = "libpq connection URI of the PostgreSQL database that holds the image catalog and the "
+               "nodes table. Prefer ~/.pgpass or PGPASSWORD over a password in this URI."},
+      {.section = "database", .name = "pool_size", .type = Type::Int, .default_value = "4",
+       .help = "Number of database connections each process keeps open.", .min = 1},
+      {.section = "database", .name = "connect_timeout", .type = Type::Duration, .default_value = "5s",
+       .help = "How long one attempt to open a database connection may take before it is abandoned."},
+      {.section = "database", .name = "retry_budget", .type = Type::Duration, .default_value = "10s",
+       .help = "Total time an operation keeps retrying after transient database errors (lost "
+               "connection, serialization failure) before it gives up and reports the error."},
+
+      // [auth]: authentication between glint processes.
+      {.section = "auth", .name = "shared_secret", .type = Type::String, .default_value = "",
+       .help = "HMAC key that signs requests between glint processes; every process of the deployment "
+               "must use the same value. Required by glint-store. Keep this file readable only by the "
+               "glint user.",
+       .secret = true},
+      {.section = "auth", .name = "max_clock_skew", .type = Type::Duration, .default_value = "300s",
+       .help = "Largest accepted difference between the timestamp of a signed request and the local "
+               "clock; requests outside this window are rejected so that captured requests cannot be "
+               "replayed later. Keep node clocks in sync with NTP."},
+
+      // [store]: glint-store, the per-node blob server.
+      {.section = "store", .name = "bind_host", .type = Type::String, .default_value = "127.0.0.1",
+       .help = "Address the store's HTTP API listens on."},
+      {.section = "store", .name = "bind_port", .type = Type::Int, .default_value = "0",
+       .help = "TCP port the store's HTTP API listens on. 0 means any free port chosen at start-up; "
+               "use port_file to learn which one.",
+       .min = 0, .max = 65535},
+      {.section = "store", .name = "port_file", .type = Type::String, .default_value = "",
+       .help = "If set, the port actually bound is written to this file once the store listens "
+               "(useful with bind_port = 0)."},
+      {.section = "store", .name = "advertise_address", .type = Type::String, .default_value = "",
+       .help = "host:port that other nodes use to reach this store, as recorded in the nodes table. "
+               "Empty means bind_host and the bound port; set it when the store is behind NAT or "
+               "listens on 0.0.0.0."},
+      {.section = "store", .name = "data_dir", .type = Type::String, .default_value = "/var/lib/glint/store",
+       .help = "Directory holding this node's image data; it is created if missing and may be used by "
+               "one store process only."},
+      {.section = "store", .name = "zone", .type = Type::String, .default_value = "default",
+       .help = "Failure domain of this node (for example a rack or a room); copies of an image are "
+               "spread across zones."},
+      {.section = "store", .name = "weight", .type = Type::Double, .default_value = "1.0",
+       .help = "Relative share of new images placed on this node compared with the other nodes, "
+               "usually proportional to its capacity; 0 means no new images are placed here.",
+       .min = 0},
+      {.section = "store", .name = "block_size", .type = Type::Size, .default_value = "1M",
+       .help = "Size of the blocks new images are checksummed in; every read verifies whole blocks. "
+               "Images already stored keep the block size they were written with.",
+       .min = 4096, .max = 64.0 * 1024 * 1024},
+      {.section = "store", .name = "reserve", .type = Type::Size, .default_value = "1G",
+       .help = "Free space always left on the data filesystem; uploads that would cross it are refused "
+               "so the node never fills its disk completely."},
+      {.section = "store", .name = "fsync", .type = Type::Bool, .default_value = "true",
+       .help = "Flush image data to disk before an upload is acknowledged. Turn off only for tests: a "
+               "power loss could then lose acknowledged images."},
+      {.section = "store", .name = "io_threads", .type = Type::Int, .default_value = "4",
+       .help = "Number of threads serving HTTP requests and disk I/O.", .min = 1, .max = 256},
+      {.section = "store", .name = "read_timeout", .type = Type::Duration, .default_value = "30s",
+       .help = "Timeout on every read from a client; a client that sends nothing for this long is "
+               "disconnected."},
+      {.section = "store", .name = "idle_timeout", .type = Type::Duration, .default_value = "60s",
+       .help = "How long an idle keep-alive connection is kept open waiting for the next request."},
+      {.section = "store", .name = "max_header_bytes", .type = Type::Size, .default_value = "8K",
+       .help = "Largest accepted size of a request's header section; requests with larger headers are "
+               "rejected."},
+      {.section = "store", .name = "heartbeat_interval", .type = Type::Duration, .default_value = "10s",
+       .help = "How often this node refreshes its row (free space, last heartbeat) in the nodes table, "
+               "which tells the other processes that it is alive."},
+      {.section = "store", .name = "drain_timeout", .type = Type::Duration, .default_value = "10s",
+       .help = "On SIGTERM, how long open requests may run to completion before the store exits anyway."},
+  };
+  return specs;
+}
+
+}  // namespace glint::config

@@ -1,0 +1,273 @@
+// Config loading: INI files and command-line overrides checked against the option specs, collecting
+// every error (with file and line) so an operator can fix a broken file in one go.
+#include "shared/config/config.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+
+namespace glint::config {
+namespace {
+
+constexpr const char* kCommandLine = "<command line>";
+
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view ws = " \t\r\n\f\v";
+  const size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+std::string key_of(std::string_view section, std::string_view name) {
+  std::string k(section);
+  k += '.';
+  k += name;
+  return k;
+}
+
+const OptionSpec* find_spec(const std::vector<OptionSpec>& specs, std::string_view section, std::string_view name) {
+  for (const auto& s : specs) {
+    if (s.section == section && s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+// " 'abc' for [store] io_threads: expected int (1..256)"; secrets never appear, not even in errors.
+std::string bad_value_message(const OptionSpec& spec, std::string_view value) {
+  const std::string shown = spec.secret ? "" : " '" + std::string(value) + "'";
+  return shown + " for [" + spec.section + "] " + spec.name + ": expected " + describe(spec);
+}
+
+// Accumulates the values and errors of one load: defaults, then files in order, then overrides.
+class Loader {
+ public:
+  explicit Loader(const std::vector<OptionSpec>& specs) : specs_(specs) {
+    for (const auto& s : specs_) {
+      // A bad default is a catalog bug; reporting it beats an exception from an accessor later.
+      if (!valid_value(s, s.default_value)) {
+        add("<catalog>", 0, "bad default" + bad_value_message(s, s.default_value));
+      }
+      values_[key_of(s.section, s.name)] = s.default_value;
+    }
+  }
+
+  void read_file(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+      errors_.push_back({path, 0, "cannot read file: " + std::generic_category().message(errno)});
+      return;
+    }
+    std::string text;
+    char buf[8192];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    const bool failed = std::ferror(f) != 0;
+    const int err = errno;
+    std::fclose(f);
+    if (failed) {
+      errors_.push_back({path, 0, "cannot read file: " + std::generic_category().message(err)});
+      return;
+    }
+    parse_text(text, path);
+  }
+
+  void parse_text(std::string_view text, const std::string& file) {
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM from some editors
+    std::string section;
+    bool in_section = false;
+    bool section_known = false;
+    std::map<std::string, int> first_line;  // "section.name" -> line it was set on in this file
+    int line_no = 0;
+    while (!text.empty()) {
+      ++line_no;
+      const size_t nl = text.find('\n');
+      const std::string_view line = trim(text.substr(0, nl));
+      text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+      if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+      if (line[0] == '[') {
+        const std::string_view name = line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : "";
+        if (name.empty() || name.find_first_of("[]") != std::string_view::npos) {
+          add(file, line_no, "malformed section header; expected '[name]'");
+          continue;
+        }
+        section = name;
+        in_section = true;
+        section_known = is_section(section);
+        if (!section_known) add(file, line_no, "unknown section [" + section + "]" + known_sections());
+        continue;
+      }
+      const size_t eq = line.find('=');
+      const std::string_view key = eq == std::string_view::npos ? "" : trim(line.substr(0, eq));
+      if (key.empty()) {
+        add(file, line_no,
+            std::string("expected '[section]', 'key = value' or a comment") +
+                (line.find(':') != std::string_view::npos ? " (use '=' rather than ':')" : ""));
+        continue;
+      }
+      if (!in_section) {
+        add(file, line_no, "option '" + std::string(key) + "' appears before any [section] header");
+        continue;
+      }
+      if (!section_known) continue;  // the header was reported once; its options would only add noise
+      const OptionSpec* spec = find_spec(specs_, section, key);
+      if (spec == nullptr) {
+        add(file, line_no, "unknown option '" + std::string(key) + "' in section [" + section + "]");
+        continue;
+      }
+      auto [it, inserted] = first_line.emplace(key_of(section, key), line_no);
+      if (!inserted) {
+        add(file, line_no,
+            "option '" + std::string(key) + "' in section [" + section + "] is set twice (first on line " +
+                std::to_string(it->second) + ")");
+        continue;
+      }
+      set(*spec, trim(line.substr(eq + 1)), file, line_no);
+    }
+  }
+
+  void apply_override(std::string_view text, int line_no) {
+    const size_t eq = text.find('=');
+    const std::string_view lhs = eq == std::string_view::npos ? "" : trim(text.substr(0, eq));
+    if (lhs.empty()) {
+      add(kCommandLine, line_no, "malformed override; expected section.key=value (or key=value for [DEFAULT])");
+      return;
+    }
+    const size_t dot = lhs.find('.');
+    const std::string section(dot == std::string_view::npos ? "DEFAULT" : lhs.substr(0, dot));
+    const std::string name(dot == std::string_view::npos ? lhs : lhs.substr(dot + 1));
+    if (!is_section(section)) {
+      add(kCommandLine, line_no, "unknown section [" + section + "]" + known_sections());
+      return;
+    }
+    const OptionSpec* spec = find_spec(specs_, section, name);
+    if (spec == nullptr) {
+      add(kCommandLine, line_no, "unknown option '" + name + "' in section [" + section + "]");
+      return;
+    }
+    set(*spec, trim(text.substr(eq + 1)), kCommandLine, line_no);
+  }
+
+  std::map<std::string, std::string>& values() { return values_; }
+  std::vector<ConfigError>& errors() { return errors_; }
+
+ private:
+  void add(const std::string& file, int line, std::string message) {
+    errors_.push_back({file, line, std::move(message)});
+  }
+
+  bool is_section(std::string_view name) const {
+    for (const auto& s : specs_) {
+      if (s.section == name) return true;
+    }
+    return false;
+  }
+
+  std::string known_sections() const {
+    std::string out;
+    for (const auto& s : specs_) {
+      const std::string item = "[" + s.section + "]";
+      if (out.find(item) == std::string::npos) out += (out.empty() ? "" : ", ") + item;
+    }
+    return " (known: " + out + ")";
+  }
+
+  void set(const OptionSpec& spec, std::string_view value, const std::string& file, int line) {
+    if (!valid_value(spec, value)) {
+      add(file, line, "bad value" + bad_value_message(spec, value));
+      return;
+    }
+    values_[key_of(spec.section, spec.name)] = value;
+  }
+
+  const std::vector<OptionSpec>& specs_;
+  std::map<std::string, std::string> values_;
+  std::vector<ConfigError> errors_;
+};
+
+// The raw (validated) text of an option, checking that it exists and, unless `want` is empty, its type.
+const std::string& raw_value(const std::vector<OptionSpec>& specs, const std::map<std::string, std::string>& values,
+                             const std::string& section, const std::string& name, std::optional<Type> want,
+                             const char* type_name) {
+  const OptionSpec* spec = find_spec(specs, section, name);
+  if (spec == nullptr) throw std::out_of_range("config: no option [" + section + "] " + name);
+  if (want && spec->type != *want) {
+    throw std::out_of_range("config: option [" + section + "] " + name + " is not of type " + type_name);
+  }
+  return values.at(key_of(section, name));
+}
+
+[[noreturn]] void unparsable(const std::string& section, const std::string& name) {
+  throw std::out_of_range("config: option [" + section + "] " + name + " holds an unparsable value");
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+  if (line == 0) return file + ": " + message;
+  return file + ":" + std::to_string(line) + ": " + message;
+}
+
+std::variant<Config, std::vector<ConfigError>> Config::load(const std::vector<std::string>& files,
+                                                            const std::vector<std::string>& overrides,
+                                                            const std::vector<OptionSpec>& specs) {
+  Loader loader(specs);
+  for (const auto& f : files) loader.read_file(f);
+  for (size_t i = 0; i < overrides.size(); ++i) loader.apply_override(overrides[i], static_cast<int>(i + 1));
+  if (!loader.errors().empty()) return std::move(loader.errors());
+  Config c;
+  c.values_ = std::move(loader.values());
+  c.specs_ = specs;
+  return c;
+}
+
+std::variant<Config, std::vector<ConfigError>> Config::parse(std::string_view text, const std::string& file_name,
+                                                             const std::vector<OptionSpec>& specs) {
+  Loader loader(specs);
+  loader.parse_text(text, file_name);
+  if (!loader.errors().empty()) return std::move(loader.errors());
+  Config c;
+  c.values_ = std::move(loader.values());
+  c.specs_ = specs;
+  return c;
+}
+
+const std::string& Config::get_string(const std::string& section, const std::string& name) const {
+  // Any option may be read as its raw text (e.g. to log the effective configuration).
+  return raw_value(specs_, values_, section, name, std::nullopt, "string");
+}
+
+int64_t Config::get_int(const std::string& section, const std::string& name) const {
+  int64_t v = 0;
+  if (!parse_int(raw_value(specs_, values_, section, name, Type::Int, "int"), v)) unparsable(section, name);
+  return v;
+}
+
+bool Config::get_bool(const std::string& section, const std::string& name) const {
+  bool v = false;
+  if (!parse_bool(raw_value(specs_, values_, section, name, Type::Bool, "bool"), v)) unparsable(section, name);
+  return v;
+}
+
+uint64_t Config::get_size(const std::string& section, const std::string& name) const {
+  uint64_t v = 0;
+  if (!parse_size(raw_value(specs_, values_, section, name, Type::Size, "size"), v)) unparsable(section, name);
+  return v;
+}
+
+double Config::get_double(const std::string& section, const std::string& name) const {
+  double v = 0;
+  if (!parse_double(raw_value(specs_, values_, section, name, Type::Double, "double"), v)) unparsable(section, name);
+  return v;
+}
+
+std::chrono::milliseconds Config::get_duration(const std::string& section, const std::string& name) const {
+  std::chrono::milliseconds v{};
+  if (!parse_duration(raw_value(specs_, values_, section, name, Type::Duration, "duration"), v)) {
+    unparsable(section, name);
+  }
+  return v;
+}
+
+}  // namespace glint::config

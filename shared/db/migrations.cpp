@@ -1,0 +1,176 @@
+#include "shared/db/migrations.hpp"
+
+#include <pqxx/pqxx>
+
+#include "shared/db/pg_util.hpp"
+
+namespace glint::db {
+
+namespace {
+
+// Advisory lock key shared by every glint process migrating a database ("glint" in ASCII).
+constexpr long long kMigrationLock = 0x676c696e74LL;
+
+constexpr const char* kCreateLedger = R"sql(
+CREATE TABLE schema_migrations (
+  version    int PRIMARY KEY,
+  name       text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+))sql";
+
+// Migration 1: the data model of design.md.
+constexpr const char* kInitialSchema = R"sql(
+CREATE TABLE images (
+  id               uuid PRIMARY KEY,
+  name             text,
+  status           text NOT NULL CHECK (status IN ('queued','saving','active','killed','deleted',
+                     'pending_delete','deactivated','uploading','importing')),
+  visibility       text NOT NULL DEFAULT 'shared'
+                     CHECK (visibility IN ('private','shared','community','public')),
+  protected        boolean NOT NULL DEFAULT false,
+  os_hidden        boolean NOT NULL DEFAULT false,
+  owner            text,
+  size             bigint,
+  virtual_size     bigint,
+  checksum         text,
+  os_hash_algo     text,
+  os_hash_value    text,
+  disk_format      text,
+  container_format text,
+  min_disk         int NOT NULL DEFAULT 0,
+  min_ram          int NOT NULL DEFAULT 0,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  deleted_at       timestamptz
+);
+CREATE INDEX images_status_idx ON images (status);
+CREATE INDEX images_owner_idx ON images (owner);
+CREATE INDEX images_created_at_idx ON images (created_at);
+
+CREATE TABLE image_properties (
+  image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  name     text NOT NULL,
+  value    text NOT NULL,
+  PRIMARY KEY (image_id, name)
+);
+
+CREATE TABLE image_tags (
+  image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  tag      text NOT NULL,
+  PRIMARY KEY (image_id, tag)
+);
+
+CREATE TABLE image_members (
+  image_id   uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  member     text NOT NULL,
+  status     text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','accepted','rejected')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (image_id, member)
+);
+
+CREATE TABLE nodes (
+  name           text PRIMARY KEY,
+  address        text NOT NULL,
+  zone           text NOT NULL,
+  weight         double precision NOT NULL DEFAULT 1,
+  capacity       bigint NOT NULL DEFAULT 0,
+  free           bigint NOT NULL DEFAULT 0,
+  state          text NOT NULL DEFAULT 'up' CHECK (state IN ('up','down','draining')),
+  state_since    timestamptz NOT NULL DEFAULT now(),
+  last_heartbeat timestamptz,
+  created_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE replicas (
+  image_id    uuid NOT NULL REFERENCES images (id),
+  node        text NOT NULL REFERENCES nodes (name),
+  state       text NOT NULL CHECK (state IN ('writing','ok','missing','corrupt','excess')),
+  size        bigint,
+  digest      text,
+  verified_at timestamptz,
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (image_id, node)
+);
+CREATE INDEX replicas_node_state_idx ON replicas (node, state);
+CREATE INDEX replicas_not_ok_idx ON replicas (state) WHERE state <> 'ok';
+
+CREATE TABLE jobs (
+  id            uuid PRIMARY KEY,
+  kind          text NOT NULL,
+  target        text,
+  state         text NOT NULL CHECK (state IN ('queued','running','done','failed','cancelled')),
+  progress      double precision NOT NULL DEFAULT 0,
+  result        jsonb,
+  requested_by  text,
+  lease_owner   text,
+  lease_expires timestamptz,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  started_at    timestamptz,
+  finished_at   timestamptz,
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX jobs_state_created_idx ON jobs (state, created_at);
+
+CREATE TABLE cache_entries (
+  node        text NOT NULL,
+  image_id    uuid NOT NULL,
+  size        bigint,
+  hits        bigint NOT NULL DEFAULT 0,
+  last_access timestamptz,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (node, image_id)
+);
+
+CREATE TABLE cache_queue (
+  image_id  uuid PRIMARY KEY,
+  queued_at timestamptz NOT NULL DEFAULT now(),
+  queued_by text
+);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  // Immutable after first use (thread-safe static initialisation).
+  static const std::vector<Migration> all = {
+      {1, "initial schema", kInitialSchema},
+  };
+  return all;
+}
+
+Expected<int> migrate(Pool& pool) {
+  int applied = 0;
+  for (const Migration& m : migrations()) {
+    bool did = false;
+    // One transaction per migration: the advisory lock is held until it commits, so a concurrent
+    // starter blocks, then re-checks the ledger inside the lock and skips what was just applied.
+    Status s = pool.run([&](pqxx::connection_base& c) {
+      did = false;
+      pqxx::work w(c);
+      w.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
+      // Checked first rather than IF NOT EXISTS, which sends a NOTICE that libpqxx prints to stderr.
+      if (!w.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>()) w.exec(kCreateLedger);
+      if (!w.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version).empty()) return;
+      w.exec(m.sql);
+      w.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name);
+      w.commit();
+      did = true;
+    });
+    if (!s) {
+      return Error{s.code(), "migration " + std::to_string(m.version) + " (" + m.name + "): " + s.message()};
+    }
+    if (did) ++applied;
+  }
+  return applied;
+}
+
+Expected<int> schema_version(Pool& pool) {
+  return pool.query<int>([](pqxx::connection_base& c) {
+    pqxx::read_transaction t(c);
+    if (!t.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>()) return 0;
+    return t.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
+  });
+}
+
+}  // namespace glint::db

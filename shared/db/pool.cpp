@@ -1,0 +1,178 @@
+#include "shared/db/pool.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+#include <utility>
+
+#include <pqxx/pqxx>
+
+namespace glint::db {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool is_uri(const std::string& url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
+
+// libpq only knows whole seconds; round up so a short timeout never becomes "wait forever" (0).
+long timeout_seconds(std::chrono::milliseconds ms) {
+  long s = static_cast<long>((ms.count() + 999) / 1000);
+  return std::max(1L, s);
+}
+
+// pqxx 6.4's connection_base has no virtual destructor, so a connection must never be deleted
+// through the unique_ptr<connection_base> slots of the header: every owner hands it here instead.
+// Every connection in a Pool was created as a pqxx::connection by open_connection().
+void destroy(std::unique_ptr<pqxx::connection_base>& c) noexcept {
+  delete static_cast<pqxx::connection*>(c.release());
+}
+
+// Holds a checked-out connection for one attempt; gives it back to the pool exactly once.
+class Lease {
+ public:
+  Lease(std::unique_ptr<pqxx::connection_base> c,
+        std::function<void(std::unique_ptr<pqxx::connection_base>, bool)> give_back)
+      : conn_(std::move(c)), give_back_(std::move(give_back)) {}
+  ~Lease() { done(false); }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  pqxx::connection_base& conn() { return *conn_; }
+  void done(bool healthy) {
+    if (!conn_) return;
+    const bool reusable = healthy && conn_->is_open();
+    give_back_(std::move(conn_), reusable);
+  }
+
+ private:
+  std::unique_ptr<pqxx::connection_base> conn_;
+  std::function<void(std::unique_ptr<pqxx::connection_base>, bool)> give_back_;
+};
+
+// SQLSTATE classes that mean the session is gone rather than the statement being wrong:
+// 08 connection exception, 57P01..03 admin/crash shutdown, cannot connect now.
+bool is_connection_state(const std::string& sqlstate) {
+  return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Pool::Pool(PoolOptions opts) : opts_(std::move(opts)) {
+  if (opts_.size == 0) opts_.size = 1;
+  const std::string timeout = std::to_string(timeout_seconds(opts_.connect_timeout));
+  conninfo_ = opts_.url;
+  if (conninfo_.find("connect_timeout") != std::string::npos) return;  // the caller's wins
+  if (is_uri(conninfo_)) {
+    conninfo_ += (conninfo_.find('?') == std::string::npos ? "?" : "&");
+    conninfo_ += "connect_timeout=" + timeout;
+  } else {
+    if (!conninfo_.empty()) conninfo_ += ' ';
+    conninfo_ += "connect_timeout=" + timeout;
+  }
+}
+
+Pool::~Pool() {
+  std::lock_guard lk(mu_);
+  for (auto& c : idle_) destroy(c);
+  idle_.clear();
+}
+
+std::unique_ptr<pqxx::connection_base> Pool::acquire(Status& err) {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return !idle_.empty() || open_ < opts_.size; });
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return c;
+  }
+  ++open_;  // reserve the slot before connecting without the lock held
+  lk.unlock();
+  try {
+    return std::unique_ptr<pqxx::connection_base>(new pqxx::connection(conninfo_));
+  } catch (const std::exception& e) {
+    err = Status(Errc::unavailable, trimmed(e.what()));
+  } catch (...) {
+    err = Status(Errc::unavailable, "connection failed");
+  }
+  lk.lock();
+  --open_;
+  cv_.notify_one();
+  return nullptr;
+}
+
+void Pool::release(std::unique_ptr<pqxx::connection_base> c, bool healthy) {
+  std::lock_guard lk(mu_);
+  if (healthy) {
+    idle_.push_back(std::move(c));
+  } else {
+    destroy(c);
+    --open_;
+  }
+  cv_.notify_one();
+}
+
+Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
+  const auto deadline = Clock::now() + opts_.retry_budget;
+  auto backoff = opts_.backoff_initial;
+  std::string last_error;
+  auto give_back = [this](std::unique_ptr<pqxx::connection_base> c, bool healthy) {
+    release(std::move(c), healthy);
+  };
+
+  for (;;) {
+    Status err;
+    auto conn = acquire(err);
+    if (conn) {
+      Lease lease(std::move(conn), give_back);
+      try {
+        fn(lease.conn());
+        lease.done(true);
+        return {};
+      } catch (const pqxx::in_doubt_error& e) {
+        // The commit may or may not have happened: re-running fn could apply it twice.
+        lease.done(false);
+        return Status(Errc::unavailable, "database unavailable: " + trimmed(e.what()));
+      } catch (const pqxx::broken_connection& e) {
+        lease.done(false);
+        last_error = trimmed(e.what());
+      } catch (const pqxx::unique_violation& e) {
+        lease.done(true);
+        return Status(Errc::conflict, trimmed(e.what()));
+      } catch (const pqxx::sql_error& e) {
+        if (!is_connection_state(e.sqlstate()) && lease.conn().is_open()) {
+          lease.done(true);
+          return Status(Errc::io_error, trimmed(e.what()));
+        }
+        lease.done(false);  // the server ended the session: treat like a broken connection
+        last_error = trimmed(e.what());
+      } catch (const std::exception& e) {
+        lease.done(true);  // Lease re-checks is_open()
+        return Status(Errc::io_error, trimmed(e.what()));
+      } catch (...) {
+        lease.done(true);
+        return Status(Errc::io_error, "unknown error in database call");
+      }
+    } else {
+      last_error = err.message();
+    }
+
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      return Status(Errc::unavailable, "database unavailable: " + last_error);
+    }
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(backoff, deadline - now));
+    backoff = std::min(backoff * 2, opts_.backoff_max);
+  }
+}
+
+}  // namespace glint::db

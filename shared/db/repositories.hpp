@@ -1,0 +1,100 @@
+// Typed rows and repository seams over the metadata database (the truth, design.md principle 1).
+// Pg* implementations take a Pool; every call is one short transaction. Thread-safe.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shared/core/result.hpp"
+#include "shared/db/pool.hpp"
+
+namespace glint::db {
+
+using Timestamp = std::chrono::system_clock::time_point;
+
+struct NodeRow {
+  std::string name;     // unique
+  std::string address;  // host:port of its glint-store
+  std::string zone;
+  double weight = 1.0;
+  uint64_t capacity = 0;
+  uint64_t free = 0;
+  std::string state = "up";  // up | down | draining
+  std::optional<Timestamp> last_heartbeat;
+  std::optional<Timestamp> state_since;
+};
+
+class NodeRepository {
+ public:
+  virtual ~NodeRepository() = default;
+  // Inserts or updates by name (address, zone, weight, capacity, free; state=up; heartbeat=now()).
+  // A node in state draining stays draining.
+  virtual Status register_node(const NodeRow& n) = 0;
+  // Refreshes capacity/free and last_heartbeat.
+  virtual Status heartbeat(const std::string& name, uint64_t capacity, uint64_t free) = 0;
+  virtual Status set_state(const std::string& name, const std::string& state) = 0;
+  virtual Expected<std::optional<NodeRow>> get(const std::string& name) = 0;
+  virtual Expected<std::vector<NodeRow>> list() = 0;
+};
+
+struct ImageRow {
+  std::string id;
+  std::string name;
+  std::string status = "queued";  // queued|saving|active|killed|deleted|pending_delete|deactivated|importing|uploading
+  std::string visibility = "shared";
+  bool protected_ = false;
+  bool os_hidden = false;
+  std::optional<std::string> owner;
+  std::optional<int64_t> size;
+  std::optional<int64_t> virtual_size;
+  std::optional<std::string> checksum;
+  std::optional<std::string> os_hash_algo;
+  std::optional<std::string> os_hash_value;
+  std::optional<std::string> disk_format;
+  std::optional<std::string> container_format;
+  int min_disk = 0;
+  int min_ram = 0;
+  Timestamp created_at{};
+  Timestamp updated_at{};
+  std::optional<Timestamp> deleted_at;
+  std::map<std::string, std::string> properties;
+  std::vector<std::string> tags;
+};
+
+class ImageRepository {
+ public:
+  virtual ~ImageRepository() = default;
+  // conflict if the id exists (deleted rows included: ids are never reused).
+  virtual Status create(const ImageRow& img) = 0;
+  virtual Expected<std::optional<ImageRow>> get(const std::string& id) = 0;
+  // Sets status only if the current status is `from` (compare-and-set); conflict otherwise.
+  virtual Status transition(const std::string& id, const std::string& from, const std::string& to) = 0;
+};
+
+struct ReplicaRow {
+  std::string image_id;
+  std::string node;
+  std::string state = "writing";  // writing | ok | missing | corrupt | excess
+  std::optional<int64_t> size;
+  std::optional<std::string> digest;  // XXH3-128 hex
+  std::optional<Timestamp> verified_at;
+};
+
+class ReplicaRepository {
+ public:
+  virtual ~ReplicaRepository() = default;
+  virtual Status upsert(const ReplicaRow& r) = 0;
+  virtual Status set_state(const std::string& image_id, const std::string& node, const std::string& state) = 0;
+  virtual Expected<std::vector<ReplicaRow>> for_image(const std::string& image_id) = 0;
+  virtual Expected<std::vector<ReplicaRow>> for_node(const std::string& node) = 0;
+};
+
+std::unique_ptr<NodeRepository> make_node_repository(Pool& pool);
+std::unique_ptr<ImageRepository> make_image_repository(Pool& pool);
+std::unique_ptr<ReplicaRepository> make_replica_repository(Pool& pool);
+
+}  // namespace glint::db

@@ -1,0 +1,147 @@
+// Beast client implementation; one of the few Asio/Beast translation units.
+#include "shared/http/client.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <limits>
+#include <vector>
+
+namespace glint::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t port, std::chrono::milliseconds timeout,
+                                             const ClientRequest& req) {
+  auto ex = co_await asio::this_coro::executor;
+  beast::error_code ec;
+  tcp::resolver resolver(ex);
+  auto results = co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return Error{Errc::unavailable, "resolve " + host + ": " + ec.message()};
+  beast::tcp_stream stream(ex);
+  stream.expires_after(timeout);
+  co_await stream.async_connect(results, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return Error{Errc::unavailable, "connect " + host + ":" + std::to_string(port) + ": " + ec.message()};
+
+  bhttp::request<bhttp::empty_body> head{bhttp::string_to_verb(req.method), req.target, 11};
+  if (head.method() == bhttp::verb::unknown) head.method_string(req.method);
+  head.set(bhttp::field::host, host + ":" + std::to_string(port));
+  for (const auto& [k, v] : req.headers.all()) head.set(k, v);
+  if (req.upload) {
+    if (req.upload_length) head.content_length(*req.upload_length);
+    else head.chunked(true);
+  } else if (!req.body.empty() || req.method == "PUT" || req.method == "POST") {
+    head.content_length(req.body.size());
+  }
+  bhttp::request_serializer<bhttp::empty_body> hs{head};
+  stream.expires_after(timeout);
+  co_await bhttp::async_write_header(stream, hs, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return Error{Errc::unavailable, "send: " + ec.message()};
+  auto write_raw = [&](const void* p, size_t n) -> awaitable<void> {
+    stream.expires_after(timeout);
+    co_await asio::async_write(stream, asio::buffer(p, n), asio::redirect_error(use_awaitable, ec));
+  };
+  if (req.upload) {
+    for (;;) {
+      auto c = req.upload->next();
+      if (!c) co_return c.error();
+      if (c->empty()) break;
+      if (!req.upload_length) {
+        char sz[32];
+        const int len = std::snprintf(sz, sizeof sz, "%zx\r\n", c->size());
+        co_await write_raw(sz, static_cast<size_t>(len));
+        if (!ec) co_await write_raw(c->data(), c->size());
+        if (!ec) co_await write_raw("\r\n", 2);
+      } else {
+        co_await write_raw(c->data(), c->size());
+      }
+      if (ec) break;
+    }
+    if (!ec && !req.upload_length) co_await write_raw("0\r\n\r\n", 5);
+  } else if (!req.body.empty()) {
+    co_await write_raw(req.body.data(), req.body.size());
+  }
+  // A server may answer (e.g. 507, 401) and stop reading before the body is sent: if sending
+  // failed, still try to read that answer.
+  const beast::error_code send_error = ec;
+  ec = {};
+
+  beast::flat_buffer buffer;
+  buffer.reserve(256 * 1024);  // else Beast reads the body 512 bytes at a time
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 compares len > none as true
+  if (req.method == "HEAD") parser.skip(true);
+  stream.expires_after(timeout);
+  co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    if (send_error) co_return Error{Errc::unavailable, "send body: " + send_error.message()};
+    co_return Error{Errc::unavailable, "read response: " + ec.message()};
+  }
+  ClientResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  for (const auto& f : parser.get()) {
+    std::string k(f.name_string());
+    for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    out.headers[k] = std::string(f.value());
+  }
+  std::vector<std::byte> chunk(256 * 1024);
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    stream.expires_after(timeout);
+    co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    // Hand over what arrived before looking at the error: a cut connection still delivered it.
+    const size_t n = chunk.size() - parser.get().body().size;
+    if (n > 0) {
+      if (req.on_body) {
+        if (!req.on_body({chunk.data(), n})) co_return Error{Errc::cancelled, "body consumer stopped"};
+      } else {
+        out.body.append(reinterpret_cast<const char*>(chunk.data()), n);
+      }
+    }
+    if (ec) co_return Error{Errc::unavailable, "read body: " + ec.message()};
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  co_return out;
+}
+
+// co_spawn needs a default-constructible result, so the outcome is stored through a pointer.
+awaitable<void> exchange(std::string host, uint16_t port, std::chrono::milliseconds timeout, const ClientRequest& req,
+                         std::optional<Expected<ClientResponse>>* out) {
+  out->emplace(co_await exchange_impl(std::move(host), port, timeout, req));
+}
+
+}  // namespace
+
+Client::Client(std::string host, uint16_t port, std::chrono::milliseconds timeout)
+    : host_(std::move(host)), port_(port), timeout_(timeout) {}
+
+Expected<ClientResponse> Client::send(const ClientRequest& req) {
+  asio::io_context ioc;
+  std::optional<Expected<ClientResponse>> result;
+  asio::co_spawn(ioc, exchange(host_, port_, timeout_, req, &result), [&](std::exception_ptr e) {
+    if (e) result.emplace(Error{Errc::io_error, "client failed"});
+  });
+  ioc.run();
+  if (!result) return Error{Errc::io_error, "client did not finish"};
+  return std::move(*result);
+}
+
+Expected<ClientResponse> Client::request(const std::string& method, const std::string& target, Headers headers,
+                                         std::string body) {
+  ClientRequest r;
+  r.method = method;
+  r.target = target;
+  r.headers = std::move(headers);
+  r.body = std::move(body);
+  return send(r);
+}
+
+}  // namespace glint::http

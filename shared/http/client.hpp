@@ -1,0 +1,54 @@
+// Blocking HTTP/1.1 client for peers, tools and tests (Boost.Beast underneath, one private
+// io_context per call). Every connect/read/write has a timeout; bodies stream in bounded memory.
+// A Client object is not thread-safe; use one per thread.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "shared/core/result.hpp"
+#include "shared/http/message.hpp"
+
+namespace glint::http {
+
+struct ClientResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;                            // empty when a body callback consumed it
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string target = "/";
+  Headers headers;
+  std::string body;                           // used when upload is null
+  BodySource* upload = nullptr;               // streamed body of upload_length bytes
+  std::optional<uint64_t> upload_length;      // nullopt with upload = chunked
+  // Receives the response body in chunks instead of ClientResponse::body; return false to stop.
+  std::function<bool(std::span<const std::byte>)> on_body;
+};
+
+class Client {
+ public:
+  Client(std::string host, uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // unavailable when the peer cannot be reached or the connection breaks; the response otherwise
+  // (any status code).
+  Expected<ClientResponse> send(const ClientRequest& req);
+  Expected<ClientResponse> request(const std::string& method, const std::string& target, Headers headers = {},
+                                   std::string body = {});
+
+ private:
+  std::string host_;
+  uint16_t port_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace glint::http

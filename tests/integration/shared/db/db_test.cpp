@@ -1,0 +1,473 @@
+// shared/db against a real PostgreSQL (tests/support/pg.sh): pool failure handling, migrations and
+// the Pg* repositories. Every test gets its own fresh database.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "shared/core/uuid.hpp"
+#include "shared/db/migrations.hpp"
+#include "shared/db/pool.hpp"
+#include "shared/db/repositories.hpp"
+#include "tests/support/pg.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using glint::Errc;
+using glint::db::Pool;
+using glint::db::PoolOptions;
+
+// A loopback port nobody listens on: bind to port 0 to learn a free one, then close it.
+int closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+PoolOptions options_for(const std::string& url) {
+  PoolOptions o;
+  o.url = url;
+  o.size = 2;
+  o.connect_timeout = 2s;
+  o.retry_budget = 3s;
+  o.backoff_initial = 20ms;
+  o.backoff_max = 200ms;
+  return o;
+}
+
+class DbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto admin = glint::testing::admin_database_url();
+    if (!admin) GTEST_SKIP() << "no PostgreSQL";
+    url_ = glint::testing::fresh_database_url(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    pool_ = std::make_unique<Pool>(options_for(url_));
+  }
+
+  void migrate() {
+    auto applied = glint::db::migrate(*pool_);
+    ASSERT_TRUE(applied.ok()) << applied.error().message;
+  }
+
+  std::string url_;
+  std::unique_ptr<Pool> pool_;
+};
+
+// ---- migrations -------------------------------------------------------------------------------
+
+TEST_F(DbTest, MigrateFreshDatabaseAppliesAll) {
+  auto before = glint::db::schema_version(*pool_);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_EQ(*before, 0);
+
+  auto applied = glint::db::migrate(*pool_);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_EQ(*applied, static_cast<int>(glint::db::migrations().size()));
+
+  auto version = glint::db::schema_version(*pool_);
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, glint::db::migrations().back().version);
+
+  auto tables = pool_->query<int>([](pqxx::connection_base& c) {
+    pqxx::read_transaction t(c);
+    return t.exec1(
+               "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN "
+               "('images','image_properties','image_tags','image_members','nodes','replicas','jobs',"
+               "'cache_entries','cache_queue','schema_migrations')")[0]
+        .as<int>();
+  });
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(*tables, 10);
+}
+
+TEST_F(DbTest, MigrateTwiceAppliesNothingAndChangesNothing) {
+  migrate();
+  auto snapshot = [&] {
+    return pool_->query<std::string>([](pqxx::connection_base& c) {
+      pqxx::read_transaction t(c);
+      return t.exec1(
+                  "SELECT (SELECT string_agg(version || ':' || name || ':' || applied_at::text, ',' ORDER BY version) "
+                  "        FROM schema_migrations) || '|' || "
+                  "       (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace)::text")[0]
+          .as<std::string>();
+    });
+  };
+  auto first = snapshot();
+  ASSERT_TRUE(first.ok());
+
+  auto again = glint::db::migrate(*pool_);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, 0);
+  auto second = snapshot();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*first, *second);
+}
+
+TEST_F(DbTest, ConcurrentMigrationsSerialise) {
+  std::atomic<int> total{0};
+  std::atomic<int> failures{0};
+  auto starter = [&] {
+    Pool pool(options_for(url_));
+    auto applied = glint::db::migrate(pool);
+    if (!applied.ok()) {
+      ++failures;
+      return;
+    }
+    total += *applied;
+  };
+  std::thread a(starter);
+  std::thread b(starter);
+  a.join();
+  b.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(total.load(), static_cast<int>(glint::db::migrations().size()));
+  auto version = glint::db::schema_version(*pool_);
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, glint::db::migrations().back().version);
+}
+
+// ---- nodes ------------------------------------------------------------------------------------
+
+TEST_F(DbTest, NodeRegisterHeartbeatAndStates) {
+  migrate();
+  auto nodes = glint::db::make_node_repository(*pool_);
+
+  glint::db::NodeRow n;
+  n.name = "store-a";
+  n.address = "10.0.0.1:9292";
+  n.zone = "z1";
+  n.weight = 2.5;
+  n.capacity = 1000;
+  n.free = 900;
+  ASSERT_TRUE(nodes->register_node(n).ok());
+
+  auto got = nodes->get("store-a");
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_TRUE(got->has_value());
+  const glint::db::NodeRow& a = **got;
+  EXPECT_EQ(a.address, "10.0.0.1:9292");
+  EXPECT_EQ(a.zone, "z1");
+  EXPECT_DOUBLE_EQ(a.weight, 2.5);
+  EXPECT_EQ(a.capacity, 1000u);
+  EXPECT_EQ(a.free, 900u);
+  EXPECT_EQ(a.state, "up");
+  ASSERT_TRUE(a.last_heartbeat.has_value());
+  ASSERT_TRUE(a.state_since.has_value());
+  EXPECT_LT(std::chrono::abs(std::chrono::system_clock::now() - *a.last_heartbeat), 60s);
+
+  // Heartbeat refreshes space; a down node comes back up with a new state_since.
+  ASSERT_TRUE(nodes->set_state("store-a", "down").ok());
+  auto down = nodes->get("store-a");
+  ASSERT_TRUE(down.ok() && down->has_value());
+  EXPECT_EQ((*down)->state, "down");
+  ASSERT_TRUE(nodes->heartbeat("store-a", 1000, 500).ok());
+  auto up = nodes->get("store-a");
+  ASSERT_TRUE(up.ok() && up->has_value());
+  EXPECT_EQ((*up)->state, "up");
+  EXPECT_EQ((*up)->free, 500u);
+  EXPECT_GE(*(*up)->state_since, *(*down)->state_since);
+  EXPECT_GE(*(*up)->last_heartbeat, *a.last_heartbeat);
+
+  // Re-registering an up node keeps state_since; draining survives re-registration.
+  ASSERT_TRUE(nodes->register_node(n).ok());
+  auto again = nodes->get("store-a");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->state_since, (*up)->state_since);
+  ASSERT_TRUE(nodes->set_state("store-a", "draining").ok());
+  n.address = "10.0.0.9:9292";
+  ASSERT_TRUE(nodes->register_node(n).ok());
+  auto drained = nodes->get("store-a");
+  ASSERT_TRUE(drained.ok() && drained->has_value());
+  EXPECT_EQ((*drained)->state, "draining");
+  EXPECT_EQ((*drained)->address, "10.0.0.9:9292");
+  ASSERT_TRUE(nodes->heartbeat("store-a", 1000, 400).ok());
+  auto still = nodes->get("store-a");
+  ASSERT_TRUE(still.ok() && still->has_value());
+  EXPECT_EQ((*still)->state, "draining");
+
+  glint::db::NodeRow b = n;
+  b.name = "store-b";
+  ASSERT_TRUE(nodes->register_node(b).ok());
+  auto all = nodes->list();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "store-a");
+  EXPECT_EQ((*all)[1].name, "store-b");
+
+  auto unknown = nodes->get("nope");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+  EXPECT_EQ(nodes->heartbeat("nope", 1, 1).code(), Errc::not_found);
+  EXPECT_EQ(nodes->set_state("nope", "up").code(), Errc::not_found);
+  EXPECT_EQ(nodes->set_state("store-a", "sideways").code(), Errc::invalid);
+}
+
+// ---- images -----------------------------------------------------------------------------------
+
+TEST_F(DbTest, ImageCreateGetDuplicateAndTransition) {
+  migrate();
+  auto images = glint::db::make_image_repository(*pool_);
+
+  glint::db::ImageRow img;
+  img.id = glint::random_uuid();
+  img.name = "cirros";
+  img.visibility = "public";
+  img.owner = "tenant-1";
+  img.disk_format = "qcow2";
+  img.container_format = "bare";
+  img.min_ram = 64;
+  img.properties = {{"os_distro", "cirros"}, {"hw_disk_bus", "virtio"}};
+  img.tags = {"small", "base"};
+  // Microsecond precision survives the round trip.
+  img.created_at = std::chrono::system_clock::time_point(std::chrono::microseconds(1'767'225'600'123'456LL));
+  ASSERT_TRUE(images->create(img).ok());
+
+  auto got = images->get(img.id);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_TRUE(got->has_value());
+  const glint::db::ImageRow& g = **got;
+  EXPECT_EQ(g.id, img.id);
+  EXPECT_EQ(g.name, "cirros");
+  EXPECT_EQ(g.status, "queued");
+  EXPECT_EQ(g.visibility, "public");
+  EXPECT_FALSE(g.protected_);
+  EXPECT_EQ(g.owner, std::optional<std::string>("tenant-1"));
+  EXPECT_FALSE(g.size.has_value());
+  EXPECT_EQ(g.disk_format, std::optional<std::string>("qcow2"));
+  EXPECT_EQ(g.min_ram, 64);
+  EXPECT_EQ(g.created_at, img.created_at);
+  EXPECT_LT(std::chrono::abs(std::chrono::system_clock::now() - g.updated_at), 60s);
+  EXPECT_FALSE(g.deleted_at.has_value());
+  EXPECT_EQ(g.properties, img.properties);
+  EXPECT_EQ(g.tags, (std::vector<std::string>{"base", "small"}));
+
+  // Ids are never reused, deleted rows included.
+  glint::db::ImageRow dup;
+  dup.id = img.id;
+  EXPECT_EQ(images->create(dup).code(), Errc::conflict);
+
+  EXPECT_EQ(images->transition(img.id, "active", "deactivated").code(), Errc::conflict);
+  ASSERT_TRUE(images->transition(img.id, "queued", "saving").ok());
+  ASSERT_TRUE(images->transition(img.id, "saving", "active").ok());
+  EXPECT_EQ(images->transition(img.id, "saving", "active").code(), Errc::conflict);
+  ASSERT_TRUE(images->transition(img.id, "active", "deleted").ok());
+  auto deleted = images->get(img.id);
+  ASSERT_TRUE(deleted.ok() && deleted->has_value());
+  EXPECT_EQ((*deleted)->status, "deleted");
+  EXPECT_TRUE((*deleted)->deleted_at.has_value());
+  EXPECT_EQ(images->create(dup).code(), Errc::conflict);
+
+  auto missing = images->get(glint::random_uuid());
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  EXPECT_EQ(images->transition(glint::random_uuid(), "queued", "saving").code(), Errc::not_found);
+  EXPECT_EQ(images->transition(img.id, "deleted", "bogus").code(), Errc::invalid);
+  glint::db::ImageRow bad;
+  bad.id = "../etc/passwd";
+  EXPECT_EQ(images->create(bad).code(), Errc::invalid);
+}
+
+// ---- replicas ---------------------------------------------------------------------------------
+
+TEST_F(DbTest, ReplicaUpsertSetStateAndQueries) {
+  migrate();
+  auto nodes = glint::db::make_node_repository(*pool_);
+  auto images = glint::db::make_image_repository(*pool_);
+  auto replicas = glint::db::make_replica_repository(*pool_);
+  for (const char* name : {"n1", "n2"}) {
+    glint::db::NodeRow n;
+    n.name = name;
+    n.address = std::string(name) + ":9000";
+    n.zone = "z";
+    ASSERT_TRUE(nodes->register_node(n).ok());
+  }
+  glint::db::ImageRow a;
+  a.id = glint::random_uuid();
+  glint::db::ImageRow b;
+  b.id = glint::random_uuid();
+  ASSERT_TRUE(images->create(a).ok());
+  ASSERT_TRUE(images->create(b).ok());
+
+  glint::db::ReplicaRow r;
+  r.image_id = a.id;
+  r.node = "n1";
+  ASSERT_TRUE(replicas->upsert(r).ok());
+  r.node = "n2";
+  ASSERT_TRUE(replicas->upsert(r).ok());
+  r.image_id = b.id;
+  r.node = "n1";
+  r.state = "ok";
+  r.size = 4096;
+  r.digest = "00112233445566778899aabbccddeeff";
+  r.verified_at = std::chrono::system_clock::time_point(std::chrono::microseconds(1'767'225'601'000'001LL));
+  ASSERT_TRUE(replicas->upsert(r).ok());
+
+  // Upsert of an existing (image, node) updates it.
+  glint::db::ReplicaRow done{a.id, "n1", "ok", 10, std::string("ff"), std::nullopt};
+  ASSERT_TRUE(replicas->upsert(done).ok());
+
+  auto of_a = replicas->for_image(a.id);
+  ASSERT_TRUE(of_a.ok()) << of_a.error().message;
+  ASSERT_EQ(of_a->size(), 2u);
+  EXPECT_EQ((*of_a)[0].node, "n1");
+  EXPECT_EQ((*of_a)[0].state, "ok");
+  EXPECT_EQ((*of_a)[0].size, std::optional<int64_t>(10));
+  EXPECT_EQ((*of_a)[1].node, "n2");
+  EXPECT_EQ((*of_a)[1].state, "writing");
+
+  ASSERT_TRUE(replicas->set_state(a.id, "n2", "corrupt").ok());
+  EXPECT_EQ(replicas->set_state(a.id, "n2", "weird").code(), Errc::invalid);
+  EXPECT_EQ(replicas->set_state(b.id, "n2", "ok").code(), Errc::not_found);
+
+  auto on_n1 = replicas->for_node("n1");
+  ASSERT_TRUE(on_n1.ok());
+  ASSERT_EQ(on_n1->size(), 2u);
+  for (const auto& row : *on_n1) {
+    if (row.image_id == b.id) {
+      EXPECT_EQ(row.digest, r.digest);
+      EXPECT_EQ(row.verified_at, r.verified_at);
+    }
+  }
+  auto on_n2 = replicas->for_node("n2");
+  ASSERT_TRUE(on_n2.ok());
+  ASSERT_EQ(on_n2->size(), 1u);
+  EXPECT_EQ((*on_n2)[0].state, "corrupt");
+
+  glint::db::ReplicaRow orphan{glint::random_uuid(), "n1", "writing", std::nullopt, std::nullopt, std::nullopt};
+  EXPECT_EQ(replicas->upsert(orphan).code(), Errc::not_found);
+  auto none = replicas->for_image(glint::random_uuid());
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+// ---- pool failure handling --------------------------------------------------------------------
+
+TEST(DbPoolTest, ClosedPortIsUnavailableWithinBudget) {
+  PoolOptions o;
+  o.url = "postgresql://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/postgres";
+  o.connect_timeout = 1s;
+  o.retry_budget = 300ms;
+  o.backoff_initial = 20ms;
+  o.backoff_max = 100ms;
+  Pool pool(o);
+  int calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  glint::Status s = pool.run([&](pqxx::connection_base&) { ++calls; });
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(s.code(), Errc::unavailable);
+  EXPECT_EQ(s.message().rfind("database unavailable: ", 0), 0u) << s.message();
+  EXPECT_EQ(calls, 0);
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 3s);
+}
+
+TEST_F(DbTest, TerminatedConnectionIsReplaced) {
+  PoolOptions o = options_for(url_);
+  o.size = 1;  // the next call must reuse (then replace) the very connection that was killed
+  Pool pool(o);
+  auto backend = [&] {
+    return pool.query<int>([](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      return w.exec1("SELECT pg_backend_pid()")[0].as<int>();
+    });
+  };
+  auto first = backend();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+
+  {
+    pqxx::connection admin(url_);
+    pqxx::nontransaction tx(admin);
+    // The timeout form waits until the backend has really exited.
+    auto r = tx.exec_params1("SELECT pg_terminate_backend($1, 5000)", *first);
+    ASSERT_TRUE(r[0].as<bool>());
+  }
+
+  auto second = backend();
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_NE(*second, *first);
+  auto third = backend();
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(*third, *second);
+}
+
+TEST_F(DbTest, SqlErrorIsIoErrorWithoutRetry) {
+  int calls = 0;
+  glint::Status s = pool_->run([&](pqxx::connection_base& c) {
+    ++calls;
+    pqxx::work w(c);
+    w.exec("SELECT * FROM no_such_table");
+  });
+  EXPECT_EQ(s.code(), Errc::io_error);
+  EXPECT_NE(s.message().find("no_such_table"), std::string::npos) << s.message();
+  EXPECT_EQ(calls, 1);
+
+  // The connection is still usable afterwards.
+  auto one = pool_->query<int>([](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    return w.exec1("SELECT 1")[0].as<int>();
+  });
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, 1);
+}
+
+TEST_F(DbTest, UniqueViolationIsConflict) {
+  migrate();
+  const std::string id = glint::random_uuid();
+  auto insert = [&] {
+    return pool_->run([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      w.exec_params("INSERT INTO images (id, status) VALUES ($1::uuid, 'queued')", id);
+      w.commit();
+    });
+  };
+  ASSERT_TRUE(insert().ok());
+  EXPECT_EQ(insert().code(), Errc::conflict);
+}
+
+TEST_F(DbTest, ConcurrentCallersShareABoundedPool) {
+  PoolOptions o = options_for(url_);
+  o.size = 2;
+  Pool pool(o);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 5; ++j) {
+        glint::Status s = pool.run([](pqxx::connection_base& c) {
+          pqxx::work w(c);
+          w.exec("SELECT pg_sleep(0.01)");
+        });
+        if (s.ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 30);
+  auto sessions = pool.query<int>([&](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    return w.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND backend_type = 'client backend'")[0]
+        .as<int>();
+  });
+  ASSERT_TRUE(sessions.ok());
+  // pool_ (fixture) holds none open yet; this pool never opens more than its size.
+  EXPECT_LE(*sessions, 2);
+}
+
+}  // namespace

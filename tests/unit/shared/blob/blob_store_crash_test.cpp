@@ -1,0 +1,151 @@
+// Filesystem blob store: crashed writers, orphaned sidecars and on-disk corruption.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "tests/unit/shared/blob/blob_test_util.hpp"
+
+namespace glint::blob::testing {
+namespace {
+
+void flip_byte(const fs::path& file, uint64_t offset) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ 0x40));
+}
+
+// Writes half of a blob in a child process that then dies without committing.
+void crash_mid_write(const FsOptions& opts, const std::string& id, bool sigkill) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Child: its own store (and its own flock), no gtest assertions.
+    auto store = open_fs_store(opts);
+    if (!store.ok()) ::_exit(10);
+    auto w = (*store)->create(id, 8 * opts.block_size);
+    if (!w.ok()) ::_exit(11);
+    if (!(*w)->write(random_bytes(4 * opts.block_size + 100, 1)).ok()) ::_exit(12);
+    if (sigkill) ::raise(SIGKILL);
+    ::_exit(0);  // no destructors run: the temp file stays, as after a crash
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  if (sigkill) {
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  } else {
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+}
+
+TEST_F(BlobStoreTest, KilledWriterLeavesNoVisibleBlob) {
+  for (bool sigkill : {false, true}) {
+    const std::string id = random_uuid();
+    store_.reset();  // the child must be able to take the lock
+    crash_mid_write(options(), id, sigkill);
+    EXPECT_EQ(count_entries(data_dir() / "tmp"), 1u);
+    EXPECT_EQ(store().stat(id).code(), Errc::not_found);
+    EXPECT_EQ(store().open(id).code(), Errc::not_found);
+    EXPECT_TRUE(store().list().empty());
+    EXPECT_EQ(store().cleanup_temp(), 1u);
+    EXPECT_EQ(count_entries(data_dir() / "tmp"), 0u);
+    put(id, random_bytes(100, 2));  // the id is usable again
+    ASSERT_TRUE(store().remove(id).ok());
+  }
+}
+
+TEST_F(BlobStoreTest, CleanupSparesLiveUploads) {
+  const std::string id = random_uuid();
+  auto w = store().create(id, std::nullopt);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->write(random_bytes(10, 1)).ok());
+  std::ofstream(data_dir() / "tmp" / "stray.tmp") << "x";
+  EXPECT_EQ(store().cleanup_temp(), 1u);
+  ASSERT_TRUE((*w)->commit().ok());
+  EXPECT_EQ(get(id), random_bytes(10, 1));
+}
+
+TEST_F(BlobStoreTest, OrphanSidecarIsIgnoredCleanedAndReplaced) {
+  const std::string id = random_uuid();
+  put(id, random_bytes(kBlock + 1, 3));
+  // Simulate a crash between the sidecar rename and the data rename.
+  fs::remove(data_file(data_dir(), id));
+  EXPECT_EQ(store().stat(id).code(), Errc::not_found);
+  EXPECT_TRUE(store().list().empty());
+  // A new upload of the id replaces the orphan.
+  const auto fresh = random_bytes(2 * kBlock + 9, 4);
+  put(id, fresh);
+  EXPECT_EQ(get(id), fresh);
+  // And cleanup removes an orphan.
+  fs::remove(data_file(data_dir(), id));
+  EXPECT_EQ(store().cleanup_temp(), 1u);
+  EXPECT_EQ(count_entries(data_file(data_dir(), id).parent_path()), 0u);
+}
+
+TEST_F(BlobStoreTest, CorruptionIsFoundAtTheExactBlock) {
+  const std::string id = random_uuid();
+  const auto bytes = random_bytes(5 * kBlock + 123, 5);
+  put(id, bytes);
+  for (uint64_t k : {0u, 2u, 5u}) {
+    const uint64_t offset = k * kBlock + 77;
+    flip_byte(data_file(data_dir(), id), offset);
+    auto r = store().open(id);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    std::vector<std::byte> buf;
+    for (uint64_t i = 0; i < (*r)->info().block_count; ++i) {
+      auto block = (*r)->read_block(i, buf);
+      if (i == k) {
+        ASSERT_EQ(block.code(), Errc::corrupt);
+        EXPECT_NE(block.error().message.find("block " + std::to_string(k) + " checksum mismatch"), std::string::npos)
+            << block.error().message;
+      } else {
+        ASSERT_TRUE(block.ok()) << i << ": " << block.error().message;
+        EXPECT_TRUE(std::equal(block->begin(), block->end(), bytes.begin() + static_cast<long>(i * kBlock)));
+      }
+    }
+    flip_byte(data_file(data_dir(), id), offset);  // repair for the next round
+  }
+  EXPECT_EQ(get(id), bytes);
+}
+
+TEST_F(BlobStoreTest, TruncatedDataIsCorrupt) {
+  const std::string id = random_uuid();
+  put(id, random_bytes(3 * kBlock, 6));
+  auto before = store().open(id);  // opened while intact
+  ASSERT_TRUE(before.ok());
+  fs::resize_file(data_file(data_dir(), id), 2 * kBlock + 10);
+  EXPECT_EQ(store().open(id).code(), Errc::corrupt);
+  EXPECT_EQ(store().stat(id).code(), Errc::corrupt);
+  std::vector<std::byte> buf;
+  EXPECT_TRUE((*before)->read_block(1, buf).ok());
+  auto last = (*before)->read_block(2, buf);
+  ASSERT_EQ(last.code(), Errc::corrupt);
+  EXPECT_NE(last.error().message.find("short read at block 2"), std::string::npos) << last.error().message;
+}
+
+TEST_F(BlobStoreTest, DamagedOrMissingSidecarIsCorrupt) {
+  const std::string id = random_uuid();
+  put(id, random_bytes(2 * kBlock + 1, 7));
+  const fs::path meta = data_file(data_dir(), id).string() + ".meta";
+  const auto meta_size = fs::file_size(meta);
+  for (uint64_t offset : {uint64_t{0}, uint64_t{20}, uint64_t{40}, meta_size - 9, meta_size - 1}) {
+    flip_byte(meta, offset);
+    auto r = store().open(id);
+    EXPECT_EQ(r.code(), Errc::corrupt) << offset;
+    flip_byte(meta, offset);
+  }
+  ASSERT_TRUE(store().open(id).ok());
+  fs::resize_file(meta, meta_size - 8);
+  EXPECT_EQ(store().open(id).code(), Errc::corrupt);
+  fs::remove(meta);
+  EXPECT_EQ(store().open(id).code(), Errc::corrupt);
+  EXPECT_EQ(store().stat(id).code(), Errc::corrupt);
+  EXPECT_EQ(store().list(), std::vector<std::string>{id}) << "listed so that a scrub can find it";
+}
+
+}  // namespace
+}  // namespace glint::blob::testing

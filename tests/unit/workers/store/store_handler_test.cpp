@@ -1,0 +1,180 @@
+// StoreHandler called directly (no sockets) over a real blob store in a temp dir.
+#include "workers/store/store_handler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "shared/http/auth.hpp"
+#include "tests/support/fake_clock.hpp"
+#include "tests/support/process.hpp"
+
+namespace glint::store {
+namespace {
+
+constexpr const char* kId = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+constexpr const char* kSecret = "unit-secret";
+
+class StoreHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    blob::FsOptions o;
+    o.data_dir = dir_.path();
+    o.block_size = 4096;
+    o.fsync = false;
+    auto s = blob::open_fs_store(o);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    blobs_ = std::move(s.value());
+    handler_ = std::make_unique<StoreHandler>(HandlerOptions{kSecret, std::chrono::seconds(300)}, *blobs_, metrics_,
+                                              store_metrics_, clock_, log::Logger::null());
+  }
+
+  http::Request req(const std::string& method, const std::string& path, bool sign = true) {
+    http::Request r;
+    r.method = method;
+    r.target = r.path = path;
+    r.request_id = "req-test";
+    if (sign) http::sign_headers(r.headers, kSecret, method, path, clock_.wall());
+    return r;
+  }
+
+  http::Response put(const std::string& data) {
+    auto r = req("PUT", std::string("/v1/blobs/") + kId);
+    r.content_length = data.size();
+    auto reply = handler_->handle_request(r);
+    if (!reply.sink) return std::move(reply.response);
+    Status s = reply.sink->write(hash::as_bytes(data));
+    if (!s) return reply.sink->failed(s);
+    return reply.sink->finish();
+  }
+
+  // Drains a response body; returns false if the stream failed.
+  bool drain(http::Response& r, std::string& out) {
+    if (!r.stream) {
+      out = r.body;
+      return true;
+    }
+    for (;;) {
+      auto c = r.stream->next();
+      if (!c) return false;
+      if (c->empty()) return true;
+      out.append(reinterpret_cast<const char*>(c->data()), c->size());
+    }
+  }
+
+  testing::TempDir dir_{"glint-store-unit"};
+  testing::FakeClock clock_;
+  metrics::Metrics metrics_;
+  StoreMetrics store_metrics_{metrics_};
+  std::unique_ptr<blob::BlobStore> blobs_;
+  std::unique_ptr<StoreHandler> handler_;
+};
+
+std::string pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+  return s;
+}
+
+TEST_F(StoreHandlerTest, PutThenGetRoundTrip) {
+  const std::string data = pattern(10000);
+  auto created = put(data);
+  EXPECT_EQ(created.status, 201);
+  EXPECT_NE(created.body.find("\"size\":10000"), std::string::npos);
+  EXPECT_NE(created.body.find("\"blocks\":3"), std::string::npos);
+  auto got = handler_->handle_request(req("GET", std::string("/v1/blobs/") + kId)).response;
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.content_length, 10000u);
+  std::string body;
+  ASSERT_TRUE(drain(got, body));
+  EXPECT_EQ(body, data);
+}
+
+TEST_F(StoreHandlerTest, RangeAcrossBlocksAnd416) {
+  const std::string data = pattern(10000);
+  ASSERT_EQ(put(data).status, 201);
+  auto r = req("GET", std::string("/v1/blobs/") + kId);
+  r.headers.set("Range", "bytes=4000-8200");
+  auto got = handler_->handle_request(r).response;
+  EXPECT_EQ(got.status, 206);
+  EXPECT_EQ(*got.headers.get("Content-Range"), "bytes 4000-8200/10000");
+  std::string body;
+  ASSERT_TRUE(drain(got, body));
+  EXPECT_EQ(body, data.substr(4000, 4201));
+  r.headers.set("Range", "bytes=10000-");
+  auto bad = handler_->handle_request(r).response;
+  EXPECT_EQ(bad.status, 416);
+  EXPECT_EQ(*bad.headers.get("Content-Range"), "bytes */10000");
+}
+
+TEST_F(StoreHandlerTest, UnsignedRequestsChangeNothing) {
+  auto r = req("PUT", std::string("/v1/blobs/") + kId, false);
+  r.content_length = 10;
+  auto reply = handler_->handle_request(r);
+  EXPECT_FALSE(reply.sink);
+  EXPECT_EQ(reply.response.status, 401);
+  EXPECT_EQ(blobs_->stat(kId).code(), Errc::not_found);
+  clock_.advance(std::chrono::seconds(0));
+  auto stale = req("GET", std::string("/v1/blobs/") + kId);
+  clock_.advance(std::chrono::minutes(10));  // signature now outside the skew window
+  EXPECT_EQ(handler_->handle_request(stale).response.status, 401);
+}
+
+TEST_F(StoreHandlerTest, SecondPutOfSameIdConflicts) {
+  ASSERT_EQ(put("abc").status, 201);
+  EXPECT_EQ(put("abc").status, 409);
+}
+
+TEST_F(StoreHandlerTest, PutWithoutLengthIs411) {
+  auto r = req("PUT", std::string("/v1/blobs/") + kId);
+  EXPECT_EQ(handler_->handle_request(r).response.status, 411);
+}
+
+TEST_F(StoreHandlerTest, CorruptBlockIsNeverReturnedAndBlobIsQuarantined) {
+  const std::string data = pattern(3 * 4096);
+  ASSERT_EQ(put(data).status, 201);
+  // Flip one byte in the second block on disk.
+  std::string path;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/objects"))
+    if (e.is_regular_file() && e.path().filename() == kId) path = e.path();
+  ASSERT_FALSE(path.empty());
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 17);
+    f.put(static_cast<char>(data[4096 + 17] ^ 0x01));
+  }
+  auto got = handler_->handle_request(req("GET", std::string("/v1/blobs/") + kId)).response;
+  ASSERT_EQ(got.status, 200);
+  std::string body;
+  EXPECT_FALSE(drain(got, body));
+  EXPECT_EQ(body, data.substr(0, 4096));  // only the good first block went out
+  EXPECT_EQ(blobs_->stat(kId).code(), Errc::not_found);  // quarantined
+  EXPECT_EQ(store_metrics_.corrupt_reads.Value(), 1);
+  EXPECT_NE(metrics_.render().find("glint_store_corrupt_reads_total 1"), std::string::npos);
+}
+
+TEST_F(StoreHandlerTest, DeleteAndHead) {
+  ASSERT_EQ(put("hello").status, 201);
+  auto head = handler_->handle_request(req("HEAD", std::string("/v1/blobs/") + kId)).response;
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.content_length, 5u);
+  EXPECT_FALSE(head.stream);
+  EXPECT_EQ(handler_->handle_request(req("DELETE", std::string("/v1/blobs/") + kId)).response.status, 204);
+  EXPECT_EQ(handler_->handle_request(req("DELETE", std::string("/v1/blobs/") + kId)).response.status, 404);
+  EXPECT_EQ(handler_->handle_request(req("HEAD", std::string("/v1/blobs/") + kId)).response.status, 404);
+}
+
+TEST_F(StoreHandlerTest, HealthMetricsAndUnknownRoutes) {
+  EXPECT_EQ(handler_->handle_request(req("GET", "/healthcheck", false)).response.status, 200);
+  auto m = handler_->handle_request(req("GET", "/metrics", false)).response;
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("glint_store_free_bytes"), std::string::npos);
+  EXPECT_EQ(handler_->handle_request(req("GET", "/nope", false)).response.status, 404);
+  auto r = handler_->handle_request(req("POST", std::string("/v1/blobs/") + kId, false)).response;
+  EXPECT_EQ(r.status, 405);
+  EXPECT_TRUE(r.headers.get("Allow").has_value());
+}
+
+}  // namespace
+}  // namespace glint::store

@@ -1,0 +1,72 @@
+#include "workers/store/blob_streams.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace glint::store {
+
+http::Response error_response(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid: return http::json_error(400, "Bad Request", e.message);
+    case Errc::not_found: return http::json_error(404, "Not Found", e.message);
+    case Errc::conflict: return http::json_error(409, "Conflict", e.message);
+    case Errc::unauthorized: return http::json_error(401, "Unauthorized", e.message);
+    case Errc::too_large: return http::json_error(413, "Request Entity Too Large", e.message);
+    case Errc::no_space: return http::json_error(507, "Insufficient Storage", e.message);
+    case Errc::unavailable: return http::json_error(503, "Service Unavailable", e.message);
+    default: return http::json_error(500, "Internal Server Error", e.message);
+  }
+}
+
+RangeSource::RangeSource(std::unique_ptr<blob::BlobReader> reader, std::string image_id, uint64_t first,
+                         uint64_t last, CorruptHandler on_corrupt)
+    : reader_(std::move(reader)),
+      image_id_(std::move(image_id)),
+      pos_(first),
+      end_(last + 1),
+      on_corrupt_(std::move(on_corrupt)) {}
+
+Expected<std::span<const std::byte>> RangeSource::next() {
+  if (pos_ >= end_) return std::span<const std::byte>();
+  const uint64_t bs = reader_->info().block_size;
+  const uint64_t index = pos_ / bs;
+  auto block = reader_->read_block(index, buf_);
+  if (!block) {
+    if (block.code() == Errc::corrupt && on_corrupt_) on_corrupt_(image_id_, block.error().message);
+    return block.error();
+  }
+  const uint64_t offset = pos_ - index * bs;
+  const uint64_t n = std::min<uint64_t>(block->size() - offset, end_ - pos_);
+  pos_ += n;
+  return block->subspan(offset, n);
+}
+
+PutSink::PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id, StoreMetrics& metrics)
+    : writer_(std::move(writer)), image_id_(std::move(image_id)), metrics_(metrics) {}
+
+Status PutSink::write(std::span<const std::byte> chunk) { return writer_->write(chunk); }
+
+http::Response PutSink::finish() {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto info = writer_->commit();
+  metrics_.fsync_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (!info) return error_response(info.error());
+  nlohmann::json j = {{"id", image_id_},
+                      {"size", info->size},
+                      {"digest", hash::digest_hex(info->digest)},
+                      {"block_size", info->block_size},
+                      {"blocks", info->block_count}};
+  auto r = http::text_response(201, j.dump(), "application/json");
+  r.headers.set("X-Glint-Digest", hash::digest_hex(info->digest));
+  return r;
+}
+
+http::Response PutSink::failed(const Status& why) {
+  writer_->abort();
+  if (why.code() == Errc::no_space) metrics_.no_space.Increment();
+  return error_response(why.error());
+}
+
+void PutSink::abort() { writer_->abort(); }
+
+}  // namespace glint::store

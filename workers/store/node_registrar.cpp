@@ -1,0 +1,68 @@
+#include "workers/store/node_registrar.hpp"
+
+#include "shared/db/migrations.hpp"
+
+namespace glint::store {
+
+NodeRegistrar::NodeRegistrar(db::Pool& pool, db::NodeRow self, blob::BlobStore& blobs, StoreMetrics& metrics,
+                             std::chrono::milliseconds interval, log::Logger logger)
+    : pool_(pool),
+      repo_(db::make_node_repository(pool)),
+      self_(std::move(self)),
+      blobs_(blobs),
+      metrics_(metrics),
+      interval_(interval),
+      log_(std::move(logger)) {}
+
+NodeRegistrar::~NodeRegistrar() { stop(); }
+
+Status NodeRegistrar::tick() {
+  if (!migrated_) {
+    auto applied = db::migrate(pool_);
+    if (!applied) return applied.error();
+    if (*applied > 0) log_.info("db.migrated", {{"applied", *applied}});
+    migrated_ = true;
+  }
+  const auto space = blobs_.space();
+  metrics_.free_bytes.Set(static_cast<double>(space.free));
+  metrics_.capacity_bytes.Set(static_cast<double>(space.capacity));
+  if (!registered_) {
+    db::NodeRow row = self_;
+    row.capacity = space.capacity;
+    row.free = space.free;
+    if (Status s = repo_->register_node(row); !s) return s;
+    registered_ = true;
+    log_.info("node.registered", {{"address", self_.address}, {"zone", self_.zone}});
+    return {};
+  }
+  return repo_->heartbeat(self_.name, space.capacity, space.free);
+}
+
+void NodeRegistrar::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void NodeRegistrar::stop() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void NodeRegistrar::loop() {
+  for (;;) {
+    Status s = tick();
+    auto wait = interval_;
+    if (!s) {
+      metrics_.db_errors.Increment();
+      log_.warn("node.heartbeat_failed", {{"error", s.message()}});
+      wait = std::min(interval_, std::chrono::milliseconds(2000));  // retry sooner while unregistered
+    }
+    std::unique_lock<std::mutex> lk(mu_);
+    if (cv_.wait_for(lk, wait, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace glint::store

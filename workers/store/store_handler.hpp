@@ -1,0 +1,46 @@
+// glint-store's request handler: signed blob PUT/GET/HEAD/DELETE (with Range) over one BlobStore,
+// plus /healthcheck and /metrics. Called concurrently from server threads; thread-safe.
+#pragma once
+#include <chrono>
+#include <string>
+
+#include "shared/blob/blob_store.hpp"
+#include "shared/core/clock.hpp"
+#include "shared/http/message.hpp"
+#include "shared/log/log.hpp"
+#include "shared/metrics/metrics.hpp"
+#include "workers/store/store_metrics.hpp"
+
+namespace glint::store {
+
+struct HandlerOptions {
+  std::string shared_secret;
+  std::chrono::seconds max_clock_skew{300};
+};
+
+class StoreHandler final : public http::Handler {
+ public:
+  StoreHandler(HandlerOptions opts, blob::BlobStore& blobs, metrics::Metrics& metrics, StoreMetrics& store_metrics,
+               const Clock& clock, log::Logger logger);
+  http::Reply handle_request(const http::Request& req) override;
+  void on_complete(const http::Request& req, int status, uint64_t bytes_in, uint64_t bytes_out,
+                   double seconds) override;
+
+  // Quarantines a blob found corrupt (idempotent), counting and logging it.
+  void report_corrupt(const std::string& image_id, const std::string& why);
+
+ private:
+  http::Reply put(const http::Request& req, const std::string& id);
+  http::Response get(const http::Request& req, const std::string& id, bool head);
+  http::Response del(const std::string& id);
+  http::Response render_metrics();
+
+  HandlerOptions opts_;
+  blob::BlobStore& blobs_;
+  metrics::Metrics& metrics_;
+  StoreMetrics& m_;
+  const Clock& clock_;
+  log::Logger log_;
+};
+
+}  // namespace glint::store

@@ -1,0 +1,112 @@
+#include "workers/store/store_service.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "shared/core/clock.hpp"
+#include "shared/db/pool.hpp"
+#include "shared/http/server.hpp"
+#include "workers/store/node_registrar.hpp"
+#include "workers/store/store_handler.hpp"
+
+namespace glint::store {
+namespace {
+
+std::string node_name(const config::Config& cfg) {
+  std::string n = cfg.get_string("DEFAULT", "node_name");
+  if (!n.empty()) return n;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// Written via a temp file and rename so a reader never sees a half-written port.
+bool write_port_file(const std::string& path, uint16_t port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << port << "\n";
+    if (!f) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int run_store(const config::Config& cfg) {
+  log::Level level = log::Level::info;
+  log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
+  const std::string name = node_name(cfg);
+  auto logger = log::Logger::make("store", level, cfg.get_string("DEFAULT", "log_file")).with({{"node", name}});
+
+  const std::string secret = cfg.get_string("auth", "shared_secret");
+  if (secret.empty()) {
+    std::fprintf(stderr, "config: [auth] shared_secret must be set for glint-store\n");
+    return 1;
+  }
+  blob::FsOptions fs;
+  fs.data_dir = cfg.get_string("store", "data_dir");
+  fs.block_size = static_cast<uint32_t>(cfg.get_size("store", "block_size"));
+  fs.reserve_bytes = cfg.get_size("store", "reserve");
+  fs.fsync = cfg.get_bool("store", "fsync");
+  auto blobs = blob::open_fs_store(fs);
+  if (!blobs) {
+    logger.error("store.open_failed", {{"data_dir", fs.data_dir}, {"error", blobs.error().message}});
+    return 1;
+  }
+  if (size_t n = (*blobs)->cleanup_temp(); n > 0) logger.info("store.temp_cleaned", {{"files", n}});
+
+  metrics::Metrics metrics;
+  StoreMetrics store_metrics(metrics);
+  SystemClock clock;
+  HandlerOptions hopts{secret, std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("auth", "max_clock_skew"))};
+  StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger);
+
+  http::ServerOptions sopts;
+  sopts.host = cfg.get_string("store", "bind_host");
+  sopts.port = static_cast<uint16_t>(cfg.get_int("store", "bind_port"));
+  sopts.threads = static_cast<size_t>(cfg.get_int("store", "io_threads"));
+  sopts.read_timeout = cfg.get_duration("store", "read_timeout");
+  sopts.idle_timeout = cfg.get_duration("store", "idle_timeout");
+  sopts.drain_timeout = cfg.get_duration("store", "drain_timeout");
+  sopts.max_header_bytes = cfg.get_size("store", "max_header_bytes");
+  sopts.body_chunk_bytes = fs.block_size;
+  http::Server server(sopts, handler, logger);
+  if (Status s = server.listen(); !s) {
+    logger.error("store.listen_failed", {{"error", s.message()}});
+    return 1;
+  }
+  const uint16_t port = server.port();
+  const std::string port_file = cfg.get_string("store", "port_file");
+  if (!port_file.empty() && !write_port_file(port_file, port)) {
+    logger.error("store.port_file_failed", {{"path", port_file}});
+    return 1;
+  }
+  std::string address = cfg.get_string("store", "advertise_address");
+  if (address.empty()) address = sopts.host + ":" + std::to_string(port);
+
+  db::PoolOptions popts;
+  popts.url = cfg.get_string("database", "connection");
+  popts.size = 2;
+  popts.connect_timeout = cfg.get_duration("database", "connect_timeout");
+  popts.retry_budget = cfg.get_duration("database", "retry_budget");
+  db::Pool pool(popts);
+  db::NodeRow self;
+  self.name = name;
+  self.address = address;
+  self.zone = cfg.get_string("store", "zone");
+  self.weight = cfg.get_double("store", "weight");
+  NodeRegistrar registrar(pool, self, **blobs, store_metrics, cfg.get_duration("store", "heartbeat_interval"), logger);
+  registrar.start();
+
+  logger.info("store.started", {{"address", address}, {"data_dir", fs.data_dir}, {"pid", static_cast<int64_t>(getpid())}});
+  server.run();
+  registrar.stop();
+  logger.info("store.stopped");
+  return 0;
+}
+
+}  // namespace glint::store
