@@ -59,6 +59,8 @@ class [[nodiscard]] Expected {
   T* operator->() { return &std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   const Error& error() const { return std::get<1>(v_); }
   Errc code() const { return ok() ? Errc::ok : error().code; }
   Status status() const { return ok() ? Status() : Status(error()); }

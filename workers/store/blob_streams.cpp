@@ -24,13 +24,14 @@ RangeSource::RangeSource(std::unique_ptr<blob::BlobReader> reader, std::string i
       image_id_(std::move(image_id)),
       pos_(first),
       end_(last + 1),
-      on_corrupt_(std::move(on_corrupt)) {}
+      on_corrupt_(std::move(on_corrupt)),
+      ahead_(std::make_unique<ReadAhead>([this](std::vector<std::byte>& buf) { return fill(buf); })) {}
 
-Expected<std::span<const std::byte>> RangeSource::next() {
+Expected<std::span<const std::byte>> RangeSource::fill(std::vector<std::byte>& buf) {
   if (pos_ >= end_) return std::span<const std::byte>();
   const uint64_t bs = reader_->info().block_size;
   const uint64_t index = pos_ / bs;
-  auto block = reader_->read_block(index, buf_);
+  auto block = reader_->read_block(index, buf);
   if (!block) {
     if (block.code() == Errc::corrupt && on_corrupt_) on_corrupt_(image_id_, block.error().message);
     return block.error();
@@ -42,11 +43,15 @@ Expected<std::span<const std::byte>> RangeSource::next() {
 }
 
 PutSink::PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id, StoreMetrics& metrics)
-    : writer_(std::move(writer)), image_id_(std::move(image_id)), metrics_(metrics) {}
+    : writer_(std::move(writer)),
+      image_id_(std::move(image_id)),
+      metrics_(metrics),
+      behind_(std::make_unique<WriteBehind>(*writer_)) {}
 
-Status PutSink::write(std::span<const std::byte> chunk) { return writer_->write(chunk); }
+Status PutSink::write(std::span<const std::byte> chunk) { return behind_->submit(chunk); }
 
 http::Response PutSink::finish() {
+  if (Status s = behind_->drain(); !s) return failed(s);
   const auto t0 = std::chrono::steady_clock::now();
   auto info = writer_->commit();
   metrics_.fsync_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -62,11 +67,15 @@ http::Response PutSink::finish() {
 }
 
 http::Response PutSink::failed(const Status& why) {
+  behind_.reset();  // stop the helper before touching the writer
   writer_->abort();
   if (why.code() == Errc::no_space) metrics_.no_space.Increment();
   return error_response(why.error());
 }
 
-void PutSink::abort() { writer_->abort(); }
+void PutSink::abort() {
+  behind_.reset();
+  writer_->abort();
+}
 
 }  // namespace glint::store

@@ -9,29 +9,36 @@
 #include "shared/blob/blob_store.hpp"
 #include "shared/http/message.hpp"
 #include "workers/store/store_metrics.hpp"
+#include "workers/store/read_ahead.hpp"
+#include "workers/store/write_behind.hpp"
 
 namespace glint::store {
 
 // Called when a read finds corruption (quarantines the blob, counts, logs).
 using CorruptHandler = std::function<void(const std::string& image_id, const std::string& why)>;
 
-// Streams bytes [first, last] of a blob, verifying every block before any of its bytes leave.
+// Streams bytes [first, last] of a blob, verifying every block before any of its bytes leave; the
+// next block is read and verified ahead (ReadAhead) while the current one is sent.
 class RangeSource final : public http::BodySource {
  public:
   RangeSource(std::unique_ptr<blob::BlobReader> reader, std::string image_id, uint64_t first, uint64_t last,
               CorruptHandler on_corrupt);
-  Expected<std::span<const std::byte>> next() override;
+  Expected<std::span<const std::byte>> next() override { return ahead_->next(); }
 
  private:
+  // Reads the block holding pos_ into buf and returns the part inside the range (helper thread).
+  Expected<std::span<const std::byte>> fill(std::vector<std::byte>& buf);
+
   std::unique_ptr<blob::BlobReader> reader_;
   std::string image_id_;
-  uint64_t pos_;   // next byte to send
+  uint64_t pos_;   // next byte to read
   uint64_t end_;   // one past the last byte
   CorruptHandler on_corrupt_;
-  std::vector<std::byte> buf_;
+  std::unique_ptr<ReadAhead> ahead_;  // last: its thread stops before the members it uses go
 };
 
-// Feeds a request body into a BlobWriter; answers 201 with size, digest and block count.
+// Feeds a request body into a BlobWriter (through a WriteBehind thread); answers 201 with size,
+// digest and block count.
 class PutSink final : public http::BodySink {
  public:
   PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id, StoreMetrics& metrics);
@@ -44,6 +51,7 @@ class PutSink final : public http::BodySink {
   std::unique_ptr<blob::BlobWriter> writer_;
   std::string image_id_;
   StoreMetrics& metrics_;
+  std::unique_ptr<WriteBehind> behind_;  // declared after writer_: stopped before it is destroyed
 };
 
 // Maps a blob-store error to an HTTP error response.

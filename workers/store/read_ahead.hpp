@@ -1,0 +1,50 @@
+// Reads and verifies the next chunk of a download on a helper thread while the current one is
+// being sent, so disk read + checksum overlap with the socket. Two chunk buffers per download
+// (one being sent, one being filled). next() is called by one thread at a time.
+#pragma once
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "shared/core/result.hpp"
+
+namespace glint::store {
+
+class ReadAhead {
+ public:
+  // fill(buf) reads the next chunk into buf and returns the bytes to send (empty at the end), or
+  // an error, after which nothing more is read. It runs on the helper thread.
+  using Fill = std::function<Expected<std::span<const std::byte>>(std::vector<std::byte>& buf)>;
+  explicit ReadAhead(Fill fill);
+  ~ReadAhead();
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // The next chunk in order; valid until the following call.
+  Expected<std::span<const std::byte>> next();
+
+ private:
+  struct Slot {
+    std::vector<std::byte> buf;
+    std::optional<Expected<std::span<const std::byte>>> result;
+  };
+  void run();
+
+  Fill fill_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Slot slots_[2];
+  std::deque<Slot*> free_;
+  std::deque<Slot*> ready_;
+  Slot* held_ = nullptr;  // handed to the caller by the last next()
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace glint::store
