@@ -68,6 +68,9 @@ class BodySink {
  public:
   virtual ~BodySink() = default;
   virtual Status write(std::span<const std::byte> chunk) = 0;
+  // Like write() for the first n bytes of buf, but the sink may take buf's storage (swapping in
+  // another vector) to save a copy; the caller resizes buf before reusing it.
+  virtual Status write_owned(std::vector<std::byte>& buf, size_t n) { return write({buf.data(), n}); }
   virtual Response finish() = 0;
   virtual Response failed(const Status& why) = 0;
   virtual void abort() = 0;

@@ -223,7 +223,9 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
         const size_t n = chunk.size() - parser.get().body().size;
         if (n > 0 && !ec) {
           bytes_in += n;
-          if (Status s = reply.sink->write({chunk.data(), n}); !s) {
+          Status s = reply.sink->write_owned(chunk, n);
+          chunk.resize(opts.body_chunk_bytes);  // the sink may have swapped in another buffer
+          if (!s) {
             resp = reply.sink->failed(s);
             resp.close = true;  // the rest of the body is not read
             unread_body = true;

@@ -50,6 +50,8 @@ PutSink::PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id,
 
 Status PutSink::write(std::span<const std::byte> chunk) { return behind_->submit(chunk); }
 
+Status PutSink::write_owned(std::vector<std::byte>& buf, size_t n) { return behind_->submit_owned(buf, n); }
+
 http::Response PutSink::finish() {
   if (Status s = behind_->drain(); !s) return failed(s);
   const auto t0 = std::chrono::steady_clock::now();

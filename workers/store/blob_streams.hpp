@@ -43,6 +43,7 @@ class PutSink final : public http::BodySink {
  public:
   PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id, StoreMetrics& metrics);
   Status write(std::span<const std::byte> chunk) override;
+  Status write_owned(std::vector<std::byte>& buf, size_t n) override;
   http::Response finish() override;
   http::Response failed(const Status& why) override;
   void abort() override;

@@ -16,10 +16,16 @@ WriteBehind::~WriteBehind() {
 }
 
 Status WriteBehind::submit(std::span<const std::byte> data) {
+  std::vector<std::byte> copy(data.begin(), data.end());
+  return submit_owned(copy, copy.size());
+}
+
+Status WriteBehind::submit_owned(std::vector<std::byte>& buf, size_t n) {
   std::unique_lock<std::mutex> lk(mu_);
   cv_.wait(lk, [this] { return !has_pending_ || !error_.ok(); });
   if (!error_.ok()) return error_;
-  pending_.assign(data.begin(), data.end());
+  std::swap(pending_, buf);
+  pending_len_ = n;
   has_pending_ = true;
   lk.unlock();
   cv_.notify_all();
@@ -43,11 +49,12 @@ void WriteBehind::run() {
       continue;
     }
     std::swap(pending_, working_);
+    working_len_ = pending_len_;
     has_pending_ = false;
     busy_ = true;
     lk.unlock();
     cv_.notify_all();  // the caller may queue the next chunk while this one is written
-    Status s = writer_.write(working_);
+    Status s = writer_.write({working_.data(), working_len_});
     lk.lock();
     busy_ = false;
     if (!s && error_.ok()) error_ = s;

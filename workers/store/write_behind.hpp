@@ -23,6 +23,8 @@ class WriteBehind {
 
   // Copies `data` and queues it; returns the first write error seen so far (then nothing is queued).
   Status submit(std::span<const std::byte> data);
+  // Queues the first n bytes of buf without copying: buf's storage is swapped for a free buffer.
+  Status submit_owned(std::vector<std::byte>& buf, size_t n);
   // Waits until everything queued is written; returns the first error.
   Status drain();
 
@@ -33,7 +35,9 @@ class WriteBehind {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::byte> pending_;  // filled by the caller
+  size_t pending_len_ = 0;
   std::vector<std::byte> working_;  // being written by the helper thread
+  size_t working_len_ = 0;
   bool has_pending_ = false;
   bool busy_ = false;
   bool stop_ = false;
