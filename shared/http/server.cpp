@@ -237,7 +237,7 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
         reply.sink->abort();
         aborted = true;
         logger.warn("http.body_aborted", {{"req", req.request_id}, {"received", bytes_in}, {"error", ec.message()}});
-      } else if (parser.is_done()) {
+      } else if (parser.is_done() && !unread_body) {  // unread_body: the sink refused a chunk
         resp = reply.sink->finish();
       }
       if (chunk.size() > 64 * 1024) std::vector<std::byte>().swap(chunk);  // idle connections hold no MiB

@@ -48,11 +48,18 @@ PutSink::PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id,
       metrics_(metrics),
       behind_(std::make_unique<WriteBehind>(*writer_)) {}
 
-Status PutSink::write(std::span<const std::byte> chunk) { return behind_->submit(chunk); }
+Status PutSink::write(std::span<const std::byte> chunk) {
+  if (!behind_) return Status(Errc::cancelled, "upload already failed");
+  return behind_->submit(chunk);
+}
 
-Status PutSink::write_owned(std::vector<std::byte>& buf, size_t n) { return behind_->submit_owned(buf, n); }
+Status PutSink::write_owned(std::vector<std::byte>& buf, size_t n) {
+  if (!behind_) return Status(Errc::cancelled, "upload already failed");
+  return behind_->submit_owned(buf, n);
+}
 
 http::Response PutSink::finish() {
+  if (!behind_) return error_response(Error{Errc::cancelled, "upload already failed"});
   if (Status s = behind_->drain(); !s) return failed(s);
   const auto t0 = std::chrono::steady_clock::now();
   auto info = writer_->commit();

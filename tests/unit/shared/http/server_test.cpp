@@ -1,0 +1,113 @@
+// The Beast server adapter on loopback with a scripted handler: body streaming, sink refusals,
+// drain on stop.
+#include "shared/http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "shared/http/client.hpp"
+#include "tests/support/string_source.hpp"
+
+namespace glint::http {
+namespace {
+
+// Accepts bodies into memory, refusing once more than `limit` bytes arrived.
+class CountingSink final : public BodySink {
+ public:
+  CountingSink(size_t limit, std::atomic<int>& finished) : limit_(limit), finished_(finished) {}
+  Status write(std::span<const std::byte> c) override {
+    got_ += c.size();
+    if (got_ > limit_) return Status(Errc::no_space, "over the limit");
+    return {};
+  }
+  Response finish() override {
+    ++finished_;
+    return text_response(201, std::to_string(got_));
+  }
+  Response failed(const Status& why) override { return json_error(507, "Insufficient Storage", why.message()); }
+  void abort() override {}
+
+ private:
+  size_t limit_;
+  size_t got_ = 0;
+  std::atomic<int>& finished_;
+};
+
+class ScriptedHandler final : public Handler {
+ public:
+  Reply handle_request(const Request& req) override {
+    if (req.method == "PUT") return Reply::upload(std::make_unique<CountingSink>(limit, finished));
+    return Reply::of(text_response(200, "hello " + req.path));
+  }
+  size_t limit = 1 << 30;
+  std::atomic<int> finished{0};
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.threads = 2;
+    o.body_chunk_bytes = 64 * 1024;
+    server_ = std::make_unique<Server>(o, handler_, log::Logger::null());
+    ASSERT_TRUE(server_->listen().ok());
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    server_->stop();
+    thread_.join();
+  }
+  Client client() { return Client("127.0.0.1", server_->port(), std::chrono::seconds(10)); }
+
+  ScriptedHandler handler_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, ServesPlainResponsesWithRequestIds) {
+  auto r = client().request("GET", "/x");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello /x");
+  EXPECT_EQ(r->header("x-openstack-request-id").rfind("req-", 0), 0u);
+  Headers h;
+  h.set("X-Openstack-Request-Id", "req-abcdef12");
+  auto kept = client().request("GET", "/y", h);
+  EXPECT_EQ(kept->header("x-openstack-request-id"), "req-abcdef12");
+}
+
+TEST_F(ServerTest, StreamsBodiesIntoTheSink) {
+  const std::string body(1'000'000, 'b');
+  auto r = client().request("PUT", "/b", {}, body);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body, "1000000");
+}
+
+TEST_F(ServerTest, RefusalOfTheLastChunkIsAnsweredAndNeverFinished) {
+  const std::string body(3 * 64 * 1024, 'c');
+  handler_.limit = body.size() - 1;  // only the very last chunk crosses the limit
+  testing::StringSource src(body, 64 * 1024);
+  ClientRequest req;
+  req.method = "PUT";
+  req.target = "/b";
+  req.upload = &src;
+  req.upload_length = body.size();
+  auto r = client().send(req);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 507);
+  EXPECT_EQ(handler_.finished.load(), 0);
+}
+
+TEST_F(ServerTest, EarlyRefusalStillReachesTheClient) {
+  handler_.limit = 10;
+  const std::string body(8 << 20, 'd');  // far more than the socket buffers hold
+  auto r = client().request("PUT", "/b", {}, body);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 507);
+}
+
+}  // namespace
+}  // namespace glint::http
