@@ -28,9 +28,16 @@ glint_wait_for() {
   done
 }
 
+# glint_alive PID: true if PID runs (a zombie waiting to be reaped does not count).
+glint_alive() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $st != Z* ]]
+}
+
 # glint_pid_alive PIDFILE: true if the process named in PIDFILE runs.
 glint_pid_alive() {
-  [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -s "$1" ] && glint_alive "$(cat "$1")"
 }
 
 # glint_start_store BIN CONF NAME PIDFILE LOG PORTFILE: starts glint-store detached and waits for health.
@@ -48,9 +55,9 @@ glint_stop_pid() {
   local pidfile=$1 secs=${2:-20} pid
   [ -s "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  if glint_alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    glint_wait_for "$secs" bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+    glint_wait_for "$secs" eval "! glint_alive $pid" || kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }

@@ -76,9 +76,10 @@ fi
 demo_id=$(cat "$etc/demo-id")
 for n in "${nodes[@]}"; do
   url="http://127.0.0.1:$(cat "$run/$n.port")/v1/blobs/$demo_id"
-  code=$(glint_curl "$secret" HEAD "$url" -o /dev/null -w '%{http_code}' -I)
+  code=$(glint_curl "$secret" HEAD "$url" -o /dev/null -w '%{http_code}' -I) || code="unreachable"
   if [ "$code" = 404 ]; then
-    glint_curl "$secret" PUT "$url" --data-binary @"$demo" -o /dev/null -w "$n: stored demo image ($demo_id): HTTP %{http_code}\n"
+    glint_curl "$secret" PUT "$url" --data-binary @"$demo" -o /dev/null -w "$n: stored demo image ($demo_id): HTTP %{http_code}\n" ||
+      echo "$n: upload of the demo image failed" >&2
   else
     echo "$n: demo image present (HTTP $code)"
   fi

@@ -35,7 +35,14 @@ Status NodeRegistrar::tick() {
     log_.info("node.registered", {{"address", self_.address}, {"zone", self_.zone}});
     return {};
   }
-  return repo_->heartbeat(self_.name, space.capacity, space.free);
+  Status s = repo_->heartbeat(self_.name, space.capacity, space.free);
+  if (!s) {
+    // The database may have been replaced or the row removed: redo migration and registration
+    // (both idempotent) on the next tick.
+    migrated_ = false;
+    registered_ = false;
+  }
+  return s;
 }
 
 void NodeRegistrar::start() {

@@ -185,6 +185,11 @@ TEST(StoreRegistration, RegistersAndHeartbeatsInTheNodesTable) {
   const double first_beat = r[6].as<double>();
   EXPECT_TRUE(wait_for([&] { auto x = row(); return x && (*x)[6].as<double>() > first_beat; }, std::chrono::seconds(20)))
       << "heartbeat did not advance";
+  {
+    pqxx::nontransaction tx(c);  // an operator (or a rebuilt database) loses the row
+    tx.exec("delete from nodes where name = 'reg-node'");
+  }
+  EXPECT_TRUE(wait_for([&] { return row().has_value(); }, std::chrono::seconds(20))) << "node did not re-register";
   EXPECT_EQ(node.stop(), 0);
 }
 
