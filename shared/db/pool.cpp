@@ -144,6 +144,10 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
       } catch (const pqxx::broken_connection& e) {
         lease.done(false);
         last_error = trimmed(e.what());
+      } catch (const pqxx::transaction_rollback& e) {
+        // Serialization failure or deadlock: the transaction was rolled back and is safe to rerun.
+        lease.done(true);
+        last_error = trimmed(e.what());
       } catch (const pqxx::unique_violation& e) {
         lease.done(true);
         return Status(Errc::conflict, trimmed(e.what()));

@@ -33,7 +33,8 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // Runs fn with a connection. pqxx::broken_connection (and connect failures) are retried with
-  // backoff on a fresh connection within the retry budget, then reported as unavailable; other
+  // backoff on a fresh connection, serialization failures and deadlocks on the same one, within
+  // the retry budget, then reported as unavailable; other
   // pqxx/SQL errors are reported as io_error (message = the server's) without retry.
   // fn must be idempotent (it may run more than once) and should do its work in one transaction.
   Status run(const std::function<void(pqxx::connection_base&)>& fn);

@@ -426,6 +426,18 @@ TEST_F(DbTest, SqlErrorIsIoErrorWithoutRetry) {
   EXPECT_EQ(*one, 1);
 }
 
+TEST_F(DbTest, SerializationFailureIsRetried) {
+  int calls = 0;
+  glint::Status s = pool_->run([&](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    w.exec("SELECT 1");
+    if (++calls == 1) throw pqxx::serialization_failure("could not serialize access");
+    w.commit();
+  });
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(calls, 2);
+}
+
 TEST_F(DbTest, UniqueViolationIsConflict) {
   migrate();
   const std::string id = glint::random_uuid();
