@@ -59,6 +59,7 @@ struct Server::Impl {
   awaitable<bool> send(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
                        uint64_t& bytes_out);
   void begin_drain();
+  awaitable<void> drain_wait(std::chrono::steady_clock::time_point deadline);
 };
 
 namespace {
@@ -290,19 +291,18 @@ void Server::Impl::begin_drain() {
   beast::error_code ec;
   acceptor->close(ec);
   logger.info("http.draining", {{"in_flight", in_flight.load()}});
-  const auto deadline = std::chrono::steady_clock::now() + opts.drain_timeout;
-  // Poll the in-flight count until it reaches zero or the deadline passes.
-  auto tick = std::make_shared<std::function<void()>>();
-  *tick = [this, deadline, tick] {
-    if (in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
-      if (in_flight.load() > 0) logger.warn("http.drain_timeout", {{"in_flight", in_flight.load()}});
-      stop_all();
-      return;
-    }
+  asio::co_spawn(control(), drain_wait(std::chrono::steady_clock::now() + opts.drain_timeout), asio::detached);
+}
+
+// Polls the in-flight count until it reaches zero or the deadline passes, then stops the server.
+awaitable<void> Server::Impl::drain_wait(std::chrono::steady_clock::time_point deadline) {
+  beast::error_code ec;
+  while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     drain_timer->expires_after(std::chrono::milliseconds(20));
-    drain_timer->async_wait([tick](const beast::error_code&) { (*tick)(); });
-  };
-  (*tick)();
+    co_await drain_timer->async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  if (in_flight.load() > 0) logger.warn("http.drain_timeout", {{"in_flight", in_flight.load()}});
+  stop_all();
 }
 
 Server::Server(ServerOptions opts, Handler& handler, log::Logger logger)
