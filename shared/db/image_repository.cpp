@@ -1,6 +1,7 @@
 #include <pqxx/pqxx>
 
 #include "shared/core/uuid.hpp"
+#include "shared/db/image_rows.hpp"
 #include "shared/db/pg_util.hpp"
 #include "shared/db/repositories.hpp"
 
@@ -8,7 +9,6 @@ namespace glint::db {
 
 namespace {
 
-using detail::opt;
 using detail::run_status;
 
 bool valid_status(const std::string& s) {
@@ -23,38 +23,7 @@ bool valid_visibility(const std::string& s) {
   return s == "private" || s == "shared" || s == "community" || s == "public";
 }
 
-// Timestamps travel as integer microseconds since the epoch (exact; see pg_util.hpp).
-constexpr const char* kSelectImage =
-    "SELECT id::text, name, status, visibility, protected, os_hidden, owner, size, virtual_size, checksum, "
-    "  os_hash_algo, os_hash_value, disk_format, container_format, min_disk, min_ram, "
-    "  (extract(epoch from created_at) * 1000000)::bigint, "
-    "  (extract(epoch from updated_at) * 1000000)::bigint, "
-    "  (extract(epoch from deleted_at) * 1000000)::bigint "
-    "FROM images WHERE id = $1::uuid";
-
-ImageRow image_from(const pqxx::row& r) {
-  ImageRow img;
-  img.id = r[0].as<std::string>();
-  img.name = r[1].is_null() ? std::string() : r[1].as<std::string>();
-  img.status = r[2].as<std::string>();
-  img.visibility = r[3].as<std::string>();
-  img.protected_ = r[4].as<bool>();
-  img.os_hidden = r[5].as<bool>();
-  img.owner = opt<std::string>(r[6]);
-  img.size = opt<int64_t>(r[7]);
-  img.virtual_size = opt<int64_t>(r[8]);
-  img.checksum = opt<std::string>(r[9]);
-  img.os_hash_algo = opt<std::string>(r[10]);
-  img.os_hash_value = opt<std::string>(r[11]);
-  img.disk_format = opt<std::string>(r[12]);
-  img.container_format = opt<std::string>(r[13]);
-  img.min_disk = r[14].as<int>();
-  img.min_ram = r[15].as<int>();
-  img.created_at = detail::from_micros(r[16].as<int64_t>());
-  img.updated_at = detail::from_micros(r[17].as<int64_t>());
-  img.deleted_at = detail::opt_timestamp(r[18]);
-  return img;
-}
+const std::string kSelectImage = std::string("SELECT ") + detail::kImageColumns + " FROM images WHERE id = $1::uuid";
 
 // Image metadata (with properties and tags) in PostgreSQL; each call is one short transaction
 // through the Pool. Thread-safe (holds only a Pool reference; the Pool must outlive it).
@@ -107,15 +76,9 @@ class PgImageRepository final : public ImageRepository {
       pqxx::read_transaction t(c);
       auto r = t.exec_params(kSelectImage, id);
       if (r.empty()) return std::nullopt;
-      ImageRow img = image_from(r[0]);
-      for (const auto& p :
-           t.exec_params("SELECT name, value FROM image_properties WHERE image_id = $1::uuid", id)) {
-        img.properties.emplace(p[0].as<std::string>(), p[1].as<std::string>());
-      }
-      for (const auto& tr : t.exec_params("SELECT tag FROM image_tags WHERE image_id = $1::uuid ORDER BY tag", id)) {
-        img.tags.push_back(tr[0].as<std::string>());
-      }
-      return img;
+      std::vector<ImageRow> one{detail::image_from(r[0])};
+      detail::load_properties_and_tags(t, one);
+      return std::move(one.front());
     });
   }
 
@@ -137,6 +100,49 @@ class PgImageRepository final : public ImageRepository {
       if (cur.empty()) return Status(Errc::not_found, "unknown image " + id);
       return Status(Errc::conflict,
                     "image " + id + " is " + cur[0][0].as<std::string>() + ", not " + from);
+    });
+  }
+
+  Expected<std::vector<ImageRow>> list(const ImageQuery& q) override { return detail::list_images(pool_, q); }
+
+  Status mark_deleted(const std::string& id) override {
+    if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "UPDATE images SET status = 'deleted', deleted_at = now(), updated_at = now() "
+          "WHERE id = $1::uuid AND status <> 'deleted'",
+          id);
+      if (r.affected_rows() == 0) return Status(Errc::not_found, "unknown image " + id);
+      w.commit();
+      return Status();
+    });
+  }
+
+  Status add_tag(const std::string& id, const std::string& tag) override {
+    if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto img = w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted' FOR UPDATE", id);
+      if (img.empty()) return Status(Errc::not_found, "unknown image " + id);
+      w.exec_params("INSERT INTO image_tags (image_id, tag) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", id, tag);
+      w.exec_params("UPDATE images SET updated_at = now() WHERE id = $1::uuid", id);
+      w.commit();
+      return Status();
+    });
+  }
+
+  Status remove_tag(const std::string& id, const std::string& tag) override {
+    if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto img = w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted' FOR UPDATE", id);
+      if (img.empty()) return Status(Errc::not_found, "unknown image " + id);
+      auto r = w.exec_params("DELETE FROM image_tags WHERE image_id = $1::uuid AND tag = $2", id, tag);
+      if (r.affected_rows() == 0) return Status(Errc::not_found, "tag " + tag + " not found");
+      w.exec_params("UPDATE images SET updated_at = now() WHERE id = $1::uuid", id);
+      w.commit();
+      return Status();
     });
   }
 

@@ -65,6 +65,24 @@ struct ImageRow {
   std::vector<std::string> tags;
 };
 
+// A page of the image list: equality filters, sort keys and a keyset marker.
+struct ImageQuery {
+  // Equality filters on name, status, visibility, owner, disk_format, container_format.
+  std::map<std::string, std::string> equals;
+  std::optional<bool> protected_;
+  std::optional<bool> os_hidden;
+  std::optional<std::string> tag;
+  std::optional<int64_t> size_min;
+  std::optional<int64_t> size_max;
+  // (key, ascending) pairs; id is always appended as the final tie-break. Empty: created_at desc.
+  std::vector<std::pair<std::string, bool>> sort;
+  size_t limit = 25;
+  std::optional<std::string> marker;  // id of the last image of the previous page
+};
+
+// Columns an ImageQuery may sort by.
+bool sortable_image_key(const std::string& key);
+
 class ImageRepository {
  public:
   virtual ~ImageRepository() = default;
@@ -73,6 +91,16 @@ class ImageRepository {
   virtual Expected<std::optional<ImageRow>> get(const std::string& id) = 0;
   // Sets status only if the current status is `from` (compare-and-set); conflict otherwise.
   virtual Status transition(const std::string& id, const std::string& from, const std::string& to) = 0;
+  // Images not deleted, with properties and tags. invalid for an unknown sort key; not_found for a
+  // marker that names no visible image.
+  virtual Expected<std::vector<ImageRow>> list(const ImageQuery& q) = 0;
+  // Soft delete: status deleted, deleted_at now (the row stays so the id is never reused).
+  // not_found if absent or already deleted.
+  virtual Status mark_deleted(const std::string& id) = 0;
+  // Idempotent; not_found if the image does not exist (or is deleted).
+  virtual Status add_tag(const std::string& id, const std::string& tag) = 0;
+  // not_found if the image or the tag does not exist.
+  virtual Status remove_tag(const std::string& id, const std::string& tag) = 0;
 };
 
 struct ReplicaRow {

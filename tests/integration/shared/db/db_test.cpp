@@ -483,3 +483,89 @@ TEST_F(DbTest, ConcurrentCallersShareABoundedPool) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<std::string> ids_of(const std::vector<glint::db::ImageRow>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.id);
+  return out;
+}
+
+}  // namespace
+
+TEST_F(DbTest, ImageListPagesSortsFiltersAndSkipsDeleted) {
+  migrate();
+  auto images = glint::db::make_image_repository(*pool_);
+  std::vector<std::string> ids;
+  const auto base = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  for (int i = 0; i < 5; ++i) {
+    glint::db::ImageRow img;
+    img.id = glint::random_uuid();
+    img.name = std::string(1, static_cast<char>('e' - i));  // names e, d, c, b, a
+    img.size = i * 10;
+    img.created_at = img.updated_at = base + std::chrono::seconds(i);
+    if (i % 2 == 0) img.tags = {"even"};
+    ASSERT_TRUE(images->create(img).ok());
+    ids.push_back(img.id);
+  }
+  glint::db::ImageQuery q;
+  q.limit = 2;
+  auto p1 = images->list(q);  // default: newest first
+  ASSERT_TRUE(p1.ok()) << p1.error().message;
+  EXPECT_EQ(ids_of(*p1), (std::vector<std::string>{ids[4], ids[3]}));
+  q.marker = ids[3];
+  auto p2 = images->list(q);
+  ASSERT_TRUE(p2.ok()) << p2.error().message;
+  EXPECT_EQ(ids_of(*p2), (std::vector<std::string>{ids[2], ids[1]}));
+
+  glint::db::ImageQuery by_name;
+  by_name.sort = {{"name", true}};
+  by_name.limit = 10;
+  auto n = images->list(by_name);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(ids_of(*n), (std::vector<std::string>{ids[4], ids[3], ids[2], ids[1], ids[0]}));
+
+  glint::db::ImageQuery tagged;
+  tagged.tag = "even";
+  tagged.size_min = 10;
+  auto t = images->list(tagged);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(ids_of(*t), (std::vector<std::string>{ids[4], ids[2]}));
+  EXPECT_EQ((*t)[0].tags, std::vector<std::string>{"even"});
+
+  ASSERT_TRUE(images->mark_deleted(ids[4]).ok());
+  EXPECT_EQ(images->mark_deleted(ids[4]).code(), Errc::not_found);
+  auto after = images->list(glint::db::ImageQuery{});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), 4u);
+  glint::db::ImageRow again;
+  again.id = ids[4];
+  EXPECT_EQ(images->create(again).code(), Errc::conflict);  // a deleted id is never reused
+
+  glint::db::ImageQuery bad;
+  bad.sort = {{"bogus", true}};
+  EXPECT_EQ(images->list(bad).code(), Errc::invalid);
+  glint::db::ImageQuery unknown_marker;
+  unknown_marker.marker = glint::random_uuid();
+  EXPECT_EQ(images->list(unknown_marker).code(), Errc::not_found);
+  glint::db::ImageQuery injected;
+  injected.equals["name"] = "x' OR '1'='1";
+  auto inj = images->list(injected);
+  ASSERT_TRUE(inj.ok());
+  EXPECT_TRUE(inj->empty());
+}
+
+TEST_F(DbTest, ImageTagsAddIdempotentRemoveMissing) {
+  migrate();
+  auto images = glint::db::make_image_repository(*pool_);
+  glint::db::ImageRow img;
+  img.id = glint::random_uuid();
+  ASSERT_TRUE(images->create(img).ok());
+  EXPECT_TRUE(images->add_tag(img.id, "a").ok());
+  EXPECT_TRUE(images->add_tag(img.id, "a").ok());
+  EXPECT_EQ((*images->get(img.id))->tags, std::vector<std::string>{"a"});
+  EXPECT_TRUE(images->remove_tag(img.id, "a").ok());
+  EXPECT_EQ(images->remove_tag(img.id, "a").code(), Errc::not_found);
+  EXPECT_EQ(images->add_tag(glint::random_uuid(), "a").code(), Errc::not_found);
+}

@@ -1,0 +1,26 @@
+// Internal to shared/db: the image column list, row decoding and the list query shared by the
+// image repository. Free functions; thread-safe.
+#pragma once
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "shared/db/pool.hpp"
+#include "shared/db/repositories.hpp"
+
+namespace glint::db::detail {
+
+// Timestamps travel as integer microseconds since the epoch (exact; see pg_util.hpp).
+inline constexpr const char* kImageColumns =
+    "id::text, name, status, visibility, protected, os_hidden, owner, size, virtual_size, checksum, "
+    "os_hash_algo, os_hash_value, disk_format, container_format, min_disk, min_ram, "
+    "(extract(epoch from created_at) * 1000000)::bigint, "
+    "(extract(epoch from updated_at) * 1000000)::bigint, "
+    "(extract(epoch from deleted_at) * 1000000)::bigint";
+
+ImageRow image_from(const pqxx::row& r);
+// Fills properties and tags of `images` with two queries.
+void load_properties_and_tags(pqxx::transaction_base& t, std::vector<ImageRow>& images);
+Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q);
+
+}  // namespace glint::db::detail
