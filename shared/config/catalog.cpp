@@ -91,6 +91,30 @@ const std::vector<OptionSpec>& catalog() {
                "which tells the other processes that it is alive."},
       {.section = "store", .name = "drain_timeout", .type = Type::Duration, .default_value = "10s",
        .help = "On SIGTERM, how long open requests may run to completion before the store exits anyway."},
+
+      // [api]: glint-api, the OpenStack Image API v2 endpoint.
+      {.section = "api", .name = "bind_host", .type = Type::String, .default_value = "127.0.0.1",
+       .help = "Address the Image API listens on."},
+      {.section = "api", .name = "bind_port", .type = Type::Int, .default_value = "9292",
+       .help = "TCP port of the Image API (Glance's is 9292); 0 picks any free port (see port_file).",
+       .min = 0, .max = 65535},
+      {.section = "api", .name = "port_file", .type = Type::String, .default_value = "",
+       .help = "File the bound port is written to after start-up (useful with bind_port = 0). Empty: "
+               "not written."},
+      {.section = "api", .name = "io_threads", .type = Type::Int, .default_value = "4",
+       .help = "Number of threads serving API requests.", .min = 1, .max = 256},
+      {.section = "api", .name = "read_timeout", .type = Type::Duration, .default_value = "60s",
+       .help = "Timeout on every read from a client."},
+      {.section = "api", .name = "idle_timeout", .type = Type::Duration, .default_value = "60s",
+       .help = "How long an idle keep-alive connection is kept open."},
+      {.section = "api", .name = "drain_timeout", .type = Type::Duration, .default_value = "30s",
+       .help = "On SIGTERM, how long open requests (uploads, downloads) may run before the API exits."},
+      {.section = "api", .name = "max_header_bytes", .type = Type::Size, .default_value = "16K",
+       .help = "Largest accepted size of a request's header section (Keystone tokens are large)."},
+      {.section = "api", .name = "limit_param_default", .type = Type::Int, .default_value = "25",
+       .help = "Page size of image lists when the request gives no limit.", .min = 1},
+      {.section = "api", .name = "api_limit_max", .type = Type::Int, .default_value = "1000",
+       .help = "Largest page size a request may ask for; larger limits are reduced to it.", .min = 1},
   };
   return specs;
 }

@@ -28,6 +28,32 @@ std::optional<std::string_view> Headers::get(std::string_view name) const {
   return std::nullopt;
 }
 
+namespace {
+
+class BufferedSink final : public BodySink {
+ public:
+  BufferedSink(size_t max, std::function<Response(std::string)> fn) : max_(max), fn_(std::move(fn)) {}
+  Status write(std::span<const std::byte> chunk) override {
+    if (body_.size() + chunk.size() > max_) return Status(Errc::too_large, "request body is larger than " + std::to_string(max_) + " bytes");
+    body_.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+    return {};
+  }
+  Response finish() override { return fn_(std::move(body_)); }
+  Response failed(const Status& why) override { return json_error(413, "Request Entity Too Large", why.message()); }
+  void abort() override { body_.clear(); }
+
+ private:
+  size_t max_;
+  std::function<Response(std::string)> fn_;
+  std::string body_;
+};
+
+}  // namespace
+
+std::unique_ptr<BodySink> buffered_sink(size_t max_bytes, std::function<Response(std::string)> on_body) {
+  return std::make_unique<BufferedSink>(max_bytes, std::move(on_body));
+}
+
 Response text_response(int status, std::string body, std::string content_type) {
   Response r;
   r.status = status;

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -93,6 +94,10 @@ class Handler {
   virtual void on_complete(const Request&, int /*status*/, uint64_t /*bytes_in*/, uint64_t /*bytes_out*/,
                            double /*seconds*/) {}
 };
+
+// A sink that collects a small body (JSON documents) up to max_bytes, then answers with
+// on_body(body); a larger body is refused with 413.
+std::unique_ptr<BodySink> buffered_sink(size_t max_bytes, std::function<Response(std::string)> on_body);
 
 // Helpers for small responses.
 Response text_response(int status, std::string body, std::string content_type = "text/plain; charset=UTF-8");

@@ -9,6 +9,7 @@
 #include "shared/core/clock.hpp"
 #include "shared/db/pool.hpp"
 #include "shared/http/server.hpp"
+#include "shared/util/port_file.hpp"
 #include "workers/store/node_registrar.hpp"
 #include "workers/store/store_handler.hpp"
 
@@ -21,17 +22,6 @@ std::string node_name(const config::Config& cfg) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return host;
-}
-
-// Written via a temp file and rename so a reader never sees a half-written port.
-bool write_port_file(const std::string& path, uint16_t port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << port << "\n";
-    if (!f) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 }  // namespace
@@ -81,7 +71,7 @@ int run_store(const config::Config& cfg) {
   }
   const uint16_t port = server.port();
   const std::string port_file = cfg.get_string("store", "port_file");
-  if (!port_file.empty() && !write_port_file(port_file, port)) {
+  if (!port_file.empty() && !util::write_port_file(port_file, port)) {
     logger.error("store.port_file_failed", {{"path", port_file}});
     return 1;
   }

@@ -1,0 +1,198 @@
+#include "workers/api/api_handler.hpp"
+
+#include "shared/core/uuid.hpp"
+#include "workers/api/api_routes.hpp"
+#include "workers/api/image_create.hpp"
+#include "workers/api/image_json.hpp"
+#include "workers/api/image_list.hpp"
+
+namespace glint::api {
+
+namespace {
+
+constexpr size_t kMaxJsonBody = 64 * 1024;
+
+http::Response no_content() {
+  http::Response r;
+  r.status = 204;
+  return r;
+}
+
+http::Response method_not_allowed(const http::Request& req, const std::string& allow) {
+  http::Response r;
+  auto accept = req.headers.get("Accept");
+  const std::string text = "The method " + req.method + " is not allowed for this resource. ";
+  if (accept && accept->find("application/json") != std::string_view::npos) {
+    r = json_response(405, {{"message", text + "<br /><br />\n"}, {"code", "405 Method Not Allowed"},
+                            {"title", "Method Not Allowed"}});
+  } else {
+    r = glance_error(req, 405, text);
+  }
+  r.headers.set("Allow", allow);
+  return r;
+}
+
+std::string host_of(const http::Request& req) {
+  auto h = req.headers.get("Host");
+  return h ? std::string(*h) : std::string("localhost");
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(ApiOptions opts, db::ImageRepository& images, metrics::Metrics& metrics, log::Logger logger)
+    : opts_(opts),
+      images_(images),
+      metrics_(metrics),
+      requests_(metrics.counter("glint_api_requests_total", "API requests served, by method and status code.")),
+      latency_(metrics.histogram("glint_api_request_seconds", "Time to answer an API request.").Add({}, metrics::latency_buckets())),
+      log_(std::move(logger)) {}
+
+http::Reply ApiHandler::handle_request(const http::Request& req) {
+  const ApiRoute r = route(req.path);
+  const std::string& m = req.method;
+  switch (r.kind) {
+    case ApiRoute::Kind::health:
+      return http::Reply::of(http::text_response(200, "OK"));
+    case ApiRoute::Kind::metrics:
+      return http::Reply::of(http::text_response(200, metrics_.render(), "text/plain; version=0.0.4"));
+    case ApiRoute::Kind::versions_multiple:
+      return http::Reply::of(versions(req, 300));
+    case ApiRoute::Kind::versions:
+      return http::Reply::of(versions(req, 200));
+    case ApiRoute::Kind::v2_redirect: {
+      http::Response resp = http::text_response(302, "");
+      resp.headers.set("Location", "http://" + host_of(req) + "/v2/");
+      return http::Reply::of(std::move(resp));
+    }
+    case ApiRoute::Kind::images:
+      if (m == "POST")
+        return http::Reply::upload(http::buffered_sink(kMaxJsonBody, [this, req](std::string body) { return create(req, body); }));
+      if (m == "GET") return http::Reply::of(list(req));
+      return http::Reply::of(method_not_allowed(req, "GET, POST"));
+    case ApiRoute::Kind::image:
+      if (m == "GET") return http::Reply::of(show(req, r.image_id));
+      if (m == "DELETE") return http::Reply::of(remove(req, r.image_id));
+      return http::Reply::of(method_not_allowed(req, "GET, PATCH, DELETE"));
+    case ApiRoute::Kind::image_tag:
+      if (m == "PUT" || m == "DELETE") return http::Reply::of(tag(req, r.image_id, r.name));
+      return http::Reply::of(method_not_allowed(req, "PUT, DELETE"));
+    case ApiRoute::Kind::image_action:
+      if (m == "POST") return http::Reply::of(action(req, r.image_id, r.name));
+      return http::Reply::of(method_not_allowed(req, "POST"));
+    case ApiRoute::Kind::image_file:
+    case ApiRoute::Kind::schema:
+    case ApiRoute::Kind::not_found:
+      break;
+  }
+  return http::Reply::of(glance_error(req, 404, "The resource could not be found."));
+}
+
+http::Response ApiHandler::versions(const http::Request& req, int status) {
+  const std::string href = "http://" + host_of(req) + "/v2/";
+  nlohmann::json list = nlohmann::json::array();
+  // The versions Glance 25 (Zed) advertises without multi-store or cache middleware.
+  for (int minor : {16, 15, 14, 9, 7, 6, 5, 4, 3, 2, 1, 0}) {
+    list.push_back({{"id", "v2." + std::to_string(minor)},
+                    {"status", minor == 16 ? "CURRENT" : "SUPPORTED"},
+                    {"links", {{{"rel", "self"}, {"href", href}}}}});
+  }
+  return json_response(status, {{"versions", list}});
+}
+
+http::Response ApiHandler::unavailable(const http::Request& req, const Error& e) {
+  log_.error("db.failed", {{"req", req.request_id}, {"error", e.message}});
+  return glance_error(req, 503, "The image catalog is unavailable; try again later.");
+}
+
+http::Response ApiHandler::create(const http::Request& req, const std::string& body) {
+  auto parsed = image_from_create_body(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return glance_error(req, e->status, e->message, e->detail);
+  db::ImageRow img = std::move(std::get<db::ImageRow>(parsed));
+  img.created_at = img.updated_at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  Status s = images_.create(img);
+  if (s.code() == Errc::conflict) return glance_error(req, 409, "Image ID " + img.id + " already exists!");
+  if (!s) return unavailable(req, s.error());
+  std::sort(img.tags.begin(), img.tags.end());
+  auto resp = json_response(201, image_to_json(img));
+  resp.headers.set("Location", "http://" + host_of(req) + "/v2/images/" + img.id);
+  log_.info("image.created", {{"req", req.request_id}, {"image", img.id}});
+  return resp;
+}
+
+http::Response ApiHandler::show(const http::Request& req, const std::string& id) {
+  auto img = images_.get(id);
+  if (!img) return unavailable(req, img.error());
+  if (!*img || (*img)->status == "deleted") return glance_error(req, 404, "No image found with ID " + id);
+  return json_response(200, image_to_json(**img));
+}
+
+http::Response ApiHandler::remove(const http::Request& req, const std::string& id) {
+  auto img = images_.get(id);
+  if (!img) return unavailable(req, img.error());
+  if (!*img || (*img)->status == "deleted") return glance_error(req, 404, "Failed to find image " + id + " to delete");
+  if ((*img)->protected_) return glance_error(req, 403, "Image " + id + " is protected and cannot be deleted.");
+  Status s = images_.mark_deleted(id);
+  if (s.code() == Errc::not_found) return glance_error(req, 404, "Failed to find image " + id + " to delete");
+  if (!s) return unavailable(req, s.error());
+  log_.info("image.deleted", {{"req", req.request_id}, {"image", id}});
+  return no_content();
+}
+
+http::Response ApiHandler::tag(const http::Request& req, const std::string& id, const std::string& tag) {
+  if (tag.size() > 255) return glance_error(req, 400, "Provided object does not match schema 'image': tag is too long");
+  Status s = req.method == "PUT" ? images_.add_tag(id, tag) : images_.remove_tag(id, tag);
+  if (s.code() == Errc::not_found) {
+    auto img = images_.get(id);
+    const bool exists = img && *img && (*img)->status != "deleted";
+    return glance_error(req, 404, exists ? "The resource could not be found." : "No image found with ID " + id);
+  }
+  if (!s) return unavailable(req, s.error());
+  return no_content();
+}
+
+http::Response ApiHandler::action(const http::Request& req, const std::string& id, const std::string& name) {
+  if (name != "deactivate" && name != "reactivate") return glance_error(req, 404, "The resource could not be found.");
+  auto img = images_.get(id);
+  if (!img) return unavailable(req, img.error());
+  if (!*img || (*img)->status == "deleted") return glance_error(req, 404, "No image found with ID " + id);
+  const std::string& status = (*img)->status;
+  const bool deactivate = name == "deactivate";
+  const std::string target = deactivate ? "deactivated" : "active";
+  if (status == target) return no_content();  // idempotent, as in Glance
+  const std::string from = deactivate ? "active" : "deactivated";
+  if (status != from)
+    return glance_error(req, 403, "Not allowed to " + name + " image in status '" + status + "'");
+  Status s = images_.transition(id, from, target);
+  if (s.code() == Errc::conflict) return glance_error(req, 409, "Image status changed concurrently; retry.");
+  if (!s) return unavailable(req, s.error());
+  return no_content();
+}
+
+void ApiHandler::on_complete(const http::Request& req, int status, uint64_t bytes_in, uint64_t bytes_out,
+                             double seconds) {
+  requests_.Add({{"method", req.method}, {"code", std::to_string(status)}}).Increment();
+  latency_.Observe(seconds);
+  if (req.path == "/healthcheck" || req.path == "/metrics") return;
+  log_.info("http.request", {{"req", req.request_id}, {"method", req.method}, {"path", req.path}, {"status", status},
+                             {"in", bytes_in}, {"out", bytes_out}, {"ms", static_cast<int64_t>(seconds * 1000)}});
+}
+
+}  // namespace glint::api
+
+namespace glint::api {
+
+http::Response ApiHandler::list(const http::Request& req) {
+  auto parsed = image_query_from(req.query, opts_.limit_default, opts_.limit_max);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return glance_error(req, e->status, e->message);
+  const db::ImageQuery& q = std::get<db::ImageQuery>(parsed);
+  auto rows = q.limit == 0 ? Expected<std::vector<db::ImageRow>>(std::vector<db::ImageRow>{}) : images_.list(q);
+  if (rows.code() == Errc::not_found) return glance_error(req, 400, rows.error().message);
+  if (rows.code() == Errc::invalid) return glance_error(req, 400, rows.error().message);
+  if (!rows) return unavailable(req, rows.error());
+  nlohmann::json body = {{"images", nlohmann::json::array()}, {"first", first_link(req.query)}, {"schema", "/v2/schemas/images"}};
+  for (const auto& img : *rows) body["images"].push_back(image_to_json(img));
+  if (q.limit > 0 && rows->size() == q.limit) body["next"] = next_link(req.query, rows->back().id);
+  return json_response(200, body);
+}
+
+}  // namespace glint::api

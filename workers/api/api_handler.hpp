@@ -1,0 +1,44 @@
+// glint-api's request handler: the Images API v2 as Glance answers it (version discovery, image
+// records, tags, actions). Plain code over the ImageRepository seam, called concurrently by the
+// server's threads; thread-safe.
+#pragma once
+#include <cstddef>
+
+#include "shared/db/repositories.hpp"
+#include "shared/http/message.hpp"
+#include "shared/log/log.hpp"
+#include "shared/metrics/metrics.hpp"
+
+namespace glint::api {
+
+struct ApiOptions {
+  size_t limit_default = 25;
+  size_t limit_max = 1000;
+};
+
+class ApiHandler final : public http::Handler {
+ public:
+  ApiHandler(ApiOptions opts, db::ImageRepository& images, metrics::Metrics& metrics, log::Logger logger);
+  http::Reply handle_request(const http::Request& req) override;
+  void on_complete(const http::Request& req, int status, uint64_t bytes_in, uint64_t bytes_out,
+                   double seconds) override;
+
+ private:
+  http::Response versions(const http::Request& req, int status);
+  http::Response create(const http::Request& req, const std::string& body);
+  http::Response show(const http::Request& req, const std::string& id);
+  http::Response list(const http::Request& req);
+  http::Response remove(const http::Request& req, const std::string& id);
+  http::Response tag(const http::Request& req, const std::string& id, const std::string& tag);
+  http::Response action(const http::Request& req, const std::string& id, const std::string& name);
+  http::Response unavailable(const http::Request& req, const Error& e);
+
+  ApiOptions opts_;
+  db::ImageRepository& images_;
+  metrics::Metrics& metrics_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Histogram& latency_;
+  log::Logger log_;
+};
+
+}  // namespace glint::api

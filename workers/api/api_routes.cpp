@@ -1,0 +1,79 @@
+#include "workers/api/api_routes.hpp"
+
+#include <vector>
+
+namespace glint::api {
+namespace {
+
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const size_t j = path.find('/', i);
+    parts.push_back(path.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
+    i = j == std::string_view::npos ? path.size() : j;
+  }
+  return parts;
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+ApiRoute route(std::string_view path) {
+  ApiRoute r;
+  if (path == "/healthcheck") return {ApiRoute::Kind::health, {}, {}};
+  if (path == "/metrics") return {ApiRoute::Kind::metrics, {}, {}};
+  if (path == "/versions") return {ApiRoute::Kind::versions, {}, {}};
+  if (path == "/v2") return {ApiRoute::Kind::v2_redirect, {}, {}};
+  const auto p = split(path);
+  if (p.empty()) return {ApiRoute::Kind::versions_multiple, {}, {}};
+  if (p[0] != "v2") {
+    // Glance answers unknown version prefixes (/images, /v3/...) with the versions document.
+    if (p[0] == "v1" || p[0] == "v2.0" || p[0] == "v3" || p[0] == "images") return {ApiRoute::Kind::versions_multiple, {}, {}};
+    return r;
+  }
+  if (p.size() == 3 && p[1] == "schemas") return {ApiRoute::Kind::schema, {}, std::string(p[2])};
+  if (p.size() < 2 || p[1] != "images") return r;
+  if (p.size() == 2) return {ApiRoute::Kind::images, {}, {}};
+  r.image_id = std::string(p[2]);
+  if (p.size() == 3) r.kind = ApiRoute::Kind::image;
+  else if (p.size() == 4 && p[3] == "file") r.kind = ApiRoute::Kind::image_file;
+  else if (p.size() == 5 && p[3] == "tags") {
+    if (!percent_decode(p[4], r.name)) return {};
+    r.kind = ApiRoute::Kind::image_tag;
+  } else if (p.size() == 5 && p[3] == "actions") {
+    r.kind = ApiRoute::Kind::image_action;
+    r.name = std::string(p[4]);
+  } else {
+    return {};
+  }
+  return r;
+}
+
+}  // namespace glint::api

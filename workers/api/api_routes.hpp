@@ -1,0 +1,32 @@
+// Request routing of glint-api (the Images API v2 subset). Pure; thread-safe.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace glint::api {
+
+struct ApiRoute {
+  enum class Kind {
+    versions_multiple,  // GET / and unknown version prefixes: 300
+    versions,           // GET /versions: 200
+    v2_redirect,        // GET /v2: 302 to /v2/
+    schema,             // GET /v2/schemas/{name}
+    images,             // /v2/images
+    image,              // /v2/images/{id}
+    image_file,         // /v2/images/{id}/file
+    image_tag,          // /v2/images/{id}/tags/{tag}
+    image_action,       // /v2/images/{id}/actions/{action}
+    health,
+    metrics,
+    not_found,
+  } kind = Kind::not_found;
+  std::string image_id;  // as sent (validated by the handler: any non-uuid is "No image found")
+  std::string name;      // schema name, tag or action
+};
+
+ApiRoute route(std::string_view path);
+
+// Percent-decodes a path segment; false on a malformed escape.
+bool percent_decode(std::string_view in, std::string& out);
+
+}  // namespace glint::api

@@ -1,0 +1,62 @@
+#include "workers/api/api_service.hpp"
+
+#include <unistd.h>
+
+#include "shared/db/migrations.hpp"
+#include "shared/db/pool.hpp"
+#include "shared/http/server.hpp"
+#include "shared/util/port_file.hpp"
+#include "workers/api/api_handler.hpp"
+
+namespace glint::api {
+
+int run_api(const config::Config& cfg) {
+  log::Level level = log::Level::info;
+  log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
+  auto logger = log::Logger::make("api", level, cfg.get_string("DEFAULT", "log_file"));
+
+  db::PoolOptions popts;
+  popts.url = cfg.get_string("database", "connection");
+  popts.size = static_cast<size_t>(cfg.get_int("database", "pool_size"));
+  popts.connect_timeout = cfg.get_duration("database", "connect_timeout");
+  popts.retry_budget = cfg.get_duration("database", "retry_budget");
+  db::Pool pool(popts);
+  // The catalog is the truth: without its schema the API cannot answer anything meaningful.
+  auto applied = db::migrate(pool);
+  if (!applied) {
+    logger.error("db.migrate_failed", {{"error", applied.error().message}});
+    return 1;
+  }
+  auto images = db::make_image_repository(pool);
+  metrics::Metrics metrics;
+  ApiOptions aopts;
+  aopts.limit_default = static_cast<size_t>(cfg.get_int("api", "limit_param_default"));
+  aopts.limit_max = static_cast<size_t>(cfg.get_int("api", "api_limit_max"));
+  ApiHandler handler(aopts, *images, metrics, logger);
+
+  http::ServerOptions sopts;
+  sopts.host = cfg.get_string("api", "bind_host");
+  sopts.port = static_cast<uint16_t>(cfg.get_int("api", "bind_port"));
+  sopts.threads = static_cast<size_t>(cfg.get_int("api", "io_threads"));
+  sopts.read_timeout = cfg.get_duration("api", "read_timeout");
+  sopts.idle_timeout = cfg.get_duration("api", "idle_timeout");
+  sopts.drain_timeout = cfg.get_duration("api", "drain_timeout");
+  sopts.max_header_bytes = cfg.get_size("api", "max_header_bytes");
+  http::Server server(sopts, handler, logger);
+  if (Status s = server.listen(); !s) {
+    logger.error("api.listen_failed", {{"error", s.message()}});
+    return 1;
+  }
+  const std::string port_file = cfg.get_string("api", "port_file");
+  if (!port_file.empty() && !util::write_port_file(port_file, server.port())) {
+    logger.error("api.port_file_failed", {{"path", port_file}});
+    return 1;
+  }
+  logger.info("api.started", {{"address", sopts.host + ":" + std::to_string(server.port())},
+                              {"pid", static_cast<int64_t>(getpid())}});
+  server.run();
+  logger.info("api.stopped");
+  return 0;
+}
+
+}  // namespace glint::api
