@@ -9,6 +9,7 @@
 
 #include "shared/http/client.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/service_process.hpp"
 
 namespace glint::testing {
 
@@ -24,16 +25,15 @@ struct StoreNodeOptions {
 class StoreNode {
  public:
   explicit StoreNode(StoreNodeOptions opts);
-  ~StoreNode();
   // Starts the process and waits (deadline) until /healthcheck answers 200. False on failure
   // (the log is in log_path()).
   bool start(std::chrono::milliseconds deadline = std::chrono::seconds(20));
   // SIGTERM and wait; returns the wait status.
-  int stop(int sig = SIGTERM);
+  int stop(int sig = SIGTERM) { return proc_.stop(sig); }
   bool running() { return proc_.running(); }
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return proc_.port(); }
   pid_t pid() const { return proc_.pid(); }
-  const std::string& log_path() const { return log_; }
+  const std::string& log_path() const { return proc_.log_path(); }
   const StoreNodeOptions& options() const { return opts_; }
 
   http::Client client(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
@@ -44,9 +44,7 @@ class StoreNode {
 
  private:
   StoreNodeOptions opts_;
-  std::string conf_, log_, port_file_;
-  Process proc_;
-  uint16_t port_ = 0;
+  ServiceProcess proc_;
 };
 
 // A loopback TCP port with nothing listening (bound then closed).
