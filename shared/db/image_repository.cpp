@@ -119,6 +119,38 @@ class PgImageRepository final : public ImageRepository {
     });
   }
 
+  Status save(ImageRow& img) override {
+    if (!is_canonical_uuid(img.id)) return Status(Errc::not_found, "unknown image " + img.id);
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "UPDATE images SET name = $2, visibility = $3, protected = $4, os_hidden = $5, owner = $6, "
+          "  disk_format = $7, container_format = $8, min_disk = $9, min_ram = $10, "
+          "  updated_at = greatest(now(), updated_at + interval '1 microsecond') "
+          "WHERE id = $1::uuid AND status <> 'deleted' "
+          "  AND (extract(epoch from updated_at) * 1000000)::bigint = $11 "
+          "RETURNING (extract(epoch from updated_at) * 1000000)::bigint",
+          img.id, img.name.empty() ? std::optional<std::string>() : std::optional<std::string>(img.name),
+          img.visibility, img.protected_, img.os_hidden, img.owner, img.disk_format, img.container_format,
+          img.min_disk, img.min_ram,
+          std::chrono::duration_cast<std::chrono::microseconds>(img.updated_at.time_since_epoch()).count());
+      if (r.empty()) {
+        auto cur = w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted'", img.id);
+        if (cur.empty()) return Status(Errc::not_found, "unknown image " + img.id);
+        return Status(Errc::conflict, "image " + img.id + " was changed concurrently");
+      }
+      w.exec_params("DELETE FROM image_properties WHERE image_id = $1::uuid", img.id);
+      for (const auto& [name, value] : img.properties)
+        w.exec_params("INSERT INTO image_properties (image_id, name, value) VALUES ($1::uuid, $2, $3)", img.id, name, value);
+      w.exec_params("DELETE FROM image_tags WHERE image_id = $1::uuid", img.id);
+      for (const auto& tag : img.tags)
+        w.exec_params("INSERT INTO image_tags (image_id, tag) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", img.id, tag);
+      w.commit();
+      img.updated_at = detail::from_micros(r[0][0].as<int64_t>());
+      return Status();
+    });
+  }
+
   Status add_tag(const std::string& id, const std::string& tag) override {
     if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
     return run_status(pool_, [&](pqxx::connection_base& c) {

@@ -97,6 +97,11 @@ class ImageRepository {
   // Soft delete: status deleted, deleted_at now (the row stays so the id is never reused).
   // not_found if absent or already deleted.
   virtual Status mark_deleted(const std::string& id) = 0;
+  // Writes the mutable attributes, properties and tags of img (updated_at = now) if the stored
+  // row still has updated_at == img.updated_at (optimistic concurrency); conflict when another
+  // writer came first (re-read and retry), not_found if absent or deleted. On success img.updated_at
+  // is the new value.
+  virtual Status save(ImageRow& img) = 0;
   // Idempotent; not_found if the image does not exist (or is deleted).
   virtual Status add_tag(const std::string& id, const std::string& tag) = 0;
   // not_found if the image or the tag does not exist.

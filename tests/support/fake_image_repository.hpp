@@ -64,6 +64,17 @@ class FakeImageRepository final : public db::ImageRepository {
     it->second.status = "deleted";
     return {};
   }
+  Status save(db::ImageRow& img) override {
+    std::lock_guard lk(mu_);
+    auto it = rows_.find(img.id);
+    if (it == rows_.end() || it->second.status == "deleted") return Status(Errc::not_found, "unknown");
+    if (it->second.updated_at != img.updated_at) return Status(Errc::conflict, "changed");
+    img.updated_at += std::chrono::microseconds(1);
+    const std::string status = it->second.status;
+    it->second = img;
+    it->second.status = status;  // save() never changes the status
+    return {};
+  }
   Status add_tag(const std::string& id, const std::string& tag) override {
     std::lock_guard lk(mu_);
     auto it = rows_.find(id);

@@ -5,6 +5,8 @@
 #include "workers/api/image_create.hpp"
 #include "workers/api/image_json.hpp"
 #include "workers/api/image_list.hpp"
+#include "workers/api/image_patch.hpp"
+#include "workers/api/schemas.hpp"
 
 namespace glint::api {
 
@@ -30,6 +32,15 @@ http::Response method_not_allowed(const http::Request& req, const std::string& a
   }
   r.headers.set("Allow", allow);
   return r;
+}
+
+http::Response unsupported_media(const http::Request& req, const std::string& type) {
+  const std::string text = "The request media type " + type + " is not supported by this server.\n";
+  auto accept = req.headers.get("Accept");
+  if (accept && accept->find("application/json") != std::string_view::npos)
+    return json_response(415, {{"message", text + "<br /><br />\n"}, {"code", "415 Unsupported Media Type"},
+                               {"title", "Unsupported Media Type"}});
+  return glance_error(req, 415, text);
 }
 
 std::string host_of(const http::Request& req) {
@@ -72,6 +83,16 @@ http::Reply ApiHandler::handle_request(const http::Request& req) {
     case ApiRoute::Kind::image:
       if (m == "GET") return http::Reply::of(show(req, r.image_id));
       if (m == "DELETE") return http::Reply::of(remove(req, r.image_id));
+      if (m == "PATCH") {
+        auto ct = req.headers.get("Content-Type");
+        if (!ct || ct->substr(0, ct->find(';')) != kJsonPatchType) {
+          const std::string type = ct ? std::string(*ct) : std::string("None");
+          return http::Reply::of(unsupported_media(req, type));
+        }
+        const std::string id = r.image_id;
+        return http::Reply::upload(
+            http::buffered_sink(kMaxJsonBody, [this, req, id](std::string body) { return patch(req, id, body); }));
+      }
       return http::Reply::of(method_not_allowed(req, "GET, PATCH, DELETE"));
     case ApiRoute::Kind::image_tag:
       if (m == "PUT" || m == "DELETE") return http::Reply::of(tag(req, r.image_id, r.name));
@@ -79,8 +100,13 @@ http::Reply ApiHandler::handle_request(const http::Request& req) {
     case ApiRoute::Kind::image_action:
       if (m == "POST") return http::Reply::of(action(req, r.image_id, r.name));
       return http::Reply::of(method_not_allowed(req, "POST"));
+    case ApiRoute::Kind::schema: {
+      auto it = schema_documents().find(r.name);
+      if (it == schema_documents().end()) break;
+      if (m != "GET") return http::Reply::of(method_not_allowed(req, "GET"));
+      return http::Reply::of(http::text_response(200, it->second, "application/json"));
+    }
     case ApiRoute::Kind::image_file:
-    case ApiRoute::Kind::schema:
     case ApiRoute::Kind::not_found:
       break;
   }
@@ -126,6 +152,23 @@ http::Response ApiHandler::show(const http::Request& req, const std::string& id)
   return json_response(200, image_to_json(**img));
 }
 
+http::Response ApiHandler::patch(const http::Request& req, const std::string& id, const std::string& body) {
+  // Optimistic concurrency: re-read and re-apply when another writer changed the image meanwhile.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto cur = images_.get(id);
+    if (!cur) return unavailable(req, cur.error());
+    if (!*cur || (*cur)->status == "deleted") return glance_error(req, 404, "No image found with ID " + id);
+    db::ImageRow img = **cur;
+    if (auto e = apply_patch(body, img)) return glance_error(req, e->status, e->message, e->detail);
+    Status s = images_.save(img);
+    if (s.code() == Errc::conflict) continue;
+    if (s.code() == Errc::not_found) return glance_error(req, 404, "No image found with ID " + id);
+    if (!s) return unavailable(req, s.error());
+    return json_response(200, image_to_json(img));
+  }
+  return glance_error(req, 409, "Image " + id + " is being changed by others; retry.");
+}
+
 http::Response ApiHandler::remove(const http::Request& req, const std::string& id) {
   auto img = images_.get(id);
   if (!img) return unavailable(req, img.error());
@@ -139,7 +182,7 @@ http::Response ApiHandler::remove(const http::Request& req, const std::string& i
 }
 
 http::Response ApiHandler::tag(const http::Request& req, const std::string& id, const std::string& tag) {
-  if (tag.size() > 255) return glance_error(req, 400, "Provided object does not match schema 'image': tag is too long");
+  if (tag.size() > 255) return glance_error(req, 400, "Provided object does not match schema 'image': '" + tag + "' is too long");
   Status s = req.method == "PUT" ? images_.add_tag(id, tag) : images_.remove_tag(id, tag);
   if (s.code() == Errc::not_found) {
     auto img = images_.get(id);

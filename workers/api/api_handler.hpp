@@ -28,6 +28,7 @@ class ApiHandler final : public http::Handler {
   http::Response create(const http::Request& req, const std::string& body);
   http::Response show(const http::Request& req, const std::string& id);
   http::Response list(const http::Request& req);
+  http::Response patch(const http::Request& req, const std::string& id, const std::string& body);
   http::Response remove(const http::Request& req, const std::string& id);
   http::Response tag(const http::Request& req, const std::string& id, const std::string& tag);
   http::Response action(const http::Request& req, const std::string& id, const std::string& name);

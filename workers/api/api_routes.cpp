@@ -59,6 +59,8 @@ ApiRoute route(std::string_view path) {
     return r;
   }
   if (p.size() == 3 && p[1] == "schemas") return {ApiRoute::Kind::schema, {}, std::string(p[2])};
+  if (p.size() == 4 && p[1] == "schemas" && p[2] == "metadefs")
+    return {ApiRoute::Kind::schema, {}, "metadefs/" + std::string(p[3])};
   if (p.size() < 2 || p[1] != "images") return r;
   if (p.size() == 2) return {ApiRoute::Kind::images, {}, {}};
   r.image_id = std::string(p[2]);

@@ -55,7 +55,9 @@ std::optional<ApiError> non_negative(const std::string& key, const json& v, int&
   return std::nullopt;
 }
 
-std::optional<ApiError> apply(const std::string& key, const json& v, db::ImageRow& img) {
+}  // namespace
+
+std::optional<ApiError> apply_attribute(const std::string& key, const json& v, db::ImageRow& img) {
   if (kReadOnly.count(key)) return ApiError{403, "Attribute '" + key + "' is read-only."};
   if (key.rfind("os_glance", 0) == 0)
     return ApiError{403, "Access was denied to this resource.", "Attribute '" + key + "' is reserved."};
@@ -105,7 +107,13 @@ std::optional<ApiError> apply(const std::string& key, const json& v, db::ImageRo
   return std::nullopt;
 }
 
-}  // namespace
+bool is_read_only_attribute(const std::string& key) { return kReadOnly.count(key) > 0 || key == "id"; }
+
+bool is_standard_attribute(const std::string& key) {
+  static const std::set<std::string> standard = {"id", "name", "owner", "disk_format", "container_format", "visibility",
+                                                 "protected", "os_hidden", "min_ram", "min_disk", "tags"};
+  return standard.count(key) > 0 || kReadOnly.count(key) > 0;
+}
 
 std::variant<db::ImageRow, ApiError> image_from_create_body(const std::string& body) {
   if (body.empty()) return ApiError{400, "Body expected in request."};
@@ -116,7 +124,7 @@ std::variant<db::ImageRow, ApiError> image_from_create_body(const std::string& b
   img.status = "queued";
   img.visibility = "shared";
   for (const auto& [key, value] : j.items())
-    if (auto e = apply(key, value, img)) return *e;
+    if (auto e = apply_attribute(key, value, img)) return *e;
   if (img.id.empty()) img.id = random_uuid();
   return img;
 }

@@ -569,3 +569,28 @@ TEST_F(DbTest, ImageTagsAddIdempotentRemoveMissing) {
   EXPECT_EQ(images->remove_tag(img.id, "a").code(), Errc::not_found);
   EXPECT_EQ(images->add_tag(glint::random_uuid(), "a").code(), Errc::not_found);
 }
+
+TEST_F(DbTest, ImageSaveIsOptimistic) {
+  migrate();
+  auto images = glint::db::make_image_repository(*pool_);
+  glint::db::ImageRow img;
+  img.id = glint::random_uuid();
+  img.properties = {{"a", "1"}};
+  img.tags = {"x"};
+  ASSERT_TRUE(images->create(img).ok());
+  auto first = **images->get(img.id);
+  auto second = first;  // a concurrent reader of the same version
+  first.name = "renamed";
+  first.properties = {{"b", "2"}};
+  first.tags = {"y", "z"};
+  ASSERT_TRUE(images->save(first).ok());
+  second.name = "lost";
+  EXPECT_EQ(images->save(second).code(), Errc::conflict);  // stale: must re-read
+  auto now = **images->get(img.id);
+  EXPECT_EQ(now.name, "renamed");
+  EXPECT_EQ(now.properties, (std::map<std::string, std::string>{{"b", "2"}}));
+  EXPECT_EQ(now.tags, (std::vector<std::string>{"y", "z"}));
+  EXPECT_EQ(now.updated_at, first.updated_at);
+  ASSERT_TRUE(images->mark_deleted(img.id).ok());
+  EXPECT_EQ(images->save(now).code(), Errc::not_found);
+}

@@ -1,0 +1,13 @@
+# Generates a C++ source holding every schemas/*.json document (invoked at build time).
+file(GLOB files ${SRC_DIR}/*.json)
+list(SORT files)
+set(out "// Generated from workers/api/schemas/*.json by embed_schemas.cmake; do not edit.\n#include \"workers/api/schemas.hpp\"\n\nnamespace glint::api {\n\nconst std::map<std::string, std::string>& schema_documents() {\n  static const std::map<std::string, std::string> docs = {\n")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  string(REPLACE "metadefs_" "metadefs/" key ${name})
+  file(READ ${f} content)
+  string(APPEND out "      {\"${key}\", R\"glint_schema(${content})glint_schema\"},\n")
+endforeach()
+string(APPEND out "  };\n  return docs;\n}\n\n}  // namespace glint::api\n")
+file(WRITE ${OUT_FILE}.tmp "${out}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT_FILE}.tmp ${OUT_FILE})
