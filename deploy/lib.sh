@@ -40,8 +40,9 @@ glint_pid_alive() {
   [ -s "$1" ] && glint_alive "$(cat "$1")"
 }
 
-# glint_start_store BIN CONF NAME PIDFILE LOG PORTFILE: starts glint-store detached and waits for health.
-glint_start_store() {
+# glint_start_service BIN CONF NAME PIDFILE LOG PORTFILE: starts a glint process detached and waits
+# for its /healthcheck.
+glint_start_service() {
   local bin=$1 conf=$2 name=$3 pidfile=$4 log=$5 portfile=$6
   rm -f "$portfile"
   setsid "$bin" --config-file "$conf" >>"$log" 2>&1 < /dev/null &
