@@ -105,6 +105,17 @@ Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
   if (q.size_min) where += " AND size >= " + param(std::to_string(*q.size_min)) + "::bigint";
   if (q.size_max) where += " AND size <= " + param(std::to_string(*q.size_max)) + "::bigint";
   if (q.tag) where += " AND EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.tag = " + param(*q.tag) + ")";
+  for (const auto& [name, value] : q.properties)
+    where += " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = images.id AND p.name = " + param(name) +
+             " AND p.value = " + param(value) + ")";
+  static const std::map<std::string, std::string> ops = {{"eq", "="},  {"neq", "<>"}, {"gt", ">"},
+                                                         {"gte", ">="}, {"lt", "<"},  {"lte", "<="}};
+  for (const auto& t : q.times) {
+    auto op = ops.find(t.op);
+    if ((t.column != "created_at" && t.column != "updated_at") || op == ops.end())
+      return Error{Errc::invalid, "Invalid time filter: " + t.column + " " + t.op};
+    where += " AND " + t.column + " " + op->second + " " + param(to_pg_text(t.value)) + "::timestamptz";
+  }
   if (q.marker) {
     // Keyset: rows strictly after the marker row in the sort order.
     const std::string m = param(*q.marker);

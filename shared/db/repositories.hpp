@@ -74,6 +74,15 @@ struct ImageQuery {
   std::optional<std::string> tag;
   std::optional<int64_t> size_min;
   std::optional<int64_t> size_max;
+  // Custom property equality filters (name -> value).
+  std::map<std::string, std::string> properties;
+  // created_at / updated_at comparisons; op is one of eq, neq, gt, gte, lt, lte.
+  struct TimeFilter {
+    std::string column;
+    std::string op;
+    Timestamp value;
+  };
+  std::vector<TimeFilter> times;
   // (key, ascending) pairs; id is always appended as the final tie-break. Empty: created_at desc.
   std::vector<std::pair<std::string, bool>> sort;
   size_t limit = 25;

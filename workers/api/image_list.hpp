@@ -17,6 +17,9 @@ std::vector<std::pair<std::string, std::string>> parse_query(const std::string& 
 std::variant<db::ImageQuery, ApiError> image_query_from(const std::string& query, size_t limit_default,
                                                         size_t limit_max);
 
+// ISO 8601 date-time ("2026-11-26T21:00:00Z", fractions and ±HH:MM offsets accepted).
+bool parse_iso8601(const std::string& text, db::Timestamp& out);
+
 // "first" link (the query without marker) and "next" link (with marker = last_id).
 std::string first_link(const std::string& query);
 std::string next_link(const std::string& query, const std::string& last_id);

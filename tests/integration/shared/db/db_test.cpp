@@ -594,3 +594,27 @@ TEST_F(DbTest, ImageSaveIsOptimistic) {
   ASSERT_TRUE(images->mark_deleted(img.id).ok());
   EXPECT_EQ(images->save(now).code(), Errc::not_found);
 }
+
+TEST_F(DbTest, ImageListTimeAndPropertyFilters) {
+  migrate();
+  auto images = glint::db::make_image_repository(*pool_);
+  const auto base = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    glint::db::ImageRow img;
+    img.id = glint::random_uuid();
+    img.created_at = img.updated_at = base + std::chrono::hours(i);
+    img.properties = {{"tier", i == 1 ? "gold" : "bronze"}};
+    ASSERT_TRUE(images->create(img).ok());
+    ids.push_back(img.id);
+  }
+  glint::db::ImageQuery q;
+  q.times.push_back({"created_at", "gte", base + std::chrono::hours(1)});
+  q.sort = {{"created_at", true}};
+  EXPECT_EQ(ids_of(*images->list(q)), (std::vector<std::string>{ids[1], ids[2]}));
+  q.properties["tier"] = "gold";
+  EXPECT_EQ(ids_of(*images->list(q)), (std::vector<std::string>{ids[1]}));
+  glint::db::ImageQuery bad;
+  bad.times.push_back({"deleted_at", "gte", base});
+  EXPECT_EQ(images->list(bad).code(), Errc::invalid);
+}

@@ -139,7 +139,7 @@ INSTANTIATE_TEST_SUITE_P(
                       "error_create_name_too_long.json", "error_create_no_body.json",
                       "error_create_no_content_type.json", "error_create_readonly_size.json",
                       "error_create_readonly_status.json", "error_create_reserved_os_glance.json",
-                      "error_create_visibility_public_noauth.json", "error_list_limit_abc.json",
+                      "error_create_visibility_public_noauth.json", "error_list_limit_abc.json", "error_list_created_at_bogus.json",
                       "error_list_limit_negative.json", "error_list_limit_zero.json", "error_list_marker_unknown.json",
                       "error_list_size_min_abc.json", "error_list_sort_dir_sideways.json",
                       "error_list_sort_key_bogus.json", "error_list_status_bogus.json",

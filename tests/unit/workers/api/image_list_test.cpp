@@ -46,6 +46,20 @@ TEST(ImageList, SortForms) {
   EXPECT_EQ(bad("sort=name:up").status, 400);
 }
 
+TEST(ImageList, TimePropertyAndHiddenFilters) {
+  auto q = ok("created_at=gte:2026-01-02T03:04:05Z&updated_at=2026-01-02T03:04:05.5%2B01:00&hw_disk_bus=virtio");
+  ASSERT_EQ(q.times.size(), 2u);
+  EXPECT_EQ(q.times[0].op, "gte");
+  EXPECT_EQ(q.times[0].value.time_since_epoch(), std::chrono::seconds(1767323045));
+  EXPECT_EQ(q.times[1].op, "eq");
+  EXPECT_EQ(q.times[1].value.time_since_epoch(), std::chrono::seconds(1767323045 - 3600) + std::chrono::milliseconds(500));
+  EXPECT_EQ(q.properties.at("hw_disk_bus"), "virtio");
+  EXPECT_FALSE(*q.os_hidden);  // hidden images are left out by default
+  EXPECT_TRUE(*ok("os_hidden=true").os_hidden);
+  EXPECT_EQ(bad("created_at=gte:bogus").message, "Bad \"created_at\" query filter format. Use ISO 8601 DateTime notation.");
+  EXPECT_EQ(bad("updated_at=2026-13-01T00:00:00Z").status, 400);
+}
+
 TEST(ImageList, Links) {
   EXPECT_EQ(first_link(""), "/v2/images");
   EXPECT_EQ(first_link("limit=2&marker=x"), "/v2/images?limit=2");
