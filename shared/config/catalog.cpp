@@ -111,6 +111,11 @@ const std::vector<OptionSpec>& catalog() {
        .help = "On SIGTERM, how long open requests (uploads, downloads) may run before the API exits."},
       {.section = "api", .name = "max_header_bytes", .type = Type::Size, .default_value = "16K",
        .help = "Largest accepted size of a request's header section (Keystone tokens are large)."},
+      {.section = "api", .name = "auth_mode", .type = Type::String, .default_value = "noauth",
+       .help = "noauth: Glance's no-Keystone behaviour (every request sees and changes every image; "
+               "nobody may publicize). headers: trust X-Project-Id and X-Roles as keystonemiddleware "
+               "sets them in front of the API, and enforce owner and visibility.",
+       .choices = {"noauth", "headers"}},
       {.section = "api", .name = "limit_param_default", .type = Type::Int, .default_value = "25",
        .help = "Page size of image lists when the request gives no limit.", .min = 1},
       {.section = "api", .name = "api_limit_max", .type = Type::Int, .default_value = "1000",

@@ -105,6 +105,14 @@ Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
   if (q.size_min) where += " AND size >= " + param(std::to_string(*q.size_min)) + "::bigint";
   if (q.size_max) where += " AND size <= " + param(std::to_string(*q.size_max)) + "::bigint";
   if (q.tag) where += " AND EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.tag = " + param(*q.tag) + ")";
+  if (q.visible_to) {
+    const std::string p = param(*q.visible_to);
+    auto vis = q.equals.find("visibility");
+    where += " AND (owner = " + p + " OR visibility = 'public'" +
+             " OR (visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id"
+             " AND m.member = " + p + " AND m.status = 'accepted'))" +
+             (vis != q.equals.end() && vis->second == "community" ? " OR visibility = 'community'" : "") + ")";
+  }
   for (const auto& [name, value] : q.properties)
     where += " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = images.id AND p.name = " + param(name) +
              " AND p.value = " + param(value) + ")";

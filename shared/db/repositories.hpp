@@ -83,6 +83,9 @@ struct ImageQuery {
     Timestamp value;
   };
   std::vector<TimeFilter> times;
+  // Restricts the list to what this project may see (own, public, shared with it and accepted,
+  // community when visibility=community is asked for); nullopt: everything (admin, no-auth).
+  std::optional<std::string> visible_to;
   // (key, ascending) pairs; id is always appended as the final tie-break. Empty: created_at desc.
   std::vector<std::pair<std::string, bool>> sort;
   size_t limit = 25;

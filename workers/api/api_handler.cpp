@@ -59,6 +59,16 @@ ApiHandler::ApiHandler(ApiOptions opts, db::ImageRepository& images, metrics::Me
       log_(std::move(logger)) {}
 
 http::Reply ApiHandler::handle_request(const http::Request& req) {
+  const auto who = identity_from(req, opts_.auth_mode);
+  if (!who) {
+    if (req.path == "/healthcheck" || req.path == "/metrics" || req.path == "/" || req.path == "/versions")
+      return route_request(req, Identity{});
+    return http::Reply::of(glance_error(req, 401, "The request you have made requires authentication."));
+  }
+  return route_request(req, *who);
+}
+
+http::Reply ApiHandler::route_request(const http::Request& req, const Identity& who) {
   const ApiRoute r = route(req.path);
   const std::string& m = req.method;
   switch (r.kind) {
@@ -77,12 +87,12 @@ http::Reply ApiHandler::handle_request(const http::Request& req) {
     }
     case ApiRoute::Kind::images:
       if (m == "POST")
-        return http::Reply::upload(http::buffered_sink(kMaxJsonBody, [this, req](std::string body) { return create(req, body); }));
-      if (m == "GET") return http::Reply::of(list(req));
+        return http::Reply::upload(http::buffered_sink(kMaxJsonBody, [this, req, who](std::string body) { return create(req, who, body); }));
+      if (m == "GET") return http::Reply::of(list(req, who));
       return http::Reply::of(method_not_allowed(req, "GET, POST"));
     case ApiRoute::Kind::image:
-      if (m == "GET") return http::Reply::of(show(req, r.image_id));
-      if (m == "DELETE") return http::Reply::of(remove(req, r.image_id));
+      if (m == "GET") return http::Reply::of(show(req, who, r.image_id));
+      if (m == "DELETE") return http::Reply::of(remove(req, who, r.image_id));
       if (m == "PATCH") {
         auto ct = req.headers.get("Content-Type");
         if (!ct || ct->substr(0, ct->find(';')) != kJsonPatchType) {
@@ -91,14 +101,14 @@ http::Reply ApiHandler::handle_request(const http::Request& req) {
         }
         const std::string id = r.image_id;
         return http::Reply::upload(
-            http::buffered_sink(kMaxJsonBody, [this, req, id](std::string body) { return patch(req, id, body); }));
+            http::buffered_sink(kMaxJsonBody, [this, req, who, id](std::string body) { return patch(req, who, id, body); }));
       }
       return http::Reply::of(method_not_allowed(req, "GET, PATCH, DELETE"));
     case ApiRoute::Kind::image_tag:
-      if (m == "PUT" || m == "DELETE") return http::Reply::of(tag(req, r.image_id, r.name));
+      if (m == "PUT" || m == "DELETE") return http::Reply::of(tag(req, who, r.image_id, r.name));
       return http::Reply::of(method_not_allowed(req, "PUT, DELETE"));
     case ApiRoute::Kind::image_action:
-      if (m == "POST") return http::Reply::of(action(req, r.image_id, r.name));
+      if (m == "POST") return http::Reply::of(action(req, who, r.image_id, r.name));
       return http::Reply::of(method_not_allowed(req, "POST"));
     case ApiRoute::Kind::schema: {
       auto it = schema_documents().find(r.name);
@@ -130,10 +140,15 @@ http::Response ApiHandler::unavailable(const http::Request& req, const Error& e)
   return glance_error(req, 503, "The image catalog is unavailable; try again later.");
 }
 
-http::Response ApiHandler::create(const http::Request& req, const std::string& body) {
+http::Response ApiHandler::create(const http::Request& req, const Identity& who, const std::string& body) {
   auto parsed = image_from_create_body(body);
   if (auto* e = std::get_if<ApiError>(&parsed)) return glance_error(req, e->status, e->message, e->detail);
   db::ImageRow img = std::move(std::get<db::ImageRow>(parsed));
+  if (!img.owner) img.owner = who.project;
+  if (img.owner != who.project && !who.is_admin())
+    return glance_error(req, 403, "You are not permitted to create images owned by '" + img.owner.value_or("") + "'.");
+  if (img.visibility == "public" && !who.has_admin_role())
+    return glance_error(req, 403, "You are not authorized to complete publicize_image action.");
   img.created_at = img.updated_at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   Status s = images_.create(img);
   if (s.code() == Errc::conflict) return glance_error(req, 409, "Image ID " + img.id + " already exists!");
@@ -145,21 +160,34 @@ http::Response ApiHandler::create(const http::Request& req, const std::string& b
   return resp;
 }
 
-http::Response ApiHandler::show(const http::Request& req, const std::string& id) {
+Expected<std::optional<db::ImageRow>> ApiHandler::visible_image(const Identity& who, const std::string& id) {
   auto img = images_.get(id);
+  if (!img) return img.error();
+  if (!*img || (*img)->status == "deleted" || !can_see(who, **img)) return std::optional<db::ImageRow>();
+  return img;
+}
+
+http::Response ApiHandler::show(const http::Request& req, const Identity& who, const std::string& id) {
+  auto img = visible_image(who, id);
   if (!img) return unavailable(req, img.error());
-  if (!*img || (*img)->status == "deleted") return glance_error(req, 404, "No image found with ID " + id);
+  if (!*img) return glance_error(req, 404, "No image found with ID " + id);
   return json_response(200, image_to_json(**img));
 }
 
-http::Response ApiHandler::patch(const http::Request& req, const std::string& id, const std::string& body) {
+http::Response ApiHandler::patch(const http::Request& req, const Identity& who, const std::string& id,
+                                 const std::string& body) {
   // Optimistic concurrency: re-read and re-apply when another writer changed the image meanwhile.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto cur = images_.get(id);
+    auto cur = visible_image(who, id);
     if (!cur) return unavailable(req, cur.error());
-    if (!*cur || (*cur)->status == "deleted") return glance_error(req, 404, "No image found with ID " + id);
+    if (!*cur) return glance_error(req, 404, "No image found with ID " + id);
+    if (!owns(who, **cur)) return glance_error(req, 403, "You are not permitted to modify this image.");
     db::ImageRow img = **cur;
     if (auto e = apply_patch(body, img)) return glance_error(req, e->status, e->message, e->detail);
+    if (img.visibility == "public" && (*cur)->visibility != "public" && !who.has_admin_role())
+      return glance_error(req, 403, "You are not authorized to complete publicize_image action.");
+    if (img.owner != (*cur)->owner && !who.is_admin())
+      return glance_error(req, 403, "You are not permitted to change the owner of this image.");
     Status s = images_.save(img);
     if (s.code() == Errc::conflict) continue;
     if (s.code() == Errc::not_found) return glance_error(req, 404, "No image found with ID " + id);
@@ -169,10 +197,11 @@ http::Response ApiHandler::patch(const http::Request& req, const std::string& id
   return glance_error(req, 409, "Image " + id + " is being changed by others; retry.");
 }
 
-http::Response ApiHandler::remove(const http::Request& req, const std::string& id) {
-  auto img = images_.get(id);
+http::Response ApiHandler::remove(const http::Request& req, const Identity& who, const std::string& id) {
+  auto img = visible_image(who, id);
   if (!img) return unavailable(req, img.error());
-  if (!*img || (*img)->status == "deleted") return glance_error(req, 404, "Failed to find image " + id + " to delete");
+  if (!*img) return glance_error(req, 404, "Failed to find image " + id + " to delete");
+  if (!owns(who, **img)) return glance_error(req, 403, "You are not permitted to delete this image.");
   if ((*img)->protected_) return glance_error(req, 403, "Image " + id + " is protected and cannot be deleted.");
   Status s = images_.mark_deleted(id);
   if (s.code() == Errc::not_found) return glance_error(req, 404, "Failed to find image " + id + " to delete");
@@ -181,7 +210,12 @@ http::Response ApiHandler::remove(const http::Request& req, const std::string& i
   return no_content();
 }
 
-http::Response ApiHandler::tag(const http::Request& req, const std::string& id, const std::string& tag) {
+http::Response ApiHandler::tag(const http::Request& req, const Identity& who, const std::string& id,
+                               const std::string& tag) {
+  auto img = visible_image(who, id);
+  if (!img) return unavailable(req, img.error());
+  if (!*img) return glance_error(req, 404, "No image found with ID " + id);
+  if (!owns(who, **img)) return glance_error(req, 403, "You are not permitted to modify this image.");
   if (tag.size() > 255) return glance_error(req, 400, "Provided object does not match schema 'image': '" + tag + "' is too long");
   Status s = req.method == "PUT" ? images_.add_tag(id, tag) : images_.remove_tag(id, tag);
   if (s.code() == Errc::not_found) {
@@ -193,11 +227,13 @@ http::Response ApiHandler::tag(const http::Request& req, const std::string& id, 
   return no_content();
 }
 
-http::Response ApiHandler::action(const http::Request& req, const std::string& id, const std::string& name) {
+http::Response ApiHandler::action(const http::Request& req, const Identity& who, const std::string& id,
+                                  const std::string& name) {
   if (name != "deactivate" && name != "reactivate") return glance_error(req, 404, "The resource could not be found.");
-  auto img = images_.get(id);
+  auto img = visible_image(who, id);
   if (!img) return unavailable(req, img.error());
-  if (!*img || (*img)->status == "deleted") return glance_error(req, 404, "No image found with ID " + id);
+  if (!*img) return glance_error(req, 404, "No image found with ID " + id);
+  if (!owns(who, **img)) return glance_error(req, 403, "You do not own this image");
   const std::string& status = (*img)->status;
   const bool deactivate = name == "deactivate";
   const std::string target = deactivate ? "deactivated" : "active";
@@ -224,10 +260,11 @@ void ApiHandler::on_complete(const http::Request& req, int status, uint64_t byte
 
 namespace glint::api {
 
-http::Response ApiHandler::list(const http::Request& req) {
+http::Response ApiHandler::list(const http::Request& req, const Identity& who) {
   auto parsed = image_query_from(req.query, opts_.limit_default, opts_.limit_max);
   if (auto* e = std::get_if<ApiError>(&parsed)) return glance_error(req, e->status, e->message);
-  const db::ImageQuery& q = std::get<db::ImageQuery>(parsed);
+  db::ImageQuery& q = std::get<db::ImageQuery>(parsed);
+  scope_query(who, q);
   auto rows = q.limit == 0 ? Expected<std::vector<db::ImageRow>>(std::vector<db::ImageRow>{}) : images_.list(q);
   if (rows.code() == Errc::not_found) return glance_error(req, 400, rows.error().message);
   if (rows.code() == Errc::invalid) return glance_error(req, 400, rows.error().message);

@@ -8,12 +8,14 @@
 #include "shared/http/message.hpp"
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
+#include "workers/api/identity.hpp"
 
 namespace glint::api {
 
 struct ApiOptions {
   size_t limit_default = 25;
   size_t limit_max = 1000;
+  AuthMode auth_mode = AuthMode::noauth;
 };
 
 class ApiHandler final : public http::Handler {
@@ -25,13 +27,16 @@ class ApiHandler final : public http::Handler {
 
  private:
   http::Response versions(const http::Request& req, int status);
-  http::Response create(const http::Request& req, const std::string& body);
-  http::Response show(const http::Request& req, const std::string& id);
-  http::Response list(const http::Request& req);
-  http::Response patch(const http::Request& req, const std::string& id, const std::string& body);
-  http::Response remove(const http::Request& req, const std::string& id);
-  http::Response tag(const http::Request& req, const std::string& id, const std::string& tag);
-  http::Response action(const http::Request& req, const std::string& id, const std::string& name);
+  http::Reply route_request(const http::Request& req, const Identity& who);
+  http::Response create(const http::Request& req, const Identity& who, const std::string& body);
+  http::Response show(const http::Request& req, const Identity& who, const std::string& id);
+  http::Response list(const http::Request& req, const Identity& who);
+  http::Response patch(const http::Request& req, const Identity& who, const std::string& id, const std::string& body);
+  http::Response remove(const http::Request& req, const Identity& who, const std::string& id);
+  http::Response tag(const http::Request& req, const Identity& who, const std::string& id, const std::string& tag);
+  http::Response action(const http::Request& req, const Identity& who, const std::string& id, const std::string& name);
+  // The image if `who` may see it (nullopt: answer 404), or the database error.
+  Expected<std::optional<db::ImageRow>> visible_image(const Identity& who, const std::string& id);
   http::Response unavailable(const http::Request& req, const Error& e);
 
   ApiOptions opts_;

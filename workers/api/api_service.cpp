@@ -32,6 +32,7 @@ int run_api(const config::Config& cfg) {
   ApiOptions aopts;
   aopts.limit_default = static_cast<size_t>(cfg.get_int("api", "limit_param_default"));
   aopts.limit_max = static_cast<size_t>(cfg.get_int("api", "api_limit_max"));
+  parse_auth_mode(cfg.get_string("api", "auth_mode"), aopts.auth_mode);  // validated by the catalog
   ApiHandler handler(aopts, *images, metrics, logger);
 
   http::ServerOptions sopts;

@@ -83,8 +83,6 @@ std::optional<ApiError> apply_attribute(const std::string& key, const json& v, d
     if (!v.is_string() || (v != "community" && v != "public" && v != "private" && v != "shared"))
       return schema_error(py_repr(v) + " is not one of ['community', 'public', 'private', 'shared']");
     vis = v.get<std::string>();
-    // Glance's default (no Keystone) context has no admin role, so publicizing is refused.
-    if (*vis == "public") return ApiError{403, "You are not authorized to complete publicize_image action."};
     img.visibility = *vis;
   } else if (key == "protected" || key == "os_hidden") {
     if (!v.is_boolean()) return schema_error(py_repr(v) + " is not of type 'boolean'");

@@ -618,3 +618,40 @@ TEST_F(DbTest, ImageListTimeAndPropertyFilters) {
   bad.times.push_back({"deleted_at", "gte", base});
   EXPECT_EQ(images->list(bad).code(), Errc::invalid);
 }
+
+TEST_F(DbTest, ImageListVisibilityScope) {
+  migrate();
+  auto images = glint::db::make_image_repository(*pool_);
+  auto make = [&](const std::string& owner, const std::string& vis) {
+    glint::db::ImageRow img;
+    img.id = glint::random_uuid();
+    img.owner = owner;
+    img.visibility = vis;
+    EXPECT_TRUE(images->create(img).ok());
+    return img.id;
+  };
+  const auto own_private = make("projB", "private");
+  const auto other_private = make("projA", "private");
+  const auto other_public = make("projA", "public");
+  const auto other_shared = make("projA", "shared");
+  const auto other_community = make("projA", "community");
+  const auto shared_accepted = make("projA", "shared");
+  pool_->run([&](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    w.exec_params("INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
+                  "VALUES ($1::uuid, 'projB', 'accepted', now(), now())", shared_accepted);
+    w.commit();
+  }).ok();
+  glint::db::ImageQuery q;
+  q.visible_to = "projB";
+  q.sort = {{"id", true}};
+  auto got = ids_of(*images->list(q));
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> want = {own_private, other_public, shared_accepted};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);  // not: other_private, other_shared (no membership), other_community
+  q.equals["visibility"] = "community";
+  EXPECT_EQ(ids_of(*images->list(q)), std::vector<std::string>{other_community});
+  (void)other_private;
+  (void)other_shared;
+}

@@ -1,0 +1,33 @@
+// Who is asking, and what they may see and change. Two modes: Glance's no-auth default (one
+// context for everybody: sees and changes every image, has no roles) and a header mode that trusts
+// X-Project-Id / X-Roles as keystonemiddleware sets them in front of the API. Pure; thread-safe.
+#pragma once
+#include <optional>
+#include <set>
+#include <string>
+
+#include "shared/db/repositories.hpp"
+#include "shared/http/message.hpp"
+
+namespace glint::api {
+
+enum class AuthMode { noauth, headers };
+bool parse_auth_mode(const std::string& text, AuthMode& out);
+
+struct Identity {
+  std::optional<std::string> project;  // owner of the images it creates
+  std::set<std::string> roles;
+  bool unrestricted = false;  // no-auth: every image is visible and changeable
+  bool is_admin() const { return unrestricted || roles.count("admin") > 0; }
+  bool has_admin_role() const { return roles.count("admin") > 0; }
+};
+
+// nullopt in header mode when the request carries no X-Project-Id (not authenticated).
+std::optional<Identity> identity_from(const http::Request& req, AuthMode mode);
+
+bool can_see(const Identity& who, const db::ImageRow& img);
+bool owns(const Identity& who, const db::ImageRow& img);  // may change it
+// Narrows a list query to what `who` may see.
+void scope_query(const Identity& who, db::ImageQuery& q);
+
+}  // namespace glint::api
