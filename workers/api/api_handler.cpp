@@ -117,6 +117,7 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
       return http::Reply::of(http::text_response(200, it->second, "application/json"));
     }
     case ApiRoute::Kind::image_file:
+      return http::Reply::of(file(req, who, r.image_id));
     case ApiRoute::Kind::not_found:
       break;
   }
@@ -225,6 +226,38 @@ http::Response ApiHandler::tag(const http::Request& req, const Identity& who, co
   }
   if (!s) return unavailable(req, s.error());
   return no_content();
+}
+
+http::Response ApiHandler::file(const http::Request& req, const Identity& who, const std::string& id) {
+  const std::string& m = req.method;
+  if (m != "GET" && m != "PUT") {
+    http::Response r;
+    r.status = 405;
+    r.headers.set("Allow", "GET, PUT");
+    r.headers.set("Content-Type", "text/html; charset=UTF-8");
+    r.content_length = 0;
+    return r;
+  }
+  if (m == "PUT") {
+    auto ct = req.headers.get("Content-Type");
+    const std::string type = ct ? std::string(ct->substr(0, ct->find(';'))) : std::string("text/plain");
+    if (type != "application/octet-stream") return unsupported_media(req, type);
+  }
+  auto img = visible_image(who, id);
+  if (!img) return unavailable(req, img.error());
+  if (!*img) return glance_error(req, 404, "No image found with ID " + id);
+  const db::ImageRow& row = **img;
+  if (m == "GET") {
+    if (row.status == "queued") return no_content();  // no data yet, as Glance answers
+    if (row.status == "deactivated" && !who.is_admin())
+      return glance_error(req, 403, "The requested image has been deactivated. Image data download is forbidden.");
+  } else {
+    if (!owns(who, row)) return glance_error(req, 403, "You are not permitted to upload data for this image.");
+    if (row.status != "queued")
+      return glance_error(req, 409, "Image status transition from " + row.status + " to saving is not allowed");
+  }
+  // The data path (fan-out to the storage nodes, verified downloads) is the next part of the API.
+  return glance_error(req, 501, "Image data transfer is not available in this glint build yet.");
 }
 
 http::Response ApiHandler::action(const http::Request& req, const Identity& who, const std::string& id,

@@ -34,6 +34,7 @@ class ApiHandler final : public http::Handler {
   http::Response patch(const http::Request& req, const Identity& who, const std::string& id, const std::string& body);
   http::Response remove(const http::Request& req, const Identity& who, const std::string& id);
   http::Response tag(const http::Request& req, const Identity& who, const std::string& id, const std::string& tag);
+  http::Response file(const http::Request& req, const Identity& who, const std::string& id);
   http::Response action(const http::Request& req, const Identity& who, const std::string& id, const std::string& name);
   // The image if `who` may see it (nullopt: answer 404), or the database error.
   Expected<std::optional<db::ImageRow>> visible_image(const Identity& who, const std::string& id);

@@ -76,6 +76,9 @@ const std::map<std::string, Setup>& stateful() {
       {"error_delete_protected.json", {"queued", true}}, {"error_tag_delete_absent.json", {}},
       {"error_deactivate_queued.json", {}},         {"error_create_existing_id.json", {}},
       {"error_tag_too_long.json", {}},
+      {"error_get_file_queued.json", {}},           {"error_head_file.json", {}},
+      {"error_upload_content_type_json.json", {}},  {"error_upload_no_content_type.json", {}},
+      {"error_upload_twice.json", {"active"}},
   };
   return m;
 }
@@ -154,7 +157,11 @@ INSTANTIATE_TEST_SUITE_P(
                       "error_patch_replace_missing_property.json", "error_patch_disk_format_active.json",
                       "image_patch_remove_name.json", "image_patch_add_property.json", "image_patch_add_name.json",
                       "error_delete_protected.json", "error_tag_delete_absent.json", "error_deactivate_queued.json",
-                      "error_create_existing_id.json", "error_tag_too_long.json"),
+                      "error_create_existing_id.json", "error_tag_too_long.json", "error_get_file_queued.json",
+                      "error_head_file.json", "error_upload_content_type_json.json",
+                      "error_upload_no_content_type.json", "error_upload_twice.json",
+                      "error_get_file_unknown_id.json", "error_get_file_non_uuid.json",
+                      "error_put_file_unknown_id.json"),
     [](const ::testing::TestParamInfo<std::string>& i) {
       std::string n = i.param.substr(0, i.param.find('.'));
       for (auto& c : n)
