@@ -138,7 +138,30 @@ class ReplicaRepository {
   virtual Expected<std::vector<ReplicaRow>> for_node(const std::string& node) = 0;
 };
 
+struct MemberRow {
+  std::string image_id;
+  std::string member;
+  std::string status = "pending";  // pending | accepted | rejected
+  Timestamp created_at{};
+  Timestamp updated_at{};
+};
+
+// Image members (projects an image is shared with).
+class MemberRepository {
+ public:
+  virtual ~MemberRepository() = default;
+  // conflict if the member exists already; not_found if the image does not (or is deleted).
+  virtual Expected<MemberRow> add(const std::string& image_id, const std::string& member) = 0;
+  virtual Expected<std::vector<MemberRow>> list(const std::string& image_id) = 0;
+  virtual Expected<std::optional<MemberRow>> get(const std::string& image_id, const std::string& member) = 0;
+  // not_found if absent.
+  virtual Expected<MemberRow> set_status(const std::string& image_id, const std::string& member,
+                                         const std::string& status) = 0;
+  virtual Status remove(const std::string& image_id, const std::string& member) = 0;
+};
+
 std::unique_ptr<NodeRepository> make_node_repository(Pool& pool);
+std::unique_ptr<MemberRepository> make_member_repository(Pool& pool);
 std::unique_ptr<ImageRepository> make_image_repository(Pool& pool);
 std::unique_ptr<ReplicaRepository> make_replica_repository(Pool& pool);
 

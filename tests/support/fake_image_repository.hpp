@@ -104,3 +104,49 @@ class FakeImageRepository final : public db::ImageRepository {
 };
 
 }  // namespace glint::testing
+
+namespace glint::testing {
+
+// In-memory MemberRepository (does not check that the image exists). Thread-safe.
+class FakeMemberRepository final : public db::MemberRepository {
+ public:
+  Expected<db::MemberRow> add(const std::string& image_id, const std::string& member) override {
+    std::lock_guard lk(mu_);
+    auto key = std::make_pair(image_id, member);
+    if (rows_.count(key)) return Error{Errc::conflict, "Member " + member + " is duplicated for image " + image_id};
+    db::MemberRow m{image_id, member, "pending", std::chrono::system_clock::now(), std::chrono::system_clock::now()};
+    rows_[key] = m;
+    return m;
+  }
+  Expected<std::vector<db::MemberRow>> list(const std::string& image_id) override {
+    std::lock_guard lk(mu_);
+    std::vector<db::MemberRow> out;
+    for (const auto& [k, v] : rows_)
+      if (k.first == image_id) out.push_back(v);
+    return out;
+  }
+  Expected<std::optional<db::MemberRow>> get(const std::string& image_id, const std::string& member) override {
+    std::lock_guard lk(mu_);
+    auto it = rows_.find({image_id, member});
+    if (it == rows_.end()) return std::optional<db::MemberRow>();
+    return std::optional<db::MemberRow>(it->second);
+  }
+  Expected<db::MemberRow> set_status(const std::string& image_id, const std::string& member,
+                                     const std::string& status) override {
+    std::lock_guard lk(mu_);
+    auto it = rows_.find({image_id, member});
+    if (it == rows_.end()) return Error{Errc::not_found, "unknown member"};
+    it->second.status = status;
+    return it->second;
+  }
+  Status remove(const std::string& image_id, const std::string& member) override {
+    std::lock_guard lk(mu_);
+    return rows_.erase({image_id, member}) ? Status() : Status(Errc::not_found, "unknown member");
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, db::MemberRow> rows_;
+};
+
+}  // namespace glint::testing

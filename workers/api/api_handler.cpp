@@ -50,9 +50,11 @@ std::string host_of(const http::Request& req) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(ApiOptions opts, db::ImageRepository& images, metrics::Metrics& metrics, log::Logger logger)
+ApiHandler::ApiHandler(ApiOptions opts, db::ImageRepository& images, db::MemberRepository& members,
+                       metrics::Metrics& metrics, log::Logger logger)
     : opts_(opts),
       images_(images),
+      members_(members),
       metrics_(metrics),
       requests_(metrics.counter("glint_api_requests_total", "API requests served, by method and status code.")),
       latency_(metrics.histogram("glint_api_request_seconds", "Time to answer an API request.").Add({}, metrics::latency_buckets())),
@@ -118,6 +120,14 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
     }
     case ApiRoute::Kind::image_file:
       return http::Reply::of(file(req, who, r.image_id));
+    case ApiRoute::Kind::image_members:
+    case ApiRoute::Kind::image_member: {
+      const std::string id = r.image_id, member = r.name;
+      if (m == "POST" || m == "PUT")
+        return http::Reply::upload(http::buffered_sink(
+            kMaxJsonBody, [this, req, who, id, member](std::string body) { return members(req, who, id, member, body); }));
+      return http::Reply::of(members(req, who, id, member, {}));
+    }
     case ApiRoute::Kind::not_found:
       break;
   }
@@ -164,8 +174,16 @@ http::Response ApiHandler::create(const http::Request& req, const Identity& who,
 Expected<std::optional<db::ImageRow>> ApiHandler::visible_image(const Identity& who, const std::string& id) {
   auto img = images_.get(id);
   if (!img) return img.error();
-  if (!*img || (*img)->status == "deleted" || !can_see(who, **img)) return std::optional<db::ImageRow>();
-  return img;
+  if (!*img || (*img)->status == "deleted") return std::optional<db::ImageRow>();
+  if (can_see(who, **img)) return img;
+  // A shared image is visible to its members, whatever their status (Glance lists it only once
+  // accepted; that is the list query's business).
+  if ((*img)->visibility == "shared" && who.project) {
+    auto m = members_.get(id, *who.project);
+    if (!m) return m.error();
+    if (*m) return img;
+  }
+  return std::optional<db::ImageRow>();
 }
 
 http::Response ApiHandler::show(const http::Request& req, const Identity& who, const std::string& id) {

@@ -20,7 +20,8 @@ struct ApiOptions {
 
 class ApiHandler final : public http::Handler {
  public:
-  ApiHandler(ApiOptions opts, db::ImageRepository& images, metrics::Metrics& metrics, log::Logger logger);
+  ApiHandler(ApiOptions opts, db::ImageRepository& images, db::MemberRepository& members, metrics::Metrics& metrics,
+             log::Logger logger);
   http::Reply handle_request(const http::Request& req) override;
   void on_complete(const http::Request& req, int status, uint64_t bytes_in, uint64_t bytes_out,
                    double seconds) override;
@@ -34,6 +35,8 @@ class ApiHandler final : public http::Handler {
   http::Response patch(const http::Request& req, const Identity& who, const std::string& id, const std::string& body);
   http::Response remove(const http::Request& req, const Identity& who, const std::string& id);
   http::Response tag(const http::Request& req, const Identity& who, const std::string& id, const std::string& tag);
+  http::Response members(const http::Request& req, const Identity& who, const std::string& id,
+                         const std::string& member, const std::string& body);
   http::Response file(const http::Request& req, const Identity& who, const std::string& id);
   http::Response action(const http::Request& req, const Identity& who, const std::string& id, const std::string& name);
   // The image if `who` may see it (nullopt: answer 404), or the database error.
@@ -42,6 +45,7 @@ class ApiHandler final : public http::Handler {
 
   ApiOptions opts_;
   db::ImageRepository& images_;
+  db::MemberRepository& members_;
   metrics::Metrics& metrics_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Histogram& latency_;

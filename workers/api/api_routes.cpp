@@ -69,6 +69,11 @@ ApiRoute route(std::string_view path) {
   else if (p.size() == 5 && p[3] == "tags") {
     if (!percent_decode(p[4], r.name)) return {};
     r.kind = ApiRoute::Kind::image_tag;
+  } else if (p.size() == 4 && p[3] == "members") {
+    r.kind = ApiRoute::Kind::image_members;
+  } else if (p.size() == 5 && p[3] == "members") {
+    if (!percent_decode(p[4], r.name)) return {};
+    r.kind = ApiRoute::Kind::image_member;
   } else if (p.size() == 5 && p[3] == "actions") {
     r.kind = ApiRoute::Kind::image_action;
     r.name = std::string(p[4]);

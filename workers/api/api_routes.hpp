@@ -16,6 +16,8 @@ struct ApiRoute {
     image_file,         // /v2/images/{id}/file
     image_tag,          // /v2/images/{id}/tags/{tag}
     image_action,       // /v2/images/{id}/actions/{action}
+    image_members,      // /v2/images/{id}/members
+    image_member,       // /v2/images/{id}/members/{member}
     health,
     metrics,
     not_found,

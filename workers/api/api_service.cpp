@@ -28,12 +28,13 @@ int run_api(const config::Config& cfg) {
     return 1;
   }
   auto images = db::make_image_repository(pool);
+  auto members = db::make_member_repository(pool);
   metrics::Metrics metrics;
   ApiOptions aopts;
   aopts.limit_default = static_cast<size_t>(cfg.get_int("api", "limit_param_default"));
   aopts.limit_max = static_cast<size_t>(cfg.get_int("api", "api_limit_max"));
   parse_auth_mode(cfg.get_string("api", "auth_mode"), aopts.auth_mode);  // validated by the catalog
-  ApiHandler handler(aopts, *images, metrics, logger);
+  ApiHandler handler(aopts, *images, *members, metrics, logger);
 
   http::ServerOptions sopts;
   sopts.host = cfg.get_string("api", "bind_host");

@@ -655,3 +655,31 @@ TEST_F(DbTest, ImageListVisibilityScope) {
   (void)other_private;
   (void)other_shared;
 }
+
+TEST_F(DbTest, MembersAddAcceptListRemove) {
+  migrate();
+  auto images = glint::db::make_image_repository(*pool_);
+  auto members = glint::db::make_member_repository(*pool_);
+  glint::db::ImageRow img;
+  img.id = glint::random_uuid();
+  img.owner = "projA";
+  ASSERT_TRUE(images->create(img).ok());
+  auto added = members->add(img.id, "projB");
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_EQ(added->status, "pending");
+  EXPECT_EQ(members->add(img.id, "projB").code(), Errc::conflict);
+  EXPECT_EQ(members->add(glint::random_uuid(), "projB").code(), Errc::not_found);
+  auto accepted = members->set_status(img.id, "projB", "accepted");
+  ASSERT_TRUE(accepted.ok());
+  EXPECT_EQ(accepted->status, "accepted");
+  // An accepted member now sees the shared image in its list.
+  glint::db::ImageQuery q;
+  q.visible_to = "projB";
+  EXPECT_EQ(ids_of(*images->list(q)), std::vector<std::string>{img.id});
+  EXPECT_EQ(members->list(img.id)->size(), 1u);
+  EXPECT_TRUE((*members->get(img.id, "projB")).has_value());
+  EXPECT_TRUE(members->remove(img.id, "projB").ok());
+  EXPECT_EQ(members->remove(img.id, "projB").code(), Errc::not_found);
+  EXPECT_EQ(members->set_status(img.id, "projB", "accepted").code(), Errc::not_found);
+  EXPECT_TRUE(images->list(q)->empty());
+}

@@ -43,8 +43,9 @@ class ApiHandlerTest : public ::testing::Test {
   }
 
   testing::FakeImageRepository repo_;
+  testing::FakeMemberRepository members_;
   metrics::Metrics metrics_;
-  ApiHandler handler_{ApiOptions{}, repo_, metrics_, log::Logger::null()};
+  ApiHandler handler_{ApiOptions{}, repo_, members_, metrics_, log::Logger::null()};
 };
 
 TEST_F(ApiHandlerTest, VersionDocuments) {

@@ -55,8 +55,9 @@ class GlanceConformance : public ::testing::TestWithParam<std::string> {
   }
 
   testing::FakeImageRepository repo_;
+  testing::FakeMemberRepository members_;
   metrics::Metrics metrics_;
-  ApiHandler handler_{ApiOptions{}, repo_, metrics_, log::Logger::null()};
+  ApiHandler handler_{ApiOptions{}, repo_, members_, metrics_, log::Logger::null()};
 };
 
 // Fixtures recorded against an existing image: the image named in the request is created first,

@@ -20,6 +20,7 @@ struct Case {
   std::string owner;       // empty: the request needs no existing image
   std::string visibility = "shared";
   std::string status = "queued";
+  std::string projB_member = {};  // non-empty: projB is a member of the image with this status
 };
 
 std::string headline(std::string m) {
@@ -30,8 +31,9 @@ std::string headline(std::string m) {
 class IdentityConformance : public ::testing::TestWithParam<Case> {
  protected:
   testing::FakeImageRepository repo_;
+  testing::FakeMemberRepository members_;
   metrics::Metrics metrics_;
-  ApiHandler handler_{ApiOptions{25, 1000, AuthMode::headers}, repo_, metrics_, log::Logger::null()};
+  ApiHandler handler_{ApiOptions{25, 1000, AuthMode::headers}, repo_, members_, metrics_, log::Logger::null()};
 };
 
 TEST_P(IdentityConformance, SameStatusAndMessage) {
@@ -64,6 +66,10 @@ TEST_P(IdentityConformance, SameStatusAndMessage) {
     img.visibility = c.visibility;
     img.status = c.status;
     ASSERT_TRUE(repo_.create(img).ok());
+    if (!c.projB_member.empty()) {
+      ASSERT_TRUE(members_.add(img.id, "projB").ok());
+      ASSERT_TRUE(members_.set_status(img.id, "projB", c.projB_member).ok());
+    }
   }
   auto reply = handler_.handle_request(r);
   http::Response got;
@@ -80,6 +86,12 @@ TEST_P(IdentityConformance, SameStatusAndMessage) {
   EXPECT_EQ(got.status, want["status"].get<int>()) << got.body;
   if (want["body"].is_object() && want["body"].contains("message")) {
     EXPECT_EQ(headline(json::parse(got.body)["message"]), headline(want["body"]["message"]));
+  }
+  if (want["body"].is_object() && want["body"].contains("member_id")) {
+    const json mine = json::parse(got.body);
+    EXPECT_EQ(mine["member_id"], want["body"]["member_id"]);
+    EXPECT_EQ(mine["status"], want["body"]["status"]);
+    EXPECT_EQ(mine["schema"], want["body"]["schema"]);
   }
   if (want["body"].is_object() && want["body"].contains("owner")) {
     const json mine = json::parse(got.body);
@@ -103,7 +115,18 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"fakeauth_get_shared_projB_before_member_404.json", "projA", "shared"},
                       Case{"fakeauth_patch_visibility_public_projB_403.json", "projB", "shared"},
                       Case{"fakeauth_deactivate_by_owner_member_projA.json", "projA", "shared", "active"},
-                      Case{"fakeauth_reactivate_admin.json", "projA", "shared", "deactivated"}),
+                      Case{"fakeauth_reactivate_admin.json", "projA", "shared", "deactivated"},
+                      Case{"fakeauth_member_create.json", "projA", "shared"},
+                      Case{"fakeauth_member_create_on_private_403.json", "projA", "private"},
+                      Case{"fakeauth_member_create_duplicate_409.json", "projA", "shared", "queued", "pending"},
+                      Case{"fakeauth_member_accept_by_owner_403.json", "projA", "shared", "queued", "pending"},
+                      Case{"fakeauth_member_accept.json", "projA", "shared", "queued", "pending"},
+                      Case{"fakeauth_member_status_bogus_400.json", "projA", "shared", "queued", "pending"},
+                      Case{"fakeauth_member_delete_by_member_403.json", "projA", "shared", "queued", "accepted"},
+                      Case{"fakeauth_member_delete.json", "projA", "shared", "queued", "accepted"},
+                      Case{"fakeauth_member_get_projB.json", "projA", "shared", "queued", "accepted"},
+                      Case{"fakeauth_get_shared_projB_pending.json", "projA", "shared", "queued", "pending"},
+                      Case{"fakeauth_deactivate_by_image_member_projB.json", "projA", "shared", "active", "accepted"}),
     [](const ::testing::TestParamInfo<Case>& i) {
       std::string n = i.param.file.substr(9, i.param.file.find('.') - 9);
       for (auto& ch : n)
@@ -113,8 +136,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Identity, HeaderModeNeedsAProject) {
   testing::FakeImageRepository repo;
+  testing::FakeMemberRepository members;
   metrics::Metrics m;
-  ApiHandler h(ApiOptions{25, 1000, AuthMode::headers}, repo, m, log::Logger::null());
+  ApiHandler h(ApiOptions{25, 1000, AuthMode::headers}, repo, members, m, log::Logger::null());
   http::Request r;
   r.method = "GET";
   r.target = r.path = "/v2/images";
