@@ -4,7 +4,9 @@
 
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/db/pool_options.hpp"
 #include "shared/http/server.hpp"
+#include "shared/http/server_options.hpp"
 #include "shared/util/port_file.hpp"
 #include "workers/api/api_handler.hpp"
 
@@ -15,12 +17,7 @@ int run_api(const config::Config& cfg) {
   log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
   auto logger = log::Logger::make("api", level, cfg.get_string("DEFAULT", "log_file"));
 
-  db::PoolOptions popts;
-  popts.url = cfg.get_string("database", "connection");
-  popts.size = static_cast<size_t>(cfg.get_int("database", "pool_size"));
-  popts.connect_timeout = cfg.get_duration("database", "connect_timeout");
-  popts.retry_budget = cfg.get_duration("database", "retry_budget");
-  db::Pool pool(popts);
+  db::Pool pool(db::pool_options(cfg));
   // The catalog is the truth: without its schema the API cannot answer anything meaningful.
   auto applied = db::migrate(pool);
   if (!applied) {
@@ -36,14 +33,7 @@ int run_api(const config::Config& cfg) {
   parse_auth_mode(cfg.get_string("api", "auth_mode"), aopts.auth_mode);  // validated by the catalog
   ApiHandler handler(aopts, *images, *members, metrics, logger);
 
-  http::ServerOptions sopts;
-  sopts.host = cfg.get_string("api", "bind_host");
-  sopts.port = static_cast<uint16_t>(cfg.get_int("api", "bind_port"));
-  sopts.threads = static_cast<size_t>(cfg.get_int("api", "io_threads"));
-  sopts.read_timeout = cfg.get_duration("api", "read_timeout");
-  sopts.idle_timeout = cfg.get_duration("api", "idle_timeout");
-  sopts.drain_timeout = cfg.get_duration("api", "drain_timeout");
-  sopts.max_header_bytes = cfg.get_size("api", "max_header_bytes");
+  const http::ServerOptions sopts = http::server_options(cfg, "api");
   http::Server server(sopts, handler, logger);
   if (Status s = server.listen(); !s) {
     logger.error("api.listen_failed", {{"error", s.message()}});

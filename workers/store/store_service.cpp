@@ -8,7 +8,9 @@
 
 #include "shared/core/clock.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/db/pool_options.hpp"
 #include "shared/http/server.hpp"
+#include "shared/http/server_options.hpp"
 #include "shared/util/port_file.hpp"
 #include "workers/store/node_registrar.hpp"
 #include "workers/store/store_handler.hpp"
@@ -55,14 +57,7 @@ int run_store(const config::Config& cfg) {
   HandlerOptions hopts{secret, std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("auth", "max_clock_skew"))};
   StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger);
 
-  http::ServerOptions sopts;
-  sopts.host = cfg.get_string("store", "bind_host");
-  sopts.port = static_cast<uint16_t>(cfg.get_int("store", "bind_port"));
-  sopts.threads = static_cast<size_t>(cfg.get_int("store", "io_threads"));
-  sopts.read_timeout = cfg.get_duration("store", "read_timeout");
-  sopts.idle_timeout = cfg.get_duration("store", "idle_timeout");
-  sopts.drain_timeout = cfg.get_duration("store", "drain_timeout");
-  sopts.max_header_bytes = cfg.get_size("store", "max_header_bytes");
+  http::ServerOptions sopts = http::server_options(cfg, "store");
   sopts.body_chunk_bytes = fs.block_size;
   http::Server server(sopts, handler, logger);
   if (Status s = server.listen(); !s) {
@@ -78,11 +73,8 @@ int run_store(const config::Config& cfg) {
   std::string address = cfg.get_string("store", "advertise_address");
   if (address.empty()) address = sopts.host + ":" + std::to_string(port);
 
-  db::PoolOptions popts;
-  popts.url = cfg.get_string("database", "connection");
-  popts.size = 2;
-  popts.connect_timeout = cfg.get_duration("database", "connect_timeout");
-  popts.retry_budget = cfg.get_duration("database", "retry_budget");
+  db::PoolOptions popts = db::pool_options(cfg);
+  popts.size = 2;  // only the registrar uses it
   db::Pool pool(popts);
   db::NodeRow self;
   self.name = name;

@@ -1,0 +1,17 @@
+#include "shared/http/server_options.hpp"
+
+namespace glint::http {
+
+ServerOptions server_options(const config::Config& cfg, const std::string& section) {
+  ServerOptions o;
+  o.host = cfg.get_string(section, "bind_host");
+  o.port = static_cast<uint16_t>(cfg.get_int(section, "bind_port"));
+  o.threads = static_cast<size_t>(cfg.get_int(section, "io_threads"));
+  o.read_timeout = cfg.get_duration(section, "read_timeout");
+  o.idle_timeout = cfg.get_duration(section, "idle_timeout");
+  o.drain_timeout = cfg.get_duration(section, "drain_timeout");
+  o.max_header_bytes = cfg.get_size(section, "max_header_bytes");
+  return o;
+}
+
+}  // namespace glint::http
