@@ -1,3 +1,5 @@
+#include <functional>
+
 #include <pqxx/pqxx>
 
 #include "shared/core/uuid.hpp"
@@ -152,33 +154,35 @@ class PgImageRepository final : public ImageRepository {
   }
 
   Status add_tag(const std::string& id, const std::string& tag) override {
-    if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
-    return run_status(pool_, [&](pqxx::connection_base& c) {
-      pqxx::work w(c);
-      auto img = w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted' FOR UPDATE", id);
-      if (img.empty()) return Status(Errc::not_found, "unknown image " + id);
+    return change_tags(id, [&](pqxx::work& w) {
       w.exec_params("INSERT INTO image_tags (image_id, tag) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", id, tag);
-      w.exec_params("UPDATE images SET updated_at = now() WHERE id = $1::uuid", id);
-      w.commit();
       return Status();
     });
   }
 
   Status remove_tag(const std::string& id, const std::string& tag) override {
-    if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
-    return run_status(pool_, [&](pqxx::connection_base& c) {
-      pqxx::work w(c);
-      auto img = w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted' FOR UPDATE", id);
-      if (img.empty()) return Status(Errc::not_found, "unknown image " + id);
+    return change_tags(id, [&](pqxx::work& w) {
       auto r = w.exec_params("DELETE FROM image_tags WHERE image_id = $1::uuid AND tag = $2", id, tag);
-      if (r.affected_rows() == 0) return Status(Errc::not_found, "tag " + tag + " not found");
-      w.exec_params("UPDATE images SET updated_at = now() WHERE id = $1::uuid", id);
-      w.commit();
-      return Status();
+      return r.affected_rows() == 0 ? Status(Errc::not_found, "tag " + tag + " not found") : Status();
     });
   }
 
  private:
+  // One transaction: touching updated_at both locks the live image row and proves it exists; the
+  // change commits only if it succeeds (a missing tag leaves updated_at as it was).
+  Status change_tags(const std::string& id, const std::function<Status(pqxx::work&)>& change) {
+    if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto img = w.exec_params(
+          "UPDATE images SET updated_at = now() WHERE id = $1::uuid AND status <> 'deleted' RETURNING 1", id);
+      if (img.empty()) return Status(Errc::not_found, "unknown image " + id);
+      Status s = change(w);
+      if (s) w.commit();
+      return s;
+    });
+  }
+
   Pool& pool_;
 };
 

@@ -1,5 +1,6 @@
 # Helpers for end-to-end scripts (source it). Every process started here is stopped by PID on exit.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/lib.sh"  # glint_start_service, glint_wait_for
 E2E_PIDS=()
 e2e_cleanup() {
   for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -31,13 +32,9 @@ e2e_start_api() {
   local conf=$E2E_DIR/api.conf
   printf '[DEFAULT]\nlog_file = %s/api.log\n[database]\nconnection = %s\n[api]\nbind_port = 0\nport_file = %s/api.port\n' \
     "$E2E_DIR" "$2" "$E2E_DIR" > "$conf"
-  "$1/bin/glint-api" --config-file "$conf" >>"$E2E_DIR/api.out" 2>&1 &
-  E2E_PIDS+=($!)
-  local deadline=$(( $(date +%s) + 30 ))
-  until [ -s "$E2E_DIR/api.port" ] && curl -sf "http://127.0.0.1:$(cat "$E2E_DIR/api.port")/healthcheck" >/dev/null; do
-    [ "$(date +%s)" -lt "$deadline" ] || { cat "$E2E_DIR/api.out" "$E2E_DIR/api.log" >&2; return 1; }
-    sleep 0.1  # poll interval
-  done
+  glint_start_service "$1/bin/glint-api" "$conf" glint-api "$E2E_DIR/api.pid" "$E2E_DIR/api.out" "$E2E_DIR/api.port" ||
+    { cat "$E2E_DIR/api.out" "$E2E_DIR/api.log" >&2; return 1; }
+  E2E_PIDS+=("$(cat "$E2E_DIR/api.pid")")
   API_PORT=$(cat "$E2E_DIR/api.port")
 }
 

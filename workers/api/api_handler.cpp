@@ -20,29 +20,6 @@ http::Response no_content() {
   return r;
 }
 
-http::Response method_not_allowed(const http::Request& req, const std::string& allow) {
-  http::Response r;
-  auto accept = req.headers.get("Accept");
-  const std::string text = "The method " + req.method + " is not allowed for this resource. ";
-  if (accept && accept->find("application/json") != std::string_view::npos) {
-    r = json_response(405, {{"message", text + "<br /><br />\n"}, {"code", "405 Method Not Allowed"},
-                            {"title", "Method Not Allowed"}});
-  } else {
-    r = glance_error(req, 405, text);
-  }
-  r.headers.set("Allow", allow);
-  return r;
-}
-
-http::Response unsupported_media(const http::Request& req, const std::string& type) {
-  const std::string text = "The request media type " + type + " is not supported by this server.\n";
-  auto accept = req.headers.get("Accept");
-  if (accept && accept->find("application/json") != std::string_view::npos)
-    return json_response(415, {{"message", text + "<br /><br />\n"}, {"code", "415 Unsupported Media Type"},
-                               {"title", "Unsupported Media Type"}});
-  return glance_error(req, 415, text);
-}
-
 std::string host_of(const http::Request& req) {
   auto h = req.headers.get("Host");
   return h ? std::string(*h) : std::string("localhost");
@@ -237,11 +214,8 @@ http::Response ApiHandler::tag(const http::Request& req, const Identity& who, co
   if (!owns(who, **img)) return glance_error(req, 403, "You are not permitted to modify this image.");
   if (tag.size() > 255) return glance_error(req, 400, "Provided object does not match schema 'image': '" + tag + "' is too long");
   Status s = req.method == "PUT" ? images_.add_tag(id, tag) : images_.remove_tag(id, tag);
-  if (s.code() == Errc::not_found) {
-    auto img = images_.get(id);
-    const bool exists = img && *img && (*img)->status != "deleted";
-    return glance_error(req, 404, exists ? "The resource could not be found." : "No image found with ID " + id);
-  }
+  // The image was just seen, so not_found here means the tag (or a delete that raced this call).
+  if (s.code() == Errc::not_found) return glance_error(req, 404, "The resource could not be found.");
   if (!s) return unavailable(req, s.error());
   return no_content();
 }

@@ -71,4 +71,28 @@ http::Response glance_error(const http::Request& req, int status, const std::str
   return http::text_response(status, html, "text/html; charset=UTF-8");
 }
 
+// Glance words these two errors differently from the rest ("text<br /><br />\n", no detail).
+namespace {
+
+http::Response terse_error(const http::Request& req, int status, const std::string& text) {
+  auto accept = req.headers.get("Accept");
+  if (accept && accept->find("application/json") != std::string_view::npos)
+    return json_response(status, {{"message", text + "<br /><br />\n"},
+                                  {"code", std::to_string(status) + " " + http::reason_phrase(status)},
+                                  {"title", http::reason_phrase(status)}});
+  return glance_error(req, status, text);
+}
+
+}  // namespace
+
+http::Response method_not_allowed(const http::Request& req, const std::string& allow) {
+  auto r = terse_error(req, 405, "The method " + req.method + " is not allowed for this resource. ");
+  r.headers.set("Allow", allow);
+  return r;
+}
+
+http::Response unsupported_media(const http::Request& req, const std::string& type) {
+  return terse_error(req, 415, "The request media type " + type + " is not supported by this server.\n");
+}
+
 }  // namespace glint::api

@@ -21,6 +21,10 @@ nlohmann::json image_to_json(const db::ImageRow& img);
 http::Response glance_error(const http::Request& req, int status, const std::string& message,
                             const std::string& detail = {});
 
+// 405 with an Allow header, and 415, worded as Glance words them.
+http::Response method_not_allowed(const http::Request& req, const std::string& allow);
+http::Response unsupported_media(const http::Request& req, const std::string& type);
+
 // A JSON response with Glance's content type.
 http::Response json_response(int status, const nlohmann::json& body);
 

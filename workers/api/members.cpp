@@ -32,7 +32,7 @@ http::Response ApiHandler::members(const http::Request& req, const Identity& who
         if (owner || (who.project && mr.member == *who.project)) list.push_back(member_json(mr));
       return json_response(200, {{"members", list}, {"schema", "/v2/schemas/members"}});
     }
-    if (m != "POST") return glance_error(req, 405, "The method " + m + " is not allowed for this resource.");
+    if (m != "POST") return method_not_allowed(req, "GET, POST");
     if (!owner || row.visibility != "shared")
       return glance_error(req, 403, "Not allowed to create members for image " + id + ".");
     auto j = nlohmann::json::parse(body, nullptr, false);
@@ -75,7 +75,7 @@ http::Response ApiHandler::members(const http::Request& req, const Identity& who
     r.status = 204;
     return r;
   }
-  return glance_error(req, 405, "The method " + m + " is not allowed for this resource.");
+  return method_not_allowed(req, "GET, PUT, DELETE");
 }
 
 }  // namespace glint::api
