@@ -40,6 +40,9 @@ glint_pid_alive() {
   [ -s "$1" ] && glint_alive "$(cat "$1")"
 }
 
+# glint_started PORTFILE PID: done waiting (the port file exists, or the process is gone).
+glint_started() { [ -s "$1" ] || ! glint_alive "$2"; }
+
 # glint_start_service BIN CONF NAME PIDFILE LOG PORTFILE: starts a glint process detached and waits
 # for its /healthcheck.
 glint_start_service() {
@@ -47,7 +50,9 @@ glint_start_service() {
   rm -f "$portfile"
   setsid "$bin" --config-file "$conf" >>"$log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
-  glint_wait_for 30 test -s "$portfile" || { echo "$name did not start; see $log" >&2; return 1; }
+  # A process that exits (bad config, port in use) fails at once instead of after the deadline.
+  glint_wait_for 30 glint_started "$portfile" "$(cat "$pidfile")" || { echo "$name did not start; see $log" >&2; return 1; }
+  [ -s "$portfile" ] || { echo "$name exited at start-up; see $log" >&2; return 1; }
   glint_wait_for 30 curl -sf "http://127.0.0.1:$(cat "$portfile")/healthcheck" || { echo "$name not healthy; see $log" >&2; return 1; }
 }
 

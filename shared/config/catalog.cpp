@@ -120,6 +120,32 @@ const std::vector<OptionSpec>& catalog() {
        .help = "Page size of image lists when the request gives no limit.", .min = 1},
       {.section = "api", .name = "api_limit_max", .type = Type::Int, .default_value = "1000",
        .help = "Largest page size a request may ask for; larger limits are reduced to it.", .min = 1},
+      {.section = "api", .name = "image_size_cap", .type = Type::Size, .default_value = "1T",
+       .help = "Largest image a client may upload (Glance's image_size_cap); a larger upload is refused "
+               "with 413 and the image goes back to queued.",
+       .min = 1},
+      {.section = "api", .name = "delayed_delete", .type = Type::Bool, .default_value = "false",
+       .help = "false: deleting an image removes its data from every node at once. true: the image goes "
+               "to pending_delete and its data is left for the reaper (Glance's scrubber)."},
+      {.section = "api", .name = "peer_timeout", .type = Type::Duration, .default_value = "30s",
+       .help = "Timeout on every connect, read and write between glint-api and a storage node; a node "
+               "that stalls longer is dropped from the transfer and another replica is used."},
+      {.section = "api", .name = "upload_buffer", .type = Type::Size, .default_value = "8M",
+       .help = "Image data held in memory per upload while it is sent to the storage nodes; when the "
+               "slowest node falls this far behind, reading from the client pauses (back-pressure).",
+       .min = 1024 * 1024, .max = 1024.0 * 1024 * 1024},
+
+      // [cluster]: replication settings every process of the deployment must agree on.
+      {.section = "cluster", .name = "replicas", .type = Type::Int, .default_value = "3",
+       .help = "Number of copies (R) kept of every image, on distinct nodes and zones where possible.",
+       .min = 1, .max = 16},
+      {.section = "cluster", .name = "write_quorum", .type = Type::Int, .default_value = "2",
+       .help = "Copies that must be written and verified before an upload succeeds; the replicator "
+               "creates the rest later. At most replicas.",
+       .min = 1, .max = 16},
+      {.section = "cluster", .name = "node_down_after", .type = Type::Duration, .default_value = "30s",
+       .help = "A storage node whose last heartbeat is older than this is treated as down: no new data "
+               "is placed on it and reads go to other replicas first."},
   };
   return specs;
 }

@@ -107,14 +107,14 @@ class PgImageRepository final : public ImageRepository {
 
   Expected<std::vector<ImageRow>> list(const ImageQuery& q) override { return detail::list_images(pool_, q); }
 
-  Status mark_deleted(const std::string& id) override {
+  Status mark_deleted(const std::string& id, bool pending) override {
     if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
     return run_status(pool_, [&](pqxx::connection_base& c) {
       pqxx::work w(c);
       auto r = w.exec_params(
-          "UPDATE images SET status = 'deleted', deleted_at = now(), updated_at = now() "
-          "WHERE id = $1::uuid AND status <> 'deleted'",
-          id);
+          "UPDATE images SET status = $2, deleted_at = now(), updated_at = now() "
+          "WHERE id = $1::uuid AND status NOT IN ('deleted', 'pending_delete')",
+          id, pending ? "pending_delete" : "deleted");
       if (r.affected_rows() == 0) return Status(Errc::not_found, "unknown image " + id);
       w.commit();
       return Status();
@@ -129,7 +129,7 @@ class PgImageRepository final : public ImageRepository {
           "UPDATE images SET name = $2, visibility = $3, protected = $4, os_hidden = $5, owner = $6, "
           "  disk_format = $7, container_format = $8, min_disk = $9, min_ram = $10, "
           "  updated_at = greatest(now(), updated_at + interval '1 microsecond') "
-          "WHERE id = $1::uuid AND status <> 'deleted' "
+          "WHERE id = $1::uuid AND status NOT IN ('deleted', 'pending_delete') "
           "  AND (extract(epoch from updated_at) * 1000000)::bigint = $11 "
           "RETURNING (extract(epoch from updated_at) * 1000000)::bigint",
           img.id, img.name.empty() ? std::optional<std::string>() : std::optional<std::string>(img.name),
@@ -137,7 +137,7 @@ class PgImageRepository final : public ImageRepository {
           img.min_disk, img.min_ram,
           std::chrono::duration_cast<std::chrono::microseconds>(img.updated_at.time_since_epoch()).count());
       if (r.empty()) {
-        auto cur = w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted'", img.id);
+        auto cur = w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status NOT IN ('deleted', 'pending_delete')", img.id);
         if (cur.empty()) return Status(Errc::not_found, "unknown image " + img.id);
         return Status(Errc::conflict, "image " + img.id + " was changed concurrently");
       }
@@ -149,6 +149,34 @@ class PgImageRepository final : public ImageRepository {
         w.exec_params("INSERT INTO image_tags (image_id, tag) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", img.id, tag);
       w.commit();
       img.updated_at = detail::from_micros(r[0][0].as<int64_t>());
+      return Status();
+    });
+  }
+
+  Status activate(const UploadedData& d) override {
+    if (!is_canonical_uuid(d.image_id)) return Status(Errc::not_found, "unknown image " + d.image_id);
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "UPDATE images SET status = 'active', size = $2, checksum = $3, os_hash_algo = $4, os_hash_value = $5, "
+          "  virtual_size = $6, updated_at = now() "
+          "WHERE id = $1::uuid AND status = 'saving'",
+          d.image_id, d.size, d.checksum, d.os_hash_algo, d.os_hash_value, d.virtual_size);
+      if (r.affected_rows() == 0) {
+        auto cur = w.exec_params("SELECT status FROM images WHERE id = $1::uuid", d.image_id);
+        if (cur.empty() || cur[0][0].as<std::string>() == "deleted" || cur[0][0].as<std::string>() == "pending_delete")
+          return Status(Errc::not_found, "image " + d.image_id + " was deleted during the upload");
+        return Status(Errc::conflict, "image " + d.image_id + " is " + cur[0][0].as<std::string>() + ", not saving");
+      }
+      for (const auto& rep : d.replicas) {
+        w.exec_params(
+            "INSERT INTO replicas (image_id, node, state, size, digest, verified_at, updated_at) "
+            "VALUES ($1::uuid, $2, 'ok', $3, $4, now(), now()) "
+            "ON CONFLICT (image_id, node) DO UPDATE SET state = 'ok', size = excluded.size, "
+            "  digest = excluded.digest, verified_at = now(), updated_at = now()",
+            d.image_id, rep.node, d.size, rep.digest);
+      }
+      w.commit();
       return Status();
     });
   }
@@ -175,7 +203,7 @@ class PgImageRepository final : public ImageRepository {
     return run_status(pool_, [&](pqxx::connection_base& c) {
       pqxx::work w(c);
       auto img = w.exec_params(
-          "UPDATE images SET updated_at = now() WHERE id = $1::uuid AND status <> 'deleted' RETURNING 1", id);
+          "UPDATE images SET updated_at = now() WHERE id = $1::uuid AND status NOT IN ('deleted', 'pending_delete') RETURNING 1", id);
       if (img.empty()) return Status(Errc::not_found, "unknown image " + id);
       Status s = change(w);
       if (s) w.commit();

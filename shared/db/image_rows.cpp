@@ -93,7 +93,7 @@ Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
     params.push_back(std::move(v));
     return "$" + std::to_string(params.size());
   };
-  std::string where = "status <> 'deleted'";
+  std::string where = "status NOT IN ('deleted', 'pending_delete')";
   for (const auto& [col, value] : q.equals) {
     if (col != "name" && col != "status" && col != "visibility" && col != "owner" && col != "disk_format" &&
         col != "container_format")
@@ -148,7 +148,7 @@ Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
     out.clear();
     pqxx::read_transaction t(c);
     if (q.marker) {
-      auto m = t.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted'", *q.marker);
+      auto m = t.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status NOT IN ('deleted', 'pending_delete')", *q.marker);
       if (m.empty()) {
         marker_missing = true;
         return;

@@ -31,7 +31,7 @@ class PgMemberRepository final : public MemberRepository {
     std::optional<MemberRow> out;
     Status s = detail::run_status(pool_, [&](pqxx::connection_base& c) {
       pqxx::work w(c);
-      if (w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status <> 'deleted'", image_id).empty())
+      if (w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status NOT IN ('deleted', 'pending_delete')", image_id).empty())
         return Status(Errc::not_found, "unknown image " + image_id);
       auto r = w.exec_params(std::string("INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
                                          "VALUES ($1::uuid, $2, 'pending', now(), now()) ON CONFLICT DO NOTHING RETURNING ") +

@@ -98,6 +98,16 @@ class PgReplicaRepository final : public ReplicaRepository {
     });
   }
 
+  Status remove(const std::string& image_id, const std::string& node) override {
+    if (!is_canonical_uuid(image_id)) return Status();
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      w.exec_params("DELETE FROM replicas WHERE image_id = $1::uuid AND node = $2", image_id, node);
+      w.commit();
+      return Status();
+    });
+  }
+
  private:
   Pool& pool_;
 };

@@ -65,6 +65,21 @@ struct ImageRow {
   std::vector<std::string> tags;
 };
 
+// What a finished upload stored: the image's digests and the nodes holding a verified copy.
+struct UploadedData {
+  std::string image_id;
+  int64_t size = 0;
+  std::string checksum;  // md5 hex
+  std::string os_hash_algo;
+  std::string os_hash_value;
+  std::optional<int64_t> virtual_size;
+  struct Copy {
+    std::string node;
+    std::string digest;  // XXH3-128 hex reported by the node
+  };
+  std::vector<Copy> replicas;
+};
+
 // A page of the image list: equality filters, sort keys and a keyset marker.
 struct ImageQuery {
   // Equality filters on name, status, visibility, owner, disk_format, container_format.
@@ -106,9 +121,13 @@ class ImageRepository {
   // Images not deleted, with properties and tags. invalid for an unknown sort key; not_found for a
   // marker that names no visible image.
   virtual Expected<std::vector<ImageRow>> list(const ImageQuery& q) = 0;
-  // Soft delete: status deleted, deleted_at now (the row stays so the id is never reused).
-  // not_found if absent or already deleted.
-  virtual Status mark_deleted(const std::string& id) = 0;
+  // Soft delete: status deleted (or pending_delete when the data is left for the reaper), deleted_at
+  // now; the row stays so the id is never reused. not_found if absent or already deleted.
+  virtual Status mark_deleted(const std::string& id, bool pending) = 0;
+  // One transaction: a saving image becomes active with its size and digests, and every replica
+  // in d.replicas is recorded ok. not_found if the image was deleted meanwhile, conflict if it is
+  // no longer saving.
+  virtual Status activate(const UploadedData& d) = 0;
   // Writes the mutable attributes, properties and tags of img (updated_at = now) if the stored
   // row still has updated_at == img.updated_at (optimistic concurrency); conflict when another
   // writer came first (re-read and retry), not_found if absent or deleted. On success img.updated_at
@@ -136,6 +155,8 @@ class ReplicaRepository {
   virtual Status set_state(const std::string& image_id, const std::string& node, const std::string& state) = 0;
   virtual Expected<std::vector<ReplicaRow>> for_image(const std::string& image_id) = 0;
   virtual Expected<std::vector<ReplicaRow>> for_node(const std::string& node) = 0;
+  // Forgets a replica (its blob is gone); ok if there was none.
+  virtual Status remove(const std::string& image_id, const std::string& node) = 0;
 };
 
 struct MemberRow {

@@ -116,6 +116,24 @@ ImageHasher::Result ImageHasher::finish() {
   return impl_->result;
 }
 
+// ---- Digester -------------------------------------------------------------------------------
+
+struct Digester::Impl {
+  DigestCtx ctx;
+};
+
+Digester::Digester(const std::string& algo) : impl_(std::make_unique<Impl>()) {
+  EVP_MD* md = fetch_digest(algo);
+  if (md == nullptr) throw std::invalid_argument("unsupported digest: " + algo);
+  impl_->ctx.init(md);
+}
+
+Digester::~Digester() = default;
+
+void Digester::update(Bytes data) { impl_->ctx.update(data); }
+
+std::string Digester::finish_hex() { return impl_->ctx.finish_hex(); }
+
 // ---- XXH3 ------------------------------------------------------------------------------------
 
 uint64_t block_xxh3(Bytes data) { return XXH3_64bits(data.data(), data.size()); }

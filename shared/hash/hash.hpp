@@ -39,6 +39,22 @@ class ImageHasher {
   std::unique_ptr<Impl> impl_;
 };
 
+// One streaming digest by OpenSSL name ("md5", "sha512", …). Lets an upload compute md5 and the
+// os_hash on two threads. Single-threaded.
+class Digester {
+ public:
+  explicit Digester(const std::string& algo);  // std::invalid_argument if OpenSSL lacks it
+  ~Digester();
+  Digester(const Digester&) = delete;
+  Digester& operator=(const Digester&) = delete;
+  void update(Bytes data);
+  std::string finish_hex();  // once
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // XXH3-64 of one stored block.
 uint64_t block_xxh3(Bytes data);
 

@@ -42,7 +42,7 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
   bhttp::request_serializer<bhttp::empty_body> hs{head};
   stream.expires_after(timeout);
   co_await bhttp::async_write_header(stream, hs, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return Error{Errc::unavailable, "send: " + ec.message()};
+  if (ec) co_return Error{Errc::io_error, "send: " + ec.message()};
   auto write_raw = [&](const void* p, size_t n) -> awaitable<void> {
     stream.expires_after(timeout);
     co_await asio::async_write(stream, asio::buffer(p, n), asio::redirect_error(use_awaitable, ec));
@@ -80,8 +80,8 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
   stream.expires_after(timeout);
   co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
   if (ec) {
-    if (send_error) co_return Error{Errc::unavailable, "send body: " + send_error.message()};
-    co_return Error{Errc::unavailable, "read response: " + ec.message()};
+    if (send_error) co_return Error{Errc::io_error, "send body: " + send_error.message()};
+    co_return Error{Errc::io_error, "read response: " + ec.message()};
   }
   ClientResponse out;
   out.status = static_cast<int>(parser.get().result_int());
@@ -106,7 +106,7 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
         out.body.append(reinterpret_cast<const char*>(chunk.data()), n);
       }
     }
-    if (ec) co_return Error{Errc::unavailable, "read body: " + ec.message()};
+    if (ec) co_return Error{Errc::io_error, "read body: " + ec.message()};
   }
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   co_return out;

@@ -39,8 +39,8 @@ struct ClientRequest {
 class Client {
  public:
   Client(std::string host, uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // unavailable when the peer cannot be reached or the connection breaks; the response otherwise
-  // (any status code).
+  // unavailable when the peer cannot be reached (resolve, connect); io_error when the connection
+  // broke or timed out after it was made; the response otherwise (any status code).
   Expected<ClientResponse> send(const ClientRequest& req);
   Expected<ClientResponse> request(const std::string& method, const std::string& target, Headers headers = {},
                                    std::string body = {});

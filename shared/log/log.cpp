@@ -136,7 +136,9 @@ Logger Logger::make(std::string component, Level level, const std::string& file)
   auto lg = std::make_shared<spdlog::logger>(std::move(component), std::move(sink));
   lg->set_pattern("%v");
   lg->set_level(to_spdlog(level));
-  lg->flush_on(spdlog::level::warn);
+  // Every line is written at once: operators (and tests) tail logs of running processes, and a
+  // crash must not eat the lines before it. One write per event is cheap next to the work logged.
+  lg->flush_on(spdlog::level::trace);
   Logger out;
   out.sink_ = std::move(lg);
   if (!open_error.empty()) out.error("log.file_open_failed", {{"file", file}, {"error", open_error}});

@@ -27,15 +27,109 @@ e2e_database() {
   echo "${admin%/postgres}/$2"
 }
 
-# e2e_start_api BUILD_DIR DB_URL -> starts glint-api on a free port; sets API_PORT.
+# e2e_start_api BUILD_DIR DB_URL [EXTRA_INI] -> starts glint-api on a free port; sets API_PORT.
+# EXTRA_INI is appended to its config (a section may appear again; an option may not be set twice).
+# Its log is $E2E_DIR/api.log.
 e2e_start_api() {
   local conf=$E2E_DIR/api.conf
-  printf '[DEFAULT]\nlog_file = %s/api.log\n[database]\nconnection = %s\n[api]\nbind_port = 0\nport_file = %s/api.port\n' \
-    "$E2E_DIR" "$2" "$E2E_DIR" > "$conf"
-  glint_start_service "$1/bin/glint-api" "$conf" glint-api "$E2E_DIR/api.pid" "$E2E_DIR/api.out" "$E2E_DIR/api.port" ||
-    { cat "$E2E_DIR/api.out" "$E2E_DIR/api.log" >&2; return 1; }
+  [ -n "${E2E_SECRET:-}" ] || E2E_SECRET=$(openssl rand -hex 16)
+  printf '[DEFAULT]\nlog_file = %s/api.log\n[database]\nconnection = %s\n[auth]\nshared_secret = %s\n[api]\nbind_port = 0\nport_file = %s/api.port\n' \
+    "$E2E_DIR" "$2" "$E2E_SECRET" "$E2E_DIR" > "$conf"
+  if [ -n "${3:-}" ]; then printf '%s\n' "$3" >> "$conf"; fi
+  if ! glint_start_service "$1/bin/glint-api" "$conf" glint-api "$E2E_DIR/api.pid" "$E2E_DIR/api.out" "$E2E_DIR/api.port"; then
+    [ -s "$E2E_DIR/api.pid" ] && E2E_PIDS+=("$(cat "$E2E_DIR/api.pid")")
+    cat "$E2E_DIR/api.out" "$E2E_DIR/api.log" >&2 2>/dev/null
+    return 1
+  fi
   E2E_PIDS+=("$(cat "$E2E_DIR/api.pid")")
   API_PORT=$(cat "$E2E_DIR/api.port")
+}
+
+# e2e_forget_pid PID: drops PID from E2E_PIDS (after the test itself stopped and reaped it).
+e2e_forget_pid() {
+  local keep=() p
+  for p in "${E2E_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  E2E_PIDS=("${keep[@]}")
+}
+
+# Storage nodes. e2e_start_stores fills these: STORE_NODES (node1..nodeN), STORE_DIR[node] (its
+# data_dir), STORE_PID[node] (empty while stopped), E2E_SECRET (the shared secret), E2E_DB_URL and
+# E2E_PG_BIN (for e2e_psql). Node files: $E2E_DIR/<node>.conf, .log, .out, .port, .pid.
+declare -gA STORE_DIR=() STORE_PID=()
+STORE_NODES=()
+
+# e2e_psql SQL: runs SQL on the test database (after e2e_start_stores) and prints bare rows.
+e2e_psql() { "$E2E_PG_BIN/psql" -qAtX "$E2E_DB_URL" -c "$1"; }
+
+# e2e_start_stores BUILD_DIR DB_URL N: configures and starts N glint-store processes node1..nodeN in
+# zones zone1..zoneN on free ports, and waits until each is registered and up in the nodes table.
+e2e_start_stores() {
+  local build=$1 i node
+  E2E_BUILD=$build E2E_DB_URL=$2
+  E2E_PG_BIN=$(sed -n 's/^GLINT_PG_BIN=//p' "$build/pg/env")
+  [ -n "${E2E_SECRET:-}" ] || E2E_SECRET=$(openssl rand -hex 16)
+  for ((i = 1; i <= $3; i++)); do
+    node=node$i
+    STORE_NODES+=("$node")
+    STORE_DIR[$node]=$E2E_DIR/nodes/$node
+    cat > "$E2E_DIR/$node.conf" <<CONF
+[DEFAULT]
+node_name = $node
+log_file = $E2E_DIR/$node.log
+[database]
+connection = $E2E_DB_URL
+[auth]
+shared_secret = $E2E_SECRET
+[store]
+data_dir = ${STORE_DIR[$node]}
+zone = zone$i
+bind_port = 0
+port_file = $E2E_DIR/$node.port
+reserve = 0
+heartbeat_interval = 1s
+fsync = false
+CONF
+    e2e_start_store "$node" || return 1
+  done
+}
+
+# e2e_start_store NODE: (re)starts a store configured by e2e_start_stores with its config and
+# waits until its nodes row carries the new address with a fresh heartbeat.
+e2e_start_store() {
+  local node=$1 port
+  if ! glint_start_service "$E2E_BUILD/bin/glint-store" "$E2E_DIR/$node.conf" "$node" "$E2E_DIR/$node.pid" \
+         "$E2E_DIR/$node.out" "$E2E_DIR/$node.port"; then
+    [ -s "$E2E_DIR/$node.pid" ] && E2E_PIDS+=("$(cat "$E2E_DIR/$node.pid")")
+    cat "$E2E_DIR/$node.out" "$E2E_DIR/$node.log" >&2 2>/dev/null
+    return 1
+  fi
+  STORE_PID[$node]=$(cat "$E2E_DIR/$node.pid")
+  E2E_PIDS+=("${STORE_PID[$node]}")
+  port=$(cat "$E2E_DIR/$node.port")
+  glint_wait_for 30 e2e_node_registered "$node" "127.0.0.1:$port" ||
+    { echo "$node did not register as up at 127.0.0.1:$port; see $E2E_DIR/$node.log" >&2; return 1; }
+}
+
+# e2e_node_registered NODE ADDRESS: true if the nodes row of NODE is up at ADDRESS and heartbeating.
+e2e_node_registered() {
+  [ "$(e2e_psql "select count(*) from nodes where name = '$1' and address = '$2' and state = 'up'
+                 and last_heartbeat > now() - interval '5 seconds'")" = 1 ]
+}
+
+# e2e_stop_store NODE SIGNAL: sends SIGNAL (KILL, TERM) to the store, waits until it is gone (else
+# SIGKILL after 30 s), reaps it and forgets its PID.
+e2e_stop_store() {
+  local node=$1 pid=${STORE_PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill "-$2" "$pid" 2>/dev/null || true
+  if ! glint_wait_for 30 eval "! glint_alive $pid"; then
+    echo "$node (pid $pid) ignored SIG$2 for 30 s; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    glint_wait_for 10 eval "! glint_alive $pid" || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  e2e_forget_pid "$pid"
+  STORE_PID[$node]=
 }
 
 # The clients cache the image schema in ~/.glanceclient (and glanceclient 4.1 then trips over

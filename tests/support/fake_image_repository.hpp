@@ -40,7 +40,7 @@ class FakeImageRepository final : public db::ImageRepository {
     std::lock_guard lk(mu_);
     std::vector<db::ImageRow> out;
     bool past_marker = !q.marker;
-    if (q.marker && (!rows_.count(*q.marker) || rows_[*q.marker].status == "deleted"))
+    if (q.marker && (!rows_.count(*q.marker) || gone(rows_[*q.marker])))
       return Error{Errc::not_found, "No image found with ID " + *q.marker};
     for (auto it = order_.rbegin(); it != order_.rend() && out.size() < q.limit; ++it) {
       const auto& img = rows_[*it];
@@ -48,7 +48,7 @@ class FakeImageRepository final : public db::ImageRepository {
         past_marker = img.id == *q.marker;
         continue;
       }
-      if (img.status == "deleted") continue;
+      if (gone(img)) continue;
       auto name = q.equals.find("name");
       if (name != q.equals.end() && img.name != name->second) continue;
       auto status = q.equals.find("status");
@@ -57,17 +57,32 @@ class FakeImageRepository final : public db::ImageRepository {
     }
     return out;
   }
-  Status mark_deleted(const std::string& id) override {
+  Status mark_deleted(const std::string& id, bool pending) override {
     std::lock_guard lk(mu_);
     auto it = rows_.find(id);
-    if (it == rows_.end() || it->second.status == "deleted") return Status(Errc::not_found, "unknown");
-    it->second.status = "deleted";
+    if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "unknown");
+    it->second.status = pending ? "pending_delete" : "deleted";
+    return {};
+  }
+  Status activate(const db::UploadedData& d) override {
+    std::lock_guard lk(mu_);
+    auto it = rows_.find(d.image_id);
+    if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "deleted during upload");
+    if (it->second.status != "saving") return Status(Errc::conflict, "not saving");
+    auto& img = it->second;
+    img.status = "active";
+    img.size = d.size;
+    img.checksum = d.checksum;
+    img.os_hash_algo = d.os_hash_algo;
+    img.os_hash_value = d.os_hash_value;
+    img.virtual_size = d.virtual_size;
+    activated.push_back(d);
     return {};
   }
   Status save(db::ImageRow& img) override {
     std::lock_guard lk(mu_);
     auto it = rows_.find(img.id);
-    if (it == rows_.end() || it->second.status == "deleted") return Status(Errc::not_found, "unknown");
+    if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "unknown");
     if (it->second.updated_at != img.updated_at) return Status(Errc::conflict, "changed");
     img.updated_at += std::chrono::microseconds(1);
     const std::string status = it->second.status;
@@ -78,7 +93,7 @@ class FakeImageRepository final : public db::ImageRepository {
   Status add_tag(const std::string& id, const std::string& tag) override {
     std::lock_guard lk(mu_);
     auto it = rows_.find(id);
-    if (it == rows_.end() || it->second.status == "deleted") return Status(Errc::not_found, "unknown");
+    if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "unknown");
     auto& t = it->second.tags;
     if (std::find(t.begin(), t.end(), tag) == t.end()) t.push_back(tag);
     std::sort(t.begin(), t.end());
@@ -87,7 +102,7 @@ class FakeImageRepository final : public db::ImageRepository {
   Status remove_tag(const std::string& id, const std::string& tag) override {
     std::lock_guard lk(mu_);
     auto it = rows_.find(id);
-    if (it == rows_.end() || it->second.status == "deleted") return Status(Errc::not_found, "unknown");
+    if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "unknown");
     auto& t = it->second.tags;
     auto pos = std::find(t.begin(), t.end(), tag);
     if (pos == t.end()) return Status(Errc::not_found, "no tag");
@@ -96,8 +111,10 @@ class FakeImageRepository final : public db::ImageRepository {
   }
 
   bool unavailable = false;
+  std::vector<db::UploadedData> activated;  // every successful activate(), in order
 
  private:
+  static bool gone(const db::ImageRow& img) { return img.status == "deleted" || img.status == "pending_delete"; }
   std::mutex mu_;
   std::map<std::string, db::ImageRow> rows_;
   std::vector<std::string> order_;

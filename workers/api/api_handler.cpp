@@ -14,12 +14,6 @@ namespace {
 
 constexpr size_t kMaxJsonBody = 64 * 1024;
 
-http::Response no_content() {
-  http::Response r;
-  r.status = 204;
-  return r;
-}
-
 std::string host_of(const http::Request& req) {
   auto h = req.headers.get("Host");
   return h ? std::string(*h) : std::string("localhost");
@@ -28,10 +22,11 @@ std::string host_of(const http::Request& req) {
 }  // namespace
 
 ApiHandler::ApiHandler(ApiOptions opts, db::ImageRepository& images, db::MemberRepository& members,
-                       metrics::Metrics& metrics, log::Logger logger)
+                       ImageData& data, metrics::Metrics& metrics, log::Logger logger)
     : opts_(opts),
       images_(images),
       members_(members),
+      data_(data),
       metrics_(metrics),
       requests_(metrics.counter("glint_api_requests_total", "API requests served, by method and status code.")),
       latency_(metrics.histogram("glint_api_request_seconds", "Time to answer an API request.").Add({}, metrics::latency_buckets())),
@@ -96,7 +91,7 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
       return http::Reply::of(http::text_response(200, it->second, "application/json"));
     }
     case ApiRoute::Kind::image_file:
-      return http::Reply::of(file(req, who, r.image_id));
+      return file(req, who, r.image_id);
     case ApiRoute::Kind::image_members:
     case ApiRoute::Kind::image_member: {
       const std::string id = r.image_id, member = r.name;
@@ -199,9 +194,12 @@ http::Response ApiHandler::remove(const http::Request& req, const Identity& who,
   if (!*img) return glance_error(req, 404, "Failed to find image " + id + " to delete");
   if (!owns(who, **img)) return glance_error(req, 403, "You are not permitted to delete this image.");
   if ((*img)->protected_) return glance_error(req, 403, "Image " + id + " is protected and cannot be deleted.");
-  Status s = images_.mark_deleted(id);
+  const bool delayed = data_.options().delayed_delete;
+  Status s = images_.mark_deleted(id, delayed);
   if (s.code() == Errc::not_found) return glance_error(req, 404, "Failed to find image " + id + " to delete");
   if (!s) return unavailable(req, s.error());
+  // The catalog already says deleted; removing the copies is best effort (leftovers are recorded).
+  if (!delayed) data_.remove_data(id);
   log_.info("image.deleted", {{"req", req.request_id}, {"image", id}});
   return no_content();
 }
@@ -220,7 +218,7 @@ http::Response ApiHandler::tag(const http::Request& req, const Identity& who, co
   return no_content();
 }
 
-http::Response ApiHandler::file(const http::Request& req, const Identity& who, const std::string& id) {
+http::Reply ApiHandler::file(const http::Request& req, const Identity& who, const std::string& id) {
   const std::string& m = req.method;
   if (m != "GET" && m != "PUT") {
     http::Response r;
@@ -228,28 +226,44 @@ http::Response ApiHandler::file(const http::Request& req, const Identity& who, c
     r.headers.set("Allow", "GET, PUT");
     r.headers.set("Content-Type", "text/html; charset=UTF-8");
     r.content_length = 0;
-    return r;
+    return http::Reply::of(std::move(r));
   }
+  auto reply = [](http::Response r) { return http::Reply::of(std::move(r)); };
   if (m == "PUT") {
     auto ct = req.headers.get("Content-Type");
     const std::string type = ct ? std::string(ct->substr(0, ct->find(';'))) : std::string("text/plain");
-    if (type != "application/octet-stream") return unsupported_media(req, type);
+    if (type != "application/octet-stream") return reply(unsupported_media(req, type));
   }
   auto img = visible_image(who, id);
-  if (!img) return unavailable(req, img.error());
-  if (!*img) return glance_error(req, 404, "No image found with ID " + id);
+  if (!img) return reply(unavailable(req, img.error()));
+  if (!*img) return reply(glance_error(req, 404, "No image found with ID " + id));
   const db::ImageRow& row = **img;
   if (m == "GET") {
-    if (row.status == "queued") return no_content();  // no data yet, as Glance answers
     if (row.status == "deactivated" && !who.is_admin())
-      return glance_error(req, 403, "The requested image has been deactivated. Image data download is forbidden.");
-  } else {
-    if (!owns(who, row)) return glance_error(req, 403, "You are not permitted to upload data for this image.");
-    if (row.status != "queued")
-      return glance_error(req, 409, "Image status transition from " + row.status + " to saving is not allowed");
+      return reply(glance_error(req, 403, "The requested image has been deactivated. Image data download is forbidden."));
+    // No data yet (queued, or an upload still running): Glance answers 204.
+    if (row.status != "active" && row.status != "deactivated") return reply(no_content());
+    return reply(data_.download(req, row));
   }
-  // The data path (fan-out to the storage nodes, verified downloads) is the next part of the API.
-  return glance_error(req, 501, "Image data transfer is not available in this glint build yet.");
+  if (!owns(who, row)) return reply(glance_error(req, 403, "You are not permitted to upload data for this image."));
+  auto refuse_transition = [&](const std::string& from) {
+    return reply(glance_error(req, 409, "Image status transition from " + from + " to saving is not allowed"));
+  };
+  if (row.status != "queued") return refuse_transition(row.status);
+  // Only one upload wins the queued -> saving step; a concurrent one gets the same 409 as Glance.
+  Status s = images_.transition(id, "queued", "saving");
+  if (s.code() == Errc::conflict) return refuse_transition("saving");
+  if (s.code() == Errc::not_found) return reply(glance_error(req, 404, "No image found with ID " + id));
+  if (!s) return reply(unavailable(req, s.error()));
+  auto sink = data_.begin_upload(req, row);
+  if (!sink) {
+    Status back = images_.transition(id, "saving", "queued");
+    log_.warn("upload.refused", {{"req", req.request_id}, {"image", id}, {"error", sink.error().message},
+                                 {"requeued", back ? "yes" : back.message()}});
+    if (sink.code() == Errc::too_large) return reply(glance_error(req, 413, sink.error().message));
+    return reply(glance_error(req, 503, sink.error().message));
+  }
+  return http::Reply::upload(std::move(*sink));
 }
 
 http::Response ApiHandler::action(const http::Request& req, const Identity& who, const std::string& id,

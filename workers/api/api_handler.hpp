@@ -9,6 +9,7 @@
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
 #include "workers/api/identity.hpp"
+#include "workers/api/image_data.hpp"
 
 namespace glint::api {
 
@@ -20,8 +21,8 @@ struct ApiOptions {
 
 class ApiHandler final : public http::Handler {
  public:
-  ApiHandler(ApiOptions opts, db::ImageRepository& images, db::MemberRepository& members, metrics::Metrics& metrics,
-             log::Logger logger);
+  ApiHandler(ApiOptions opts, db::ImageRepository& images, db::MemberRepository& members, ImageData& data,
+             metrics::Metrics& metrics, log::Logger logger);
   http::Reply handle_request(const http::Request& req) override;
   void on_complete(const http::Request& req, int status, uint64_t bytes_in, uint64_t bytes_out,
                    double seconds) override;
@@ -37,7 +38,7 @@ class ApiHandler final : public http::Handler {
   http::Response tag(const http::Request& req, const Identity& who, const std::string& id, const std::string& tag);
   http::Response members(const http::Request& req, const Identity& who, const std::string& id,
                          const std::string& member, const std::string& body);
-  http::Response file(const http::Request& req, const Identity& who, const std::string& id);
+  http::Reply file(const http::Request& req, const Identity& who, const std::string& id);
   http::Response action(const http::Request& req, const Identity& who, const std::string& id, const std::string& name);
   // The image if `who` may see it (nullopt: answer 404), or the database error.
   Expected<std::optional<db::ImageRow>> visible_image(const Identity& who, const std::string& id);
@@ -46,6 +47,7 @@ class ApiHandler final : public http::Handler {
   ApiOptions opts_;
   db::ImageRepository& images_;
   db::MemberRepository& members_;
+  ImageData& data_;
   metrics::Metrics& metrics_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Histogram& latency_;

@@ -24,14 +24,35 @@ int run_api(const config::Config& cfg) {
     logger.error("db.migrate_failed", {{"error", applied.error().message}});
     return 1;
   }
+  DataOptions dopts;
+  dopts.replicas = static_cast<size_t>(cfg.get_int("cluster", "replicas"));
+  dopts.write_quorum = static_cast<size_t>(cfg.get_int("cluster", "write_quorum"));
+  dopts.node_down_after = cfg.get_duration("cluster", "node_down_after");
+  dopts.image_size_cap = cfg.get_size("api", "image_size_cap");
+  dopts.upload_buffer = static_cast<size_t>(cfg.get_size("api", "upload_buffer"));
+  dopts.delayed_delete = cfg.get_bool("api", "delayed_delete");
+  const std::string secret = cfg.get_string("auth", "shared_secret");
+  if (dopts.write_quorum > dopts.replicas) {
+    logger.error("config.invalid", {{"error", "[cluster] write_quorum must not exceed replicas"}});
+    return 1;
+  }
+  if (secret.empty()) {
+    logger.error("config.invalid", {{"error", "[auth] shared_secret is required to reach the storage nodes"}});
+    return 1;
+  }
   auto images = db::make_image_repository(pool);
   auto members = db::make_member_repository(pool);
+  auto nodes = db::make_node_repository(pool);
+  auto replicas = db::make_replica_repository(pool);
+  SystemClock clock;
+  auto peer = peer::make_http_blob_peer(secret, cfg.get_duration("api", "peer_timeout"), clock);
   metrics::Metrics metrics;
+  ImageData data(dopts, *images, *nodes, *replicas, *peer, metrics, clock, logger);
   ApiOptions aopts;
   aopts.limit_default = static_cast<size_t>(cfg.get_int("api", "limit_param_default"));
   aopts.limit_max = static_cast<size_t>(cfg.get_int("api", "api_limit_max"));
   parse_auth_mode(cfg.get_string("api", "auth_mode"), aopts.auth_mode);  // validated by the catalog
-  ApiHandler handler(aopts, *images, *members, metrics, logger);
+  ApiHandler handler(aopts, *images, *members, data, metrics, logger);
 
   const http::ServerOptions sopts = http::server_options(cfg, "api");
   http::Server server(sopts, handler, logger);

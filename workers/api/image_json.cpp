@@ -95,4 +95,10 @@ http::Response unsupported_media(const http::Request& req, const std::string& ty
   return terse_error(req, 415, "The request media type " + type + " is not supported by this server.\n");
 }
 
+http::Response no_content() {
+  http::Response r;
+  r.status = 204;
+  return r;
+}
+
 }  // namespace glint::api

@@ -25,6 +25,9 @@ http::Response glance_error(const http::Request& req, int status, const std::str
 http::Response method_not_allowed(const http::Request& req, const std::string& allow);
 http::Response unsupported_media(const http::Request& req, const std::string& type);
 
+// 204 with no body.
+http::Response no_content();
+
 // A JSON response with Glance's content type.
 http::Response json_response(int status, const nlohmann::json& body);
 

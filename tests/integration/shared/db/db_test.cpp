@@ -534,8 +534,8 @@ TEST_F(DbTest, ImageListPagesSortsFiltersAndSkipsDeleted) {
   EXPECT_EQ(ids_of(*t), (std::vector<std::string>{ids[4], ids[2]}));
   EXPECT_EQ((*t)[0].tags, std::vector<std::string>{"even"});
 
-  ASSERT_TRUE(images->mark_deleted(ids[4]).ok());
-  EXPECT_EQ(images->mark_deleted(ids[4]).code(), Errc::not_found);
+  ASSERT_TRUE(images->mark_deleted(ids[4], false).ok());
+  EXPECT_EQ(images->mark_deleted(ids[4], false).code(), Errc::not_found);
   auto after = images->list(glint::db::ImageQuery{});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->size(), 4u);
@@ -591,7 +591,7 @@ TEST_F(DbTest, ImageSaveIsOptimistic) {
   EXPECT_EQ(now.properties, (std::map<std::string, std::string>{{"b", "2"}}));
   EXPECT_EQ(now.tags, (std::vector<std::string>{"y", "z"}));
   EXPECT_EQ(now.updated_at, first.updated_at);
-  ASSERT_TRUE(images->mark_deleted(img.id).ok());
+  ASSERT_TRUE(images->mark_deleted(img.id, false).ok());
   EXPECT_EQ(images->save(now).code(), Errc::not_found);
 }
 

@@ -19,6 +19,7 @@ class ApiProcessTest : public ::testing::Test {
     IniMap ini;
     ini["DEFAULT"]["log_level"] = "debug";
     ini["database"]["connection"] = fresh_database_url("api");
+    ini["auth"]["shared_secret"] = "api-test-secret";
     ASSERT_TRUE(api_.start(ini)) << read_file(api_.log_path());
   }
   void TearDown() override {
@@ -87,6 +88,7 @@ TEST(ApiStartup, UnreachableDatabaseExitsWithAClearError) {
   IniMap ini;
   ini["database"]["connection"] = "postgresql://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/none";
   ini["database"]["retry_budget"] = "300ms";
+  ini["auth"]["shared_secret"] = "api-test-secret";
   EXPECT_FALSE(api.start(ini, std::chrono::seconds(20)));
   EXPECT_EQ(api.stop(), 1 << 8);  // exit status 1
   EXPECT_NE(read_file(api.log_path()).find("event=db.migrate_failed"), std::string::npos);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/fake_image_repository.hpp"
+#include "tests/unit/workers/api/fake_data.hpp"
 
 namespace glint::api {
 namespace {
@@ -44,8 +45,9 @@ class ApiHandlerTest : public ::testing::Test {
 
   testing::FakeImageRepository repo_;
   testing::FakeMemberRepository members_;
+  testing::FakeData data_{repo_};
   metrics::Metrics metrics_;
-  ApiHandler handler_{ApiOptions{}, repo_, members_, metrics_, log::Logger::null()};
+  ApiHandler handler_{ApiOptions{}, repo_, members_, data_.data, metrics_, log::Logger::null()};
 };
 
 TEST_F(ApiHandlerTest, VersionDocuments) {

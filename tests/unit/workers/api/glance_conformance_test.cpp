@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tests/support/fake_image_repository.hpp"
+#include "tests/unit/workers/api/fake_data.hpp"
 #include "workers/api/api_handler.hpp"
 
 namespace glint::api {
@@ -56,8 +57,9 @@ class GlanceConformance : public ::testing::TestWithParam<std::string> {
 
   testing::FakeImageRepository repo_;
   testing::FakeMemberRepository members_;
+  testing::FakeData data_{repo_};
   metrics::Metrics metrics_;
-  ApiHandler handler_{ApiOptions{}, repo_, members_, metrics_, log::Logger::null()};
+  ApiHandler handler_{ApiOptions{}, repo_, members_, data_.data, metrics_, log::Logger::null()};
 };
 
 // Fixtures recorded against an existing image: the image named in the request is created first,

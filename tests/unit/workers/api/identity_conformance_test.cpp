@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/fake_image_repository.hpp"
+#include "tests/unit/workers/api/fake_data.hpp"
 #include "workers/api/api_handler.hpp"
 
 namespace glint::api {
@@ -32,8 +33,9 @@ class IdentityConformance : public ::testing::TestWithParam<Case> {
  protected:
   testing::FakeImageRepository repo_;
   testing::FakeMemberRepository members_;
+  testing::FakeData data_{repo_};
   metrics::Metrics metrics_;
-  ApiHandler handler_{ApiOptions{25, 1000, AuthMode::headers}, repo_, members_, metrics_, log::Logger::null()};
+  ApiHandler handler_{ApiOptions{25, 1000, AuthMode::headers}, repo_, members_, data_.data, metrics_, log::Logger::null()};
 };
 
 TEST_P(IdentityConformance, SameStatusAndMessage) {
@@ -137,8 +139,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Identity, HeaderModeNeedsAProject) {
   testing::FakeImageRepository repo;
   testing::FakeMemberRepository members;
+  testing::FakeData data{repo};
   metrics::Metrics m;
-  ApiHandler h(ApiOptions{25, 1000, AuthMode::headers}, repo, members, m, log::Logger::null());
+  ApiHandler h(ApiOptions{25, 1000, AuthMode::headers}, repo, members, data.data, m, log::Logger::null());
   http::Request r;
   r.method = "GET";
   r.target = r.path = "/v2/images";

@@ -1,0 +1,67 @@
+// The seam between processes that move image data (glint-api, the replicator) and the storage
+// nodes: signed blob operations on one glint-store. Implementations are thread-safe.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "shared/core/clock.hpp"
+#include "shared/core/result.hpp"
+#include "shared/http/message.hpp"
+
+namespace glint::peer {
+
+// Where a node's glint-store listens (from the nodes table).
+struct Endpoint {
+  std::string node;
+  std::string host;
+  uint16_t port = 0;
+};
+// Parses "host:port" (IPv6 as "[addr]:port"); invalid otherwise.
+Expected<Endpoint> endpoint_of(const std::string& node, const std::string& address);
+
+// What a node reports after storing a blob.
+struct StoredBlob {
+  uint64_t size = 0;
+  std::string digest;  // XXH3-128 hex of the bytes
+};
+
+// How a read ended. corrupt: the node refused or cut the stream and no longer holds the blob
+// (it quarantined it); failed: any other error while the node stays reachable.
+enum class ReadOutcome { complete, missing, corrupt, unreachable, failed, cancelled };
+const char* outcome_name(ReadOutcome o);
+
+struct ReadResult {
+  ReadOutcome outcome = ReadOutcome::failed;
+  uint64_t delivered = 0;  // bytes handed to on_body
+  std::string detail;
+};
+
+using BodyConsumer = std::function<bool(std::span<const std::byte>)>;  // false: stop reading
+
+class BlobPeer {
+ public:
+  virtual ~BlobPeer() = default;
+  // Streams `body` (exactly *length bytes, or chunked when nullopt) into a new blob. conflict when
+  // the node already holds one, no_space, unavailable when the node cannot be reached (nothing
+  // was stored), io_error when the transfer broke or the node refused otherwise (it may hold a copy).
+  virtual Expected<StoredBlob> put(const Endpoint& node, const std::string& id, http::BodySource& body,
+                                   std::optional<uint64_t> length) = 0;
+  // Reads bytes [first, last] (to the end when last is nullopt) into on_body, every block verified
+  // by the node.
+  virtual ReadResult read(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
+                          const BodyConsumer& on_body) = 0;
+  // ok when the blob is gone (also when it never existed); unavailable when unreachable.
+  virtual Status remove(const Endpoint& node, const std::string& id) = 0;
+  // Whether the node holds a readable copy; unavailable when unreachable.
+  virtual Expected<bool> exists(const Endpoint& node, const std::string& id) = 0;
+};
+
+std::unique_ptr<BlobPeer> make_http_blob_peer(std::string shared_secret, std::chrono::milliseconds timeout,
+                                              const Clock& clock);
+
+}  // namespace glint::peer

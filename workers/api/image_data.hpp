@@ -1,0 +1,81 @@
+// Moves image bytes between API clients and the storage nodes: uploads fan out to R placed nodes
+// and succeed on a write quorum of identical copies; downloads read a verified replica and fail
+// over mid-stream; deletes remove every copy. Thread-safe: each transfer owns its threads and state.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "shared/core/clock.hpp"
+#include "shared/db/repositories.hpp"
+#include "shared/http/message.hpp"
+#include "shared/log/log.hpp"
+#include "shared/metrics/metrics.hpp"
+#include "shared/peer/blob_peer.hpp"
+
+namespace glint::api {
+
+struct DataOptions {
+  size_t replicas = 3;
+  size_t write_quorum = 2;
+  uint64_t image_size_cap = 1ull << 40;
+  size_t upload_buffer = 8u << 20;  // bytes per upload held while nodes catch up
+  std::chrono::milliseconds node_down_after{30000};
+  bool delayed_delete = false;
+  std::string os_hash_algo = "sha512";
+};
+
+// Counters of the data path (glint_api_*), shared by every transfer.
+struct DataMetrics {
+  explicit DataMetrics(metrics::Metrics& m);
+  prometheus::Counter& uploads_ok;
+  prometheus::Counter& uploads_failed;
+  prometheus::Counter& upload_bytes;
+  prometheus::Counter& download_bytes;
+  prometheus::Counter& failovers;
+  prometheus::Family<prometheus::Counter>& bad_replicas;  // {state="corrupt"|"missing"}
+  prometheus::Counter& cleanup_deferred;                  // copies left for the reaper
+};
+
+class ImageData {
+ public:
+  ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepository& nodes,
+            db::ReplicaRepository& replicas, peer::BlobPeer& peer, metrics::Metrics& metrics, const Clock& clock,
+            log::Logger logger);
+
+  // Starts an upload into `img`, which the caller has moved to saving. The sink answers when the
+  // body ends (204, 413, 503, …) and puts the image back to queued on any failure. Errors before
+  // the body: unavailable when fewer live nodes than the write quorum exist.
+  Expected<std::unique_ptr<http::BodySink>> begin_upload(const http::Request& req, const db::ImageRow& img);
+
+  // The response to GET …/file of an image with data (active or deactivated): 200/206 streaming,
+  // 416, or 503 when no replica can be read.
+  http::Response download(const http::Request& req, const db::ImageRow& img);
+
+  // After the image was marked deleted: removes its copies from every node (best effort); a copy
+  // that cannot be removed now stays recorded as excess for the reaper.
+  void remove_data(const std::string& image_id);
+
+  const DataOptions& options() const { return opts_; }
+
+ private:
+  // Nodes that are up and heartbeating, as endpoints, in placement order for `image_id`.
+  Expected<std::vector<peer::Endpoint>> placed_nodes(const std::string& image_id, size_t count);
+  Expected<std::vector<peer::Endpoint>> read_sources(const std::string& image_id);
+  // Removes copies on `nodes` (best effort); unreachable ones are recorded as excess.
+  void discard_copies(const std::string& image_id, const std::vector<peer::Endpoint>& nodes);
+  friend class UploadSink;
+
+  DataOptions opts_;
+  db::ImageRepository& images_;
+  db::NodeRepository& nodes_;
+  db::ReplicaRepository& replicas_;
+  peer::BlobPeer& peer_;
+  DataMetrics m_;
+  const Clock& clock_;
+  log::Logger log_;
+};
+
+}  // namespace glint::api
