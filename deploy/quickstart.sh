@@ -76,6 +76,13 @@ log_file = $log/api.log
 [database]
 connection = $db_url
 
+[auth]
+shared_secret = $secret
+
+[cluster]
+replicas = 3
+write_quorum = 2
+
 [api]
 bind_port = 0
 port_file = $run/api.port
@@ -87,33 +94,40 @@ else
   echo "glint-api: started (pid $(cat "$run/api.pid"), port $(cat "$run/api.port"))"
 fi
 
+echo "== cluster status"
+glint_wait_for 15 bash -c "[ \"\$('$pg_bin/psql' -qAt '$db_url' -c \"select count(*) from nodes where state='up' and last_heartbeat > now() - interval '30 seconds'\" 2>/dev/null)\" = ${#nodes[@]} ]" ||
+  echo "warning: not every storage node is up yet" >&2
+api_port=$(cat "$run/api.port")
+api=http://127.0.0.1:$api_port
+
 echo "== demo image"
 demo=$var/demo.qcow2
 [ -s "$demo" ] || qemu-img create -q -f qcow2 "$demo" 64M
-if [ ! -s "$etc/demo-id" ]; then
-  python3 -c 'import uuid; print(uuid.uuid4())' > "$etc/demo-id"
+demo_id=$(cat "$etc/demo-id" 2>/dev/null || true)
+demo_status=""
+[ -n "$demo_id" ] && demo_status=$(curl -sf "$api/v2/images/$demo_id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || true)
+if [ "$demo_status" = active ]; then
+  echo "demo image $demo_id: active"
+else
+  # Through the Images API like any client: create the record, then upload the bytes (fanned out
+  # to 3 nodes by glint-api).
+  demo_id=$(curl -sf -X POST "$api/v2/images" -H 'Content-Type: application/json' \
+    -d '{"name": "cirros-demo", "disk_format": "qcow2", "container_format": "bare"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || { echo "creating the demo image failed" >&2; exit 1; }
+  echo "$demo_id" > "$etc/demo-id"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$demo" "$api/v2/images/$demo_id/file")
+  [ "$code" = 204 ] || { echo "uploading the demo image failed: HTTP $code (see $log/api.log)" >&2; exit 1; }
+  echo "demo image $demo_id: uploaded ($(stat -c %s "$demo") bytes, 3 replicas)"
 fi
-demo_id=$(cat "$etc/demo-id")
-for n in "${nodes[@]}"; do
-  url="http://127.0.0.1:$(cat "$run/$n.port")/v1/blobs/$demo_id"
-  code=$(glint_curl "$secret" HEAD "$url" -o /dev/null -w '%{http_code}' -I) || code="unreachable"
-  if [ "$code" = 404 ]; then
-    glint_curl "$secret" PUT "$url" --data-binary @"$demo" -o /dev/null -w "$n: stored demo image ($demo_id): HTTP %{http_code}\n" ||
-      echo "$n: upload of the demo image failed" >&2
-  else
-    echo "$n: demo image present (HTTP $code)"
-  fi
-done
 
-echo "== cluster status"
-glint_wait_for 15 bash -c "[ \"\$('$pg_bin/psql' -qAt '$db_url' -c \"select count(*) from nodes where state='up'\" 2>/dev/null)\" = ${#nodes[@]} ]" || true
+echo "== nodes"
 "$pg_bin/psql" -q "$db_url" -c "select name, address, zone, state, pg_size_pretty(free) as free, last_heartbeat from nodes order by name"
 for n in "${nodes[@]}"; do
   echo "store $n: http://127.0.0.1:$(cat "$run/$n.port")  (data $var/nodes/$n, log $log/$n.log)"
 done
 echo "database: $db_url"
 echo "logs: $log   pids: $run   stop: deploy/quickstart.sh down"
-api_port=$(cat "$run/api.port")
-echo "api: http://127.0.0.1:$api_port"
-echo "try: glance --os-image-url http://127.0.0.1:$api_port --os-auth-token dummy image-list <&-"
-echo "     (image data upload/download through the API arrives with the next part of the API work)"
+"$pg_bin/psql" -q "$db_url" -c "select i.name, i.status, i.size, count(r.*) filter (where r.state = 'ok') as ok_replicas from images i left join replicas r on r.image_id = i.id where i.status <> 'deleted' group by i.id order by i.created_at"
+echo "api: $api"
+echo "try: glance --os-image-url $api --os-auth-token dummy image-list <&-"

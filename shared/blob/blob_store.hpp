@@ -80,6 +80,9 @@ struct FsOptions {
   uint32_t block_size = 1 << 20;  // 1 MiB
   uint64_t reserve_bytes = 0;     // refuse writes that would leave less free space than this
   bool fsync = true;              // tests may turn it off; production never does
+  // Uploads bypass the page cache (O_DIRECT through an aligned staging buffer) where the
+  // filesystem supports it; otherwise, or when false, they are buffered writes.
+  bool direct_io = true;
 };
 
 // Opens (and creates) a data directory. io_error if it cannot be created or locked: one process per

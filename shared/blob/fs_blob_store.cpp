@@ -77,10 +77,15 @@ Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
   std::string tmp;
   fsutil::UniqueFd fd;
   int err = 0;
+  bool direct = opts_.direct_io;
   for (int attempt = 0; attempt < 4 && !fd.valid(); ++attempt) {
     tmp = tmp_dir_ + "/" + id + "." + random_suffix() + ".tmp";
-    fd = fsutil::UniqueFd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    fd = fsutil::UniqueFd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0644));
     err = errno;
+    if (!fd.valid() && err == EINVAL && direct) {  // e.g. tmpfs: no O_DIRECT, fall back to buffered
+      direct = false;
+      continue;
+    }
     if (!fd.valid() && err != EEXIST) break;
   }
   if (!fd.valid()) {
@@ -88,12 +93,12 @@ Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
     return fsutil::sys_error(Errc::io_error, "create", tmp, err);
   }
   return std::unique_ptr<BlobWriter>(
-      std::make_unique<FsBlobWriter>(*this, id, expected_size, std::move(tmp), std::move(fd), sp->free));
+      std::make_unique<FsBlobWriter>(*this, id, expected_size, std::move(tmp), std::move(fd), sp->free, direct));
 }
 
 Expected<std::unique_ptr<BlobReader>> FsBlobStore::open(const std::string& id) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
-  auto reader = open_blob(data_path(id), meta_path(id));
+  auto reader = open_blob(data_path(id), meta_path(id), opts_.direct_io);
   if (!reader) return reader.error();
   return std::unique_ptr<BlobReader>(std::move(reader.value()));
 }

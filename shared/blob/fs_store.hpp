@@ -10,6 +10,7 @@
 // crash and is ignored (and removed by cleanup_temp()).
 // The store must outlive every writer and reader it hands out.
 #pragma once
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,8 +66,12 @@ class FsBlobStore final : public BlobStore {
 // commits, aborts or is destroyed. Any failed write() or commit() aborts it (temp files removed).
 class FsBlobWriter final : public BlobWriter {
  public:
+  struct FreeDeleter {  // for aligned_alloc'ed buffers
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+
   FsBlobWriter(FsBlobStore& store, std::string id, std::optional<uint64_t> expected_size, std::string tmp_path,
-               fsutil::UniqueFd fd, uint64_t free_bytes);
+               fsutil::UniqueFd fd, uint64_t free_bytes, bool direct);
   ~FsBlobWriter() override;
 
   Status write(std::span<const std::byte> data) override;
@@ -81,6 +86,8 @@ class FsBlobWriter final : public BlobWriter {
   Status write_sidecar(const Sidecar& sc);
   Status place_sidecar();
   Status place_data();
+  Status append(std::span<const std::byte> data);  // to the file, through the staging buffer if direct
+  Status flush_tail();                              // the staged remainder (direct I/O only)
 
   FsBlobStore& store_;
   std::string id_;
@@ -97,25 +104,37 @@ class FsBlobWriter final : public BlobWriter {
   hash::Xxh64Stream block_hash_;
   hash::Xxh128Stream blob_hash_;
   std::vector<uint64_t> block_hashes_;
+  // O_DIRECT needs aligned buffers, offsets and lengths: bytes are staged and written in whole
+  // aligned chunks; the tail is written padded and the file truncated to its real size.
+  const bool direct_;
+  std::unique_ptr<std::byte, FreeDeleter> staging_;
+  size_t staged_ = 0;
 };
 
 // A verified reader over one committed blob. Single-threaded.
 class FsBlobReader final : public BlobReader {
  public:
-  FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar);
+  // direct_fd: the same file opened with O_DIRECT (invalid: buffered reads only).
+  FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd = {});
   const BlobInfo& info() const override { return sidecar_.info; }
   Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override;
 
  private:
+  Expected<size_t> read_at(std::span<std::byte> dest, uint64_t offset);
+
   std::string path_;
   fsutil::UniqueFd fd_;
   Sidecar sidecar_;
+  fsutil::UniqueFd direct_fd_;
+  std::unique_ptr<std::byte, FsBlobWriter::FreeDeleter> bounce_;  // aligned, one block (direct reads)
 };
 
 // The invalid-argument error for a non-canonical id (quotes a sanitized prefix of it).
 Error invalid_id_error(const std::string& id);
 
 // Opens data + sidecar of a committed blob and checks they agree (not_found / corrupt / io_error).
-Expected<std::unique_ptr<FsBlobReader>> open_blob(const std::string& data_path, const std::string& meta_path);
+// direct: read through O_DIRECT where the filesystem allows it (page cache bypassed).
+Expected<std::unique_ptr<FsBlobReader>> open_blob(const std::string& data_path, const std::string& meta_path,
+                                                  bool direct = false);
 
 }  // namespace glint::blob

@@ -73,6 +73,10 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "store", .name = "reserve", .type = Type::Size, .default_value = "1G",
        .help = "Free space always left on the data filesystem; uploads that would cross it are refused "
                "so the node never fills its disk completely."},
+      {.section = "store", .name = "direct_io", .type = Type::Bool, .default_value = "true",
+       .help = "Write uploads with O_DIRECT (bypassing the page cache) where the filesystem allows it. "
+               "It saves the CPU of copying every byte into the page cache, which a storage node "
+               "rarely reads back soon; false writes through the page cache."},
       {.section = "store", .name = "fsync", .type = Type::Bool, .default_value = "true",
        .help = "Flush image data to disk before an upload is acknowledged. Turn off only for tests: a "
                "power loss could then lose acknowledged images."},

@@ -75,12 +75,10 @@ class PgImageRepository final : public ImageRepository {
   Expected<std::optional<ImageRow>> get(const std::string& id) override {
     if (!is_canonical_uuid(id)) return std::optional<ImageRow>();  // such an id cannot exist
     return pool_.query<std::optional<ImageRow>>([&](pqxx::connection_base& c) -> std::optional<ImageRow> {
-      pqxx::read_transaction t(c);
+      pqxx::nontransaction t(c);  // one statement: no BEGIN/COMMIT round trips
       auto r = t.exec_params(kSelectImage, id);
       if (r.empty()) return std::nullopt;
-      std::vector<ImageRow> one{detail::image_from(r[0])};
-      detail::load_properties_and_tags(t, one);
-      return std::move(one.front());
+      return detail::image_from(r[0]);
     });
   }
 

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "shared/core/uuid.hpp"
 #include "shared/db/pg_util.hpp"
 
@@ -28,12 +30,6 @@ const std::map<std::string, std::string>& sort_columns() {
       {"id", "id"},
   };
   return cols;
-}
-
-std::string uuid_array(const std::vector<ImageRow>& images) {
-  std::string a = "{";
-  for (size_t i = 0; i < images.size(); ++i) a += (i ? "," : "") + images[i].id;
-  return a + "}";
 }
 
 }  // namespace
@@ -63,20 +59,14 @@ ImageRow image_from(const pqxx::row& r) {
   img.created_at = from_micros(r[16].as<int64_t>());
   img.updated_at = from_micros(r[17].as<int64_t>());
   img.deleted_at = opt_timestamp(r[18]);
+  if (!r[19].is_null()) {
+    for (const auto& kv : nlohmann::json::parse(r[19].c_str()))
+      img.properties.emplace(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+  }
+  if (!r[20].is_null()) {
+    for (const auto& t : nlohmann::json::parse(r[20].c_str())) img.tags.push_back(t.get<std::string>());
+  }
   return img;
-}
-
-void load_properties_and_tags(pqxx::transaction_base& t, std::vector<ImageRow>& images) {
-  if (images.empty()) return;
-  std::map<std::string, ImageRow*> by_id;
-  for (auto& img : images) by_id[img.id] = &img;
-  const std::string ids = uuid_array(images);
-  for (const auto& p : t.exec_params(
-           "SELECT image_id::text, name, value FROM image_properties WHERE image_id = ANY($1::uuid[])", ids))
-    by_id[p[0].as<std::string>()]->properties.emplace(p[1].as<std::string>(), p[2].as<std::string>());
-  for (const auto& tr : t.exec_params(
-           "SELECT image_id::text, tag FROM image_tags WHERE image_id = ANY($1::uuid[]) ORDER BY tag", ids))
-    by_id[tr[0].as<std::string>()]->tags.push_back(tr[1].as<std::string>());
 }
 
 Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
@@ -146,7 +136,8 @@ Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
   bool marker_missing = false;
   Status s = pool.run([&](pqxx::connection_base& c) {
     out.clear();
-    pqxx::read_transaction t(c);
+    // One statement (plus the marker check): no BEGIN/COMMIT round trips for a read.
+    pqxx::nontransaction t(c);
     if (q.marker) {
       auto m = t.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status NOT IN ('deleted', 'pending_delete')", *q.marker);
       if (m.empty()) {
@@ -157,7 +148,6 @@ Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
     // pqxx 6.4 binds a runtime-sized parameter list through dynamic_params.
     pqxx::result r = t.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
     for (const auto& row : r) out.push_back(image_from(row));
-    load_properties_and_tags(t, out);
   });
   if (!s) return s.error();
   if (marker_missing) return Error{Errc::not_found, "No image found with ID " + *q.marker};

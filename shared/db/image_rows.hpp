@@ -16,11 +16,12 @@ inline constexpr const char* kImageColumns =
     "os_hash_algo, os_hash_value, disk_format, container_format, min_disk, min_ram, "
     "(extract(epoch from created_at) * 1000000)::bigint, "
     "(extract(epoch from updated_at) * 1000000)::bigint, "
-    "(extract(epoch from deleted_at) * 1000000)::bigint";
+    "(extract(epoch from deleted_at) * 1000000)::bigint, "
+    // Properties and tags ride along as JSON so an image (or a page of them) is one statement.
+    "(SELECT json_agg(json_build_array(p.name, p.value)) FROM image_properties p WHERE p.image_id = images.id), "
+    "(SELECT json_agg(t.tag ORDER BY t.tag) FROM image_tags t WHERE t.image_id = images.id)";
 
 ImageRow image_from(const pqxx::row& r);
-// Fills properties and tags of `images` with two queries.
-void load_properties_and_tags(pqxx::transaction_base& t, std::vector<ImageRow>& images);
 Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q);
 
 }  // namespace glint::db::detail

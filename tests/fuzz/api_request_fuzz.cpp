@@ -1,12 +1,14 @@
 // Fuzzes glint-api's request parsers: routing, list query strings, ISO 8601 times, image-create
-// bodies and JSON-patch documents. Input: "path\nquery\nbody". Never crashes; results hold
+// bodies, JSON-patch documents and disk image headers (virtual size). Input: "path\nquery\nbody". Never crashes; results hold
 // their invariants.
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string>
 
 #include "shared/core/uuid.hpp"
 #include "workers/api/api_routes.hpp"
+#include "workers/api/disk_format.hpp"
 #include "workers/api/image_create.hpp"
 #include "workers/api/image_list.hpp"
 #include "workers/api/image_patch.hpp"
@@ -35,5 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   blank.id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
   (void)glint::api::apply_patch(body, blank);
   if (blank.id != "3f2504e0-4f89-41d3-9a0c-0305e82c3301" || blank.checksum.has_value()) std::abort();  // read-only stays unset
+  const std::span<const std::byte> head(reinterpret_cast<const std::byte*>(data), size);
+  for (const char* fmt : {"qcow2", "raw", "vmdk"}) {
+    auto v = glint::api::inspect_virtual_size(fmt, head, size);
+    if (v && *v < 0) std::abort();
+  }
   return 0;
 }

@@ -146,7 +146,7 @@ http::Response ApiHandler::create(const http::Request& req, const Identity& who,
 Expected<std::optional<db::ImageRow>> ApiHandler::visible_image(const Identity& who, const std::string& id) {
   auto img = images_.get(id);
   if (!img) return img.error();
-  if (!*img || (*img)->status == "deleted") return std::optional<db::ImageRow>();
+  if (!*img || (*img)->status == "deleted" || (*img)->status == "pending_delete") return std::optional<db::ImageRow>();
   if (can_see(who, **img)) return img;
   // A shared image is visible to its members, whatever their status (Glance lists it only once
   // accepted; that is the list query's business).

@@ -7,12 +7,14 @@
 #include "shared/db/pool_options.hpp"
 #include "shared/http/server.hpp"
 #include "shared/http/server_options.hpp"
+#include "shared/util/memory.hpp"
 #include "shared/util/port_file.hpp"
 #include "workers/api/api_handler.hpp"
 
 namespace glint::api {
 
 int run_api(const config::Config& cfg) {
+  util::tune_malloc();
   log::Level level = log::Level::info;
   log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
   auto logger = log::Logger::make("api", level, cfg.get_string("DEFAULT", "log_file"));

@@ -11,6 +11,7 @@
 #include "shared/db/pool_options.hpp"
 #include "shared/http/server.hpp"
 #include "shared/http/server_options.hpp"
+#include "shared/util/memory.hpp"
 #include "shared/util/port_file.hpp"
 #include "workers/store/node_registrar.hpp"
 #include "workers/store/store_handler.hpp"
@@ -29,6 +30,7 @@ std::string node_name(const config::Config& cfg) {
 }  // namespace
 
 int run_store(const config::Config& cfg) {
+  util::tune_malloc();
   log::Level level = log::Level::info;
   log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
   const std::string name = node_name(cfg);
@@ -44,6 +46,7 @@ int run_store(const config::Config& cfg) {
   fs.block_size = static_cast<uint32_t>(cfg.get_size("store", "block_size"));
   fs.reserve_bytes = cfg.get_size("store", "reserve");
   fs.fsync = cfg.get_bool("store", "fsync");
+  fs.direct_io = cfg.get_bool("store", "direct_io");
   auto blobs = blob::open_fs_store(fs);
   if (!blobs) {
     logger.error("store.open_failed", {{"data_dir", fs.data_dir}, {"error", blobs.error().message}});

@@ -1,0 +1,285 @@
+// The data path through ApiHandler over fake storage nodes: quorum uploads, size cap, client
+// aborts, failover reads, bad-replica marking and deletes. No sockets, no sleeps.
+#include "workers/api/image_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "shared/hash/hash.hpp"
+#include "tests/support/fake_image_repository.hpp"
+#include "tests/unit/workers/api/fake_data.hpp"
+#include "workers/api/api_handler.hpp"
+
+namespace glint::api {
+namespace {
+
+using json = nlohmann::json;
+
+std::string pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 4099) & 0xff);
+  return s;
+}
+
+class ImageDataTest : public ::testing::Test {
+ protected:
+  explicit ImageDataTest(DataOptions opts = {}) : data_(repo_, opts) {}
+
+  http::Request req(const std::string& method, const std::string& target) {
+    http::Request r;
+    r.method = method;
+    r.target = r.path = target;
+    r.headers.set("Host", "api.example:9292");
+    r.headers.set("Accept", "application/json");
+    r.request_id = "req-test";
+    return r;
+  }
+  std::string create(const std::string& disk_format = "raw") {
+    auto reply = handler_.handle_request(req("POST", "/v2/images"));
+    const std::string body = R"({"name":"x","disk_format":")" + disk_format + R"(","container_format":"bare"})";
+    EXPECT_TRUE(reply.sink->write(hash::as_bytes(body)).ok());
+    return json::parse(reply.sink->finish().body)["id"];
+  }
+  // PUT …/file in chunks of `chunk` bytes; abort_after: stop after that many bytes as a client
+  // that goes away would.
+  http::Response upload(const std::string& id, const std::string& bytes, size_t chunk = 300000,
+                        std::optional<size_t> abort_after = std::nullopt) {
+    auto r = req("PUT", "/v2/images/" + id + "/file");
+    r.headers.set("Content-Type", "application/octet-stream");
+    r.content_length = bytes.size();
+    auto reply = handler_.handle_request(r);
+    if (!reply.sink) return std::move(reply.response);
+    for (size_t pos = 0; pos < bytes.size(); pos += chunk) {
+      if (abort_after && pos >= *abort_after) {
+        reply.sink->abort();
+        return http::Response{};
+      }
+      std::vector<std::byte> buf(reinterpret_cast<const std::byte*>(bytes.data()) + pos,
+                                 reinterpret_cast<const std::byte*>(bytes.data()) + std::min(bytes.size(), pos + chunk));
+      const size_t n = buf.size();
+      if (Status s = reply.sink->write_owned(buf, n); !s) return reply.sink->failed(s);
+    }
+    auto resp = reply.sink->finish();
+    // The Pg repository records the replica rows in the same transaction; the fake leaves it here.
+    if (resp.status == 204) {
+      for (const auto& copy : repo_.activated.back().replicas) {
+        db::ReplicaRow row;
+        row.image_id = id;
+        row.node = copy.node;
+        row.state = "ok";
+        EXPECT_TRUE(data_.replicas.upsert(row).ok());
+      }
+    }
+    return resp;
+  }
+  // GET …/file, draining the stream; status and body.
+  std::pair<int, std::string> download(const std::string& id, const std::string& range = {}) {
+    auto r = req("GET", "/v2/images/" + id + "/file");
+    if (!range.empty()) r.headers.set("Range", range);
+    auto resp = handler_.handle_request(r).response;
+    std::string body = resp.body;
+    if (resp.stream) {
+      for (;;) {
+        auto c = resp.stream->next();
+        if (!c) return {-1, body};  // the server would cut the connection here
+        if (c->empty()) break;
+        body.append(reinterpret_cast<const char*>(c->data()), c->size());
+      }
+      EXPECT_EQ(body.size(), *resp.content_length);
+    }
+    return {resp.status, body};
+  }
+  json show(const std::string& id) {
+    return json::parse(handler_.handle_request(req("GET", "/v2/images/" + id)).response.body);
+  }
+  int holders(const std::string& id) {
+    int n = 0;
+    for (int i = 1; i <= 3; ++i) n += data_.peer.holds("node" + std::to_string(i), id) ? 1 : 0;
+    return n;
+  }
+
+  testing::FakeImageRepository repo_;
+  testing::FakeMemberRepository members_;
+  testing::FakeData data_;
+  metrics::Metrics metrics_;
+  ApiHandler handler_{ApiOptions{}, repo_, members_, data_.data, metrics_, log::Logger::null()};
+};
+
+TEST_F(ImageDataTest, UploadWritesEveryPlacedNodeAndRecordsDigests) {
+  const std::string id = create();
+  const std::string bytes = pattern(3 << 20);
+  auto r = upload(id, bytes);
+  ASSERT_EQ(r.status, 204) << r.body;
+  auto img = show(id);
+  EXPECT_EQ(img["status"], "active");
+  EXPECT_EQ(img["size"], bytes.size());
+  EXPECT_EQ(img["virtual_size"], bytes.size());  // raw
+  hash::Digester md5("md5"), sha("sha512");
+  md5.update(hash::as_bytes(bytes));
+  sha.update(hash::as_bytes(bytes));
+  EXPECT_EQ(img["checksum"], md5.finish_hex());
+  EXPECT_EQ(img["os_hash_algo"], "sha512");
+  EXPECT_EQ(img["os_hash_value"], sha.finish_hex());
+  ASSERT_EQ(repo_.activated.size(), 1u);
+  EXPECT_EQ(repo_.activated[0].replicas.size(), 3u);
+  EXPECT_EQ(holders(id), 3);
+  EXPECT_EQ(download(id), std::make_pair(200, bytes));
+}
+
+TEST_F(ImageDataTest, OneNodeDownStillMakesTheQuorum) {
+  data_.peer.set_down("node2", true);
+  const std::string id = create();
+  ASSERT_EQ(upload(id, pattern(1 << 20)).status, 204);
+  EXPECT_EQ(repo_.activated.at(0).replicas.size(), 2u);
+  EXPECT_FALSE(data_.peer.holds("node2", id));
+}
+
+TEST_F(ImageDataTest, TwoNodesDownFailsWith503AndRequeues) {
+  data_.peer.set_down("node1", true);
+  data_.peer.set_down("node3", true);
+  const std::string id = create();
+  auto r = upload(id, pattern(2 << 20));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(show(id)["status"], "queued");
+  EXPECT_EQ(holders(id), 0);  // what node2 took was removed
+}
+
+TEST_F(ImageDataTest, NodeBreakingMidStreamIsDroppedNotFatal) {
+  data_.peer.set_cut_after("node1", 500000);
+  const std::string id = create();
+  ASSERT_EQ(upload(id, pattern(2 << 20)).status, 204);
+  EXPECT_EQ(repo_.activated.at(0).replicas.size(), 2u);
+}
+
+TEST_F(ImageDataTest, ClientAbortRequeuesAndRemovesPartialCopies) {
+  const std::string id = create();
+  upload(id, pattern(4 << 20), 300000, 1 << 20);
+  EXPECT_EQ(show(id)["status"], "queued");
+  EXPECT_EQ(holders(id), 0);
+  // and the image can be uploaded again
+  EXPECT_EQ(upload(id, pattern(1000)).status, 204);
+}
+
+TEST_F(ImageDataTest, SecondUploadIsRefusedLikeGlance) {
+  const std::string id = create();
+  ASSERT_EQ(upload(id, pattern(1000)).status, 204);
+  auto r = upload(id, pattern(1000));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("Image status transition from active to saving is not allowed"), std::string::npos);
+}
+
+TEST_F(ImageDataTest, ZeroByteUploadIsActiveWithNoVirtualSize) {
+  const std::string id = create();
+  ASSERT_EQ(upload(id, "").status, 204);
+  auto img = show(id);
+  EXPECT_EQ(img["status"], "active");
+  EXPECT_EQ(img["size"], 0);
+  EXPECT_EQ(img["virtual_size"], nullptr);
+  EXPECT_EQ(download(id), std::make_pair(200, std::string()));
+}
+
+TEST_F(ImageDataTest, RangesAsGlance) {
+  const std::string id = create();
+  const std::string bytes = pattern(4096);
+  ASSERT_EQ(upload(id, bytes).status, 204);
+  EXPECT_EQ(download(id, "bytes=0-9"), std::make_pair(206, bytes.substr(0, 10)));
+  EXPECT_EQ(download(id, "bytes=4090-"), std::make_pair(206, bytes.substr(4090)));
+  EXPECT_EQ(download(id, "bytes=-6"), std::make_pair(206, bytes.substr(4090)));
+  auto [status, body] = download(id, "bytes=5000-6000");
+  EXPECT_EQ(status, 416);
+  EXPECT_NE(body.find("Start position MUST be in the inclusive range [0, 4095]"), std::string::npos);
+}
+
+TEST_F(ImageDataTest, DownloadFailsOverMidStreamAtTheSameOffset) {
+  const std::string id = create();
+  const std::string bytes = pattern(3 << 20);
+  ASSERT_EQ(upload(id, bytes).status, 204);
+  // Every node breaks at a different point; together they still deliver everything.
+  data_.peer.set_cut_after("node1", 1100000);
+  data_.peer.set_cut_after("node2", 1200000);
+  data_.peer.set_cut_after("node3", 1300000);
+  auto [status, body] = download(id);
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(body == bytes);
+  // Unreachable nodes are not blamed: their copies stay ok.
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(data_.replicas.state(id, "node" + std::to_string(i)), "ok");
+}
+
+TEST_F(ImageDataTest, CorruptCopiesAreSkippedAndMarked) {
+  const std::string id = create();
+  const std::string bytes = pattern(2 << 20);
+  ASSERT_EQ(upload(id, bytes).status, 204);
+  // Each copy turns out bad after 1 MB: the first two read are quarantined, the third finishes.
+  data_.peer.corrupt_on_cut = {"node1", "node2", "node3"};
+  for (int i = 1; i <= 3; ++i) data_.peer.set_cut_after("node" + std::to_string(i), 1000000);
+  auto [status, body] = download(id);
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(body == bytes);
+  int corrupt = 0, ok = 0;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string st = data_.replicas.state(id, "node" + std::to_string(i));
+    corrupt += st == "corrupt";
+    ok += st == "ok";
+  }
+  EXPECT_EQ(corrupt, 2);
+  EXPECT_EQ(ok, 1);
+}
+
+TEST_F(ImageDataTest, NoReadableReplicaIs503BeforeTheFirstByte) {
+  const std::string id = create();
+  ASSERT_EQ(upload(id, pattern(5000)).status, 204);
+  for (int i = 1; i <= 3; ++i) data_.peer.set_down("node" + std::to_string(i), true);
+  EXPECT_EQ(download(id).first, 503);
+  EXPECT_EQ(data_.replicas.state(id, "node1"), "ok");  // a down node is not a bad copy
+}
+
+TEST_F(ImageDataTest, MissingCopiesAreMarkedMissing) {
+  const std::string id = create();
+  ASSERT_EQ(upload(id, pattern(5000)).status, 204);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(data_.peer.remove({"node" + std::to_string(i), "127.0.0.1", 1}, id).ok());
+  EXPECT_EQ(download(id).first, 503);
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(data_.replicas.state(id, "node" + std::to_string(i)), "missing");
+}
+
+TEST_F(ImageDataTest, DeleteRemovesCopiesAndRecordsUnreachableOnes) {
+  const std::string id = create();
+  ASSERT_EQ(upload(id, pattern(5000)).status, 204);
+  data_.peer.set_down("node3", true);
+  EXPECT_EQ(handler_.handle_request(req("DELETE", "/v2/images/" + id)).response.status, 204);
+  EXPECT_FALSE(data_.peer.holds("node1", id));
+  EXPECT_FALSE(data_.peer.holds("node2", id));
+  EXPECT_EQ(data_.replicas.state(id, "node1"), "none");
+  EXPECT_EQ(data_.replicas.state(id, "node3"), "excess");  // left for the reaper
+}
+
+class SmallCapTest : public ImageDataTest {
+ protected:
+  static DataOptions opts() {
+    DataOptions o;
+    o.image_size_cap = 1 << 20;
+    o.delayed_delete = true;
+    return o;
+  }
+  SmallCapTest() : ImageDataTest(opts()) {}
+};
+
+TEST_F(SmallCapTest, OverTheCapIs413AndRequeued) {
+  const std::string id = create();
+  auto r = upload(id, pattern((1 << 20) + 1));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("The incoming image is too large"), std::string::npos);
+  EXPECT_EQ(show(id)["status"], "queued");
+  EXPECT_EQ(holders(id), 0);
+}
+
+TEST_F(SmallCapTest, DelayedDeleteKeepsTheData) {
+  const std::string id = create();
+  ASSERT_EQ(upload(id, pattern(1000)).status, 204);
+  EXPECT_EQ(handler_.handle_request(req("DELETE", "/v2/images/" + id)).response.status, 204);
+  EXPECT_EQ(handler_.handle_request(req("GET", "/v2/images/" + id)).response.status, 404);
+  EXPECT_EQ(holders(id), 3);  // the reaper's job
+}
+
+}  // namespace
+}  // namespace glint::api
