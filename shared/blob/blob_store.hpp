@@ -49,7 +49,8 @@ class BlobReader {
  public:
   virtual ~BlobReader() = default;
   virtual const BlobInfo& info() const = 0;
-  // Reads block `index` into `buf` (resized to block_size as needed) and verifies its XXH3.
+  // Reads block `index` into `buf` (grown as needed; the block may start at an aligned offset
+  // inside it, so use the returned span) and verifies its XXH3.
   // Returns the block's bytes (the last block may be short). corrupt (message names the block) if
   // the data disagrees with the sidecar or the file is shorter than recorded; io_error otherwise.
   virtual Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) = 0;

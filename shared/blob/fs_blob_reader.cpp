@@ -18,19 +18,22 @@ size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 FsBlobReader::FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd)
     : path_(std::move(path)), fd_(std::move(fd)), sidecar_(std::move(sidecar)), direct_fd_(std::move(direct_fd)) {
-  if (direct_fd_.valid())
-    bounce_.reset(static_cast<std::byte*>(std::aligned_alloc(kAlign, round_up(sidecar_.info.block_size))));
+  direct_ = direct_fd_.valid();
 }
 
-Expected<size_t> FsBlobReader::read_at(std::span<std::byte> dest, uint64_t offset) {
+Expected<std::span<std::byte>> FsBlobReader::read_at(std::vector<std::byte>& buf, size_t len, uint64_t offset) {
   // Direct reads skip the page cache fill, which costs more CPU than the read itself on these
-  // nodes; block offsets are multiples of the (4 KiB-aligned) block size.
-  if (bounce_ && offset % kAlign == 0) {
-    const size_t want = round_up(dest.size());
+  // nodes; block offsets are multiples of the (4 KiB-aligned) block size. The block lands at the
+  // first aligned address inside buf, so no bounce copy is needed.
+  if (direct_ && offset % kAlign == 0) {
+    const size_t want = round_up(len);
+    if (buf.size() < want + kAlign) buf.resize(want + kAlign);
+    const auto addr = reinterpret_cast<uintptr_t>(buf.data());
+    std::byte* dest = buf.data() + (kAlign - addr % kAlign) % kAlign;
     size_t done = 0;
     int err = 0;
     while (done < want) {  // a read that ends short is the end of the file (the tail block)
-      const ssize_t n = ::pread(direct_fd_.get(), bounce_.get() + done, want - done, static_cast<off_t>(offset + done));
+      const ssize_t n = ::pread(direct_fd_.get(), dest + done, want - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) err = errno;
       if (n <= 0 || static_cast<size_t>(n) % kAlign != 0) {
@@ -39,15 +42,13 @@ Expected<size_t> FsBlobReader::read_at(std::span<std::byte> dest, uint64_t offse
       }
       done += static_cast<size_t>(n);
     }
-    if (err == 0) {
-      const size_t got = std::min(done, dest.size());
-      std::memcpy(dest.data(), bounce_.get(), got);
-      return got;  // short: the file is shorter than its sidecar says
-    }
-    // An error (e.g. EINVAL from a filesystem without O_DIRECT) falls back to buffered reads.
-    bounce_.reset();
+    if (err == 0) return std::span<std::byte>(dest, std::min(done, len));  // short: file shorter than its sidecar
+    direct_ = false;  // e.g. EINVAL from a filesystem without O_DIRECT: buffered from now on
   }
-  return fsutil::pread_full(fd_.get(), dest, offset, path_);
+  if (buf.size() < len) buf.resize(len);
+  auto n = fsutil::pread_full(fd_.get(), {buf.data(), len}, offset, path_);
+  if (!n) return n.error();
+  return std::span<std::byte>(buf.data(), *n);
 }
 
 Expected<std::span<const std::byte>> FsBlobReader::read_block(uint64_t index, std::vector<std::byte>& buf) {
@@ -58,11 +59,10 @@ Expected<std::span<const std::byte>> FsBlobReader::read_block(uint64_t index, st
   }
   const uint64_t offset = index * info.block_size;
   const size_t len = static_cast<size_t>(std::min<uint64_t>(info.block_size, info.size - offset));
-  if (buf.size() < len) buf.resize(info.block_size);
-  const std::span<std::byte> dest(buf.data(), len);
-  auto n = read_at(dest, offset);
-  if (!n) return n.error();
-  if (*n != len) return Error{Errc::corrupt, path_ + ": short read at block " + std::to_string(index)};
+  auto got = read_at(buf, len, offset);
+  if (!got) return got.error();
+  const std::span<std::byte> dest = *got;
+  if (dest.size() != len) return Error{Errc::corrupt, path_ + ": short read at block " + std::to_string(index)};
   if (hash::block_xxh3(dest) != sidecar_.block_hashes[index]) {
     return Error{Errc::corrupt, path_ + ": block " + std::to_string(index) + " checksum mismatch"};
   }

@@ -120,13 +120,15 @@ class FsBlobReader final : public BlobReader {
   Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override;
 
  private:
-  Expected<size_t> read_at(std::span<std::byte> dest, uint64_t offset);
+  // Reads len bytes at offset into buf (grown as needed); the bytes may start at an aligned
+  // address inside buf. Shorter than len only at the end of the file.
+  Expected<std::span<std::byte>> read_at(std::vector<std::byte>& buf, size_t len, uint64_t offset);
 
   std::string path_;
   fsutil::UniqueFd fd_;
   Sidecar sidecar_;
   fsutil::UniqueFd direct_fd_;
-  std::unique_ptr<std::byte, FsBlobWriter::FreeDeleter> bounce_;  // aligned, one block (direct reads)
+  bool direct_ = false;  // reading through direct_fd_
 };
 
 // The invalid-argument error for a non-canonical id (quotes a sanitized prefix of it).

@@ -90,7 +90,8 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
     for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     out.headers[k] = std::string(f.value());
   }
-  std::vector<std::byte> chunk(256 * 1024);
+  constexpr size_t kChunk = 512 * 1024;
+  std::vector<std::byte> chunk(kChunk);
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
@@ -100,7 +101,10 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
     // Hand over what arrived before looking at the error: a cut connection still delivered it.
     const size_t n = chunk.size() - parser.get().body().size;
     if (n > 0) {
-      if (req.on_body) {
+      if (req.on_body_owned) {
+        if (!req.on_body_owned(chunk, n)) co_return Error{Errc::cancelled, "body consumer stopped"};
+        chunk.resize(kChunk);
+      } else if (req.on_body) {
         if (!req.on_body({chunk.data(), n})) co_return Error{Errc::cancelled, "body consumer stopped"};
       } else {
         out.body.append(reinterpret_cast<const char*>(chunk.data()), n);

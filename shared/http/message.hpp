@@ -53,6 +53,14 @@ class BodySource {
   virtual Expected<std::span<const std::byte>> next() = 0;
 };
 
+// Optional capability of a BodySource whose bytes sit in a pipe: the server then splices them to
+// the socket instead of calling next(), so they never pass through user space.
+class PipeBody {
+ public:
+  virtual ~PipeBody() = default;
+  virtual int pipe_fd() = 0;  // non-blocking read end; EOF before content_length means failure
+};
+
 struct Response {
   int status = 200;
   Headers headers;

@@ -2,7 +2,13 @@
 // unit because every Asio/Beast TU costs ~30 s to compile here.
 #include "shared/http/server.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -59,6 +65,9 @@ struct Server::Impl {
   awaitable<void> session(beast::tcp_stream stream);
   awaitable<bool> send(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
                        uint64_t& bytes_out);
+  // send() for a body in a pipe (PipeBody): spliced to the socket.
+  awaitable<bool> send_piped(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
+                             PipeBody& body, uint64_t& bytes_out);
   void begin_drain();
   awaitable<void> drain_wait(std::chrono::steady_clock::time_point deadline);
 };
@@ -101,11 +110,68 @@ void copy_headers(const Response& resp, const Request& req, bhttp::fields& out) 
 
 }  // namespace
 
+awaitable<bool> Server::Impl::send_piped(beast::tcp_stream& stream, Response& resp, const Request& req,
+                                         bool keep_alive, PipeBody& body, uint64_t& bytes_out) {
+  beast::error_code ec;
+  bhttp::response<bhttp::empty_body> r{static_cast<bhttp::status>(resp.status), 11};
+  copy_headers(resp, req, r.base());
+  r.content_length(resp.content_length.value_or(0));
+  r.keep_alive(keep_alive && !resp.close);
+  bhttp::response_serializer<bhttp::empty_body> sr{r};
+  stream.expires_after(opts.read_timeout);
+  co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return false;
+  // The body moves pipe -> socket inside the kernel. Waits are bounded by read_timeout: a timer
+  // cancels the socket's pending wait, as tcp_stream's own timer would.
+  auto& sock = stream.socket();
+  const int pipe_fd = body.pipe_fd();
+  asio::posix::stream_descriptor pipe(sock.get_executor(), ::dup(pipe_fd));
+  asio::steady_timer timer(sock.get_executor());
+  uint64_t left = resp.content_length.value_or(0);
+  while (left > 0) {
+    const ssize_t n = ::splice(pipe_fd, nullptr, sock.native_handle(), nullptr,
+                               static_cast<size_t>(std::min<uint64_t>(left, 1u << 20)),
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE);
+    if (n > 0) {
+      left -= static_cast<uint64_t>(n);
+      bytes_out += static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || errno != EAGAIN) {
+      // The source ended early (every replica failed) or the client went away: cut the connection.
+      logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out},
+                                       {"error", n == 0 ? std::string("source ended early") : std::string(std::strerror(errno))}});
+      co_return false;
+    }
+    // EAGAIN: the pipe is empty or the socket is full; wait for whichever it is.
+    pollfd p{sock.native_handle(), POLLOUT, 0};
+    const bool socket_full = ::poll(&p, 1, 0) == 0;
+    timer.expires_after(opts.read_timeout);
+    timer.async_wait([&](const beast::error_code& e) {
+      if (!e) {
+        beast::error_code ignored;
+        sock.cancel(ignored);
+        pipe.cancel(ignored);
+      }
+    });
+    if (socket_full)
+      co_await sock.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+    else
+      co_await pipe.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(use_awaitable, ec));
+    timer.cancel();
+    if (ec) co_return false;
+  }
+  co_return keep_alive && !resp.close;
+}
+
 awaitable<bool> Server::Impl::send(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
                                    uint64_t& bytes_out) {
   beast::error_code ec;
   const bool head = req.method == "HEAD";
   std::span<const std::byte> first;
+  auto* piped = resp.stream && !head ? dynamic_cast<PipeBody*>(resp.stream.get()) : nullptr;
+  if (piped) co_return co_await send_piped(stream, resp, req, keep_alive, *piped, bytes_out);
   if (resp.stream) {
     // Pull the first chunk before the status line: a failure now can still become a clean 5xx.
     auto n = resp.stream->next();

@@ -5,6 +5,7 @@
 
 #include "shared/http/auth.hpp"
 #include "shared/http/client.hpp"
+#include "shared/peer/pipe_read.hpp"
 
 namespace glint::peer {
 
@@ -70,38 +71,25 @@ class HttpBlobPeer final : public BlobPeer {
   ReadResult read(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
                   const BodyConsumer& on_body) override {
     http::ClientRequest req = signed_request("GET", id);
-    if (first > 0 || last)
-      req.headers.set("Range", "bytes=" + std::to_string(first) + "-" + (last ? std::to_string(*last) : ""));
+    set_range(req.headers, first, last);
     ReadResult out;
-    req.on_body = [&](std::span<const std::byte> chunk) {
-      out.delivered += chunk.size();
-      return on_body(chunk);
+    req.on_body_owned = [&](std::vector<std::byte>& buf, size_t n) {
+      out.delivered += n;
+      return on_body(buf, n);
     };
     auto resp = client(node).send(req);
-    if (resp && (resp->status == 200 || resp->status == 206)) {
-      out.outcome = ReadOutcome::complete;
-      return out;
-    }
-    if (resp && resp->status == 404) {
-      out.outcome = ReadOutcome::missing;
-      out.detail = node.node + ": no such blob";
-      return out;
-    }
-    if (!resp && resp.code() == Errc::cancelled) {
-      out.outcome = ReadOutcome::cancelled;
-      return out;
-    }
-    if (!resp && resp.code() == Errc::unavailable) {
-      out.outcome = ReadOutcome::unreachable;
-      out.detail = resp.error().message;
-      return out;
-    }
-    // Refused or cut mid-stream: a node that quarantined the blob answers 404 now.
-    out.detail = resp ? node.node + ": GET answered " + std::to_string(resp->status) : resp.error().message;
-    auto still = exists(node, id);
-    if (!still) out.outcome = ReadOutcome::unreachable;
-    else out.outcome = *still ? ReadOutcome::failed : ReadOutcome::corrupt;
-    return out;
+    if (resp) return classify(node, id, out, resp->status, Errc::ok, {});
+    return classify(node, id, out, 0, resp.code(), resp.error().message);
+  }
+
+  ReadResult read_into(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
+                       int out_fd) override {
+    http::ClientRequest req = signed_request("GET", id);
+    set_range(req.headers, first, last);
+    const PipeRead r = get_into_pipe(node.host, node.port, req.target, req.headers, out_fd, timeout_);
+    ReadResult out;
+    out.delivered = r.delivered;
+    return classify(node, id, out, r.status, r.error, r.detail);
   }
 
   Status remove(const Endpoint& node, const std::string& id) override {
@@ -120,6 +108,40 @@ class HttpBlobPeer final : public BlobPeer {
   }
 
  private:
+  static void set_range(http::Headers& h, uint64_t first, std::optional<uint64_t> last) {
+    if (first > 0 || last) h.set("Range", "bytes=" + std::to_string(first) + "-" + (last ? std::to_string(*last) : ""));
+  }
+
+  // How a read ended, from the HTTP status (0: none) or the transport error. A read refused or cut
+  // mid-stream by a node that is still reachable but no longer holds the blob means it was
+  // quarantined: corrupt.
+  ReadResult classify(const Endpoint& node, const std::string& id, ReadResult out, int status, Errc err,
+                      const std::string& detail) {
+    if (err == Errc::ok && (status == 200 || status == 206)) {
+      out.outcome = ReadOutcome::complete;
+      return out;
+    }
+    if (err == Errc::ok && status == 404) {
+      out.outcome = ReadOutcome::missing;
+      out.detail = node.node + ": no such blob";
+      return out;
+    }
+    if (err == Errc::cancelled) {
+      out.outcome = ReadOutcome::cancelled;
+      return out;
+    }
+    if (err == Errc::unavailable) {
+      out.outcome = ReadOutcome::unreachable;
+      out.detail = detail;
+      return out;
+    }
+    out.detail = err == Errc::ok ? node.node + ": GET answered " + std::to_string(status) : detail;
+    auto still = exists(node, id);
+    if (!still) out.outcome = ReadOutcome::unreachable;
+    else out.outcome = *still ? ReadOutcome::failed : ReadOutcome::corrupt;
+    return out;
+  }
+
   http::ClientRequest signed_request(const char* method, const std::string& id) const {
     http::ClientRequest req;
     req.method = method;

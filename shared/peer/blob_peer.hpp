@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "shared/core/clock.hpp"
 #include "shared/core/result.hpp"
@@ -41,7 +42,9 @@ struct ReadResult {
   std::string detail;
 };
 
-using BodyConsumer = std::function<bool(std::span<const std::byte>)>;  // false: stop reading
+// Takes the first n bytes of buf, possibly keeping its storage (swap in another vector); false:
+// stop reading.
+using BodyConsumer = std::function<bool(std::vector<std::byte>& buf, size_t n)>;
 
 class BlobPeer {
  public:
@@ -55,6 +58,10 @@ class BlobPeer {
   // by the node.
   virtual ReadResult read(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
                           const BodyConsumer& on_body) = 0;
+  // Like read(), but the bytes are written to out_fd (a pipe's write end) and, over HTTP, spliced
+  // there from the socket without passing through user space.
+  virtual ReadResult read_into(const Endpoint& node, const std::string& id, uint64_t first,
+                               std::optional<uint64_t> last, int out_fd) = 0;
   // ok when the blob is gone (also when it never existed); unavailable when unreachable.
   virtual Status remove(const Endpoint& node, const std::string& id) = 0;
   // Whether the node holds a readable copy; unavailable when unreachable.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <unistd.h>
 #include <set>
 #include <string>
 
@@ -150,7 +151,9 @@ class FakeBlobPeer final : public peer::BlobPeer {
         r.outcome = corrupt_on_cut.count(node.node) ? peer::ReadOutcome::corrupt : peer::ReadOutcome::unreachable;
         return r;
       }
-      if (!on_body({reinterpret_cast<const std::byte*>(data.data() + pos), n})) {
+      std::vector<std::byte> piece(reinterpret_cast<const std::byte*>(data.data() + pos),
+                                   reinterpret_cast<const std::byte*>(data.data() + pos + n));
+      if (!on_body(piece, n)) {
         r.outcome = peer::ReadOutcome::cancelled;
         return r;
       }
@@ -159,6 +162,17 @@ class FakeBlobPeer final : public peer::BlobPeer {
     }
     r.outcome = peer::ReadOutcome::complete;
     return r;
+  }
+  peer::ReadResult read_into(const peer::Endpoint& node, const std::string& id, uint64_t first,
+                             std::optional<uint64_t> last, int out_fd) override {
+    return read(node, id, first, last, [&](std::vector<std::byte>& buf, size_t n) {
+      for (size_t done = 0; done < n;) {
+        const ssize_t w = ::write(out_fd, buf.data() + done, n - done);
+        if (w <= 0) return false;  // the reader went away
+        done += static_cast<size_t>(w);
+      }
+      return true;
+    });
   }
   Status remove(const peer::Endpoint& node, const std::string& id) override {
     if (is_down(node.node)) return Status(Errc::unavailable, "connect: refused");

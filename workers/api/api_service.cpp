@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool.hpp"
 #include "shared/db/pool_options.hpp"
@@ -15,6 +17,9 @@ namespace glint::api {
 
 int run_api(const config::Config& cfg) {
   util::tune_malloc();
+  // Image data is spliced through pipes; a client or node that went away must be an EPIPE error,
+  // not a signal that kills the process.
+  std::signal(SIGPIPE, SIG_IGN);
   log::Level level = log::Level::info;
   log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
   auto logger = log::Logger::make("api", level, cfg.get_string("DEFAULT", "log_file"));

@@ -1,9 +1,14 @@
 // GET /v2/images/{id}/file: streams from one replica (the node verifies every block before it
 // sends it) and, when that node dies or refuses a bad block, continues at the same byte offset
-// from the next replica. Bad replicas are recorded for the workers.
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+// from the next replica. Bad replicas are recorded for the workers. The bytes are spliced from the
+// node's socket through a pipe to the client's socket: glint-api never copies image data.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "shared/http/range.hpp"
@@ -12,20 +17,13 @@
 
 namespace glint::api {
 
-namespace {
-
-constexpr size_t kHandOver = 512 * 1024;  // bytes gathered before a buffer goes to the client
-constexpr size_t kDepth = 8;              // buffers queued ahead of the client (~4 MiB)
-
-}  // namespace
-
-// Bytes [first, last] of an image from its replicas; a helper thread fetches ahead into a bounded
-// queue. One consumer thread (the server) calls start() then next().
-class FailoverSource final : public http::BodySource {
+// Bytes [first, last] of an image from its replicas. A helper thread writes them into a pipe,
+// spliced there from the node's socket; the server splices them on to the client (PipeBody), or
+// next() reads them (tests). One consumer thread calls start() then streams.
+class FailoverSource final : public http::BodySource, public http::PipeBody {
  public:
-  FailoverSource(db::ReplicaRepository& replicas, peer::BlobPeer& peer, DataMetrics& m,
-                 log::Logger log, std::string image_id, std::vector<peer::Endpoint> sources, uint64_t first,
-                 uint64_t last)
+  FailoverSource(db::ReplicaRepository& replicas, peer::BlobPeer& peer, DataMetrics& m, log::Logger log,
+                 std::string image_id, std::vector<peer::Endpoint> sources, uint64_t first, uint64_t last)
       : replicas_(replicas),
         peer_(peer),
         m_(m),
@@ -34,95 +32,77 @@ class FailoverSource final : public http::BodySource {
         sources_(std::move(sources)),
         first_(first),
         last_(last) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;  // start() reports the failure
+    read_fd_ = fds[0];
+    write_fd_ = fds[1];
+    ::fcntl(read_fd_, F_SETFL, O_NONBLOCK);
+    ::fcntl(write_fd_, F_SETPIPE_SZ, kPipeBytes);  // best effort: fewer wake-ups per MiB
     thread_ = std::thread([this] { fetch(); });
   }
 
   ~FailoverSource() override {
-    {
-      std::lock_guard lk(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
+    if (read_fd_ >= 0) ::close(read_fd_);  // a fetch blocked on a full pipe gets EPIPE and stops
+    if (thread_.joinable()) thread_.join();
   }
 
   // Waits for the first bytes; false when no replica could deliver any (answer 503 then).
   bool start() {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return !ready_.empty() || finished_ || error_; });
-    return !ready_.empty() || !error_;
+    if (read_fd_ < 0) return false;
+    pollfd p{read_fd_, POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    int avail = 0;
+    return ::ioctl(read_fd_, FIONREAD, &avail) == 0 && avail > 0;
   }
 
+  int pipe_fd() override { return read_fd_; }
+
   Expected<std::span<const std::byte>> next() override {
-    std::unique_lock lk(mu_);
-    if (!current_.empty()) {
-      current_.clear();
-      spare_.push_back(std::move(current_));
-      current_ = {};
-      cv_.notify_all();
+    const uint64_t want = last_ - first_ + 1;
+    if (consumed_ == want) return std::span<const std::byte>();
+    buf_.resize(kPipeBytes);
+    for (;;) {
+      const ssize_t n = ::read(read_fd_, buf_.data(), static_cast<size_t>(std::min<uint64_t>(buf_.size(), want - consumed_)));
+      if (n > 0) {
+        consumed_ += static_cast<uint64_t>(n);
+        return std::span<const std::byte>(buf_.data(), static_cast<size_t>(n));
+      }
+      if (n == 0) return Error{Errc::unavailable, "no replica of " + id_ + " could be read to the end"};
+      if (errno == EAGAIN) {
+        pollfd p{read_fd_, POLLIN, 0};
+        ::poll(&p, 1, -1);
+      } else if (errno != EINTR) {
+        return Error{Errc::io_error, std::string("read pipe: ") + std::strerror(errno)};
+      }
     }
-    cv_.wait(lk, [&] { return !ready_.empty() || finished_ || error_; });
-    if (!ready_.empty()) {
-      current_ = std::move(ready_.front());
-      ready_.pop_front();
-      cv_.notify_all();
-      m_.download_bytes.Increment(static_cast<double>(current_.size()));
-      return std::span<const std::byte>(current_.data(), current_.size());
-    }
-    if (error_) return *error_;
-    return std::span<const std::byte>();
   }
 
  private:
-  // Moves the gathered bytes to the queue; false when the client went away.
-  bool hand_over(std::vector<std::byte>& fill) {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return stop_ || ready_.size() < kDepth; });
-    if (stop_) return false;
-    ready_.push_back(std::move(fill));
-    if (!spare_.empty()) {
-      fill = std::move(spare_.back());
-      spare_.pop_back();
-    } else {
-      fill = {};
-    }
-    fill.clear();
-    cv_.notify_all();
-    return true;
-  }
+  static constexpr size_t kPipeBytes = 1 << 20;
 
   void fetch() {
+    // A reader that went away makes writes to the pipe fail with EPIPE; the signal is kept
+    // pending on this thread only, never delivered to the process.
+    sigset_t pipe_sig;
+    sigemptyset(&pipe_sig);
+    sigaddset(&pipe_sig, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_sig, nullptr);
     uint64_t pos = first_;
-    std::vector<std::byte> fill;
-    bool client_gone = false;
-    auto on_body = [&](std::span<const std::byte> chunk) {
-      if (fill.capacity() < kHandOver + chunk.size()) fill.reserve(kHandOver + 256 * 1024);
-      fill.insert(fill.end(), chunk.begin(), chunk.end());
-      pos += chunk.size();
-      if (fill.size() >= kHandOver && !hand_over(fill)) {
-        client_gone = true;
-        return false;
-      }
-      return true;
-    };
     for (size_t k = 0; k < sources_.size() && pos <= last_; ++k) {
       const auto& node = sources_[k];
       if (k > 0) m_.failovers.Increment();
       log_.info("download.source", {{"image", id_}, {"node", node.node}, {"offset", pos}});
-      const peer::ReadResult r = peer_.read(node, id_, pos, last_, on_body);
-      if (client_gone || r.outcome == peer::ReadOutcome::cancelled) return;
+      const peer::ReadResult r = peer_.read_into(node, id_, pos, last_, write_fd_);
+      pos += r.delivered;
+      m_.download_bytes.Increment(static_cast<double>(r.delivered));
+      if (r.outcome == peer::ReadOutcome::cancelled) break;
       if (r.outcome == peer::ReadOutcome::complete && pos == last_ + 1) break;
       record_bad(node, r);
     }
-    if (!fill.empty() && !hand_over(fill)) return;
-    std::lock_guard lk(mu_);
-    if (pos == last_ + 1) {
-      finished_ = true;
-    } else {
-      error_ = Error{Errc::unavailable, "no replica of " + id_ + " could be read from offset " + std::to_string(pos)};
+    if (pos != last_ + 1)
       log_.error("download.failed", {{"image", id_}, {"offset", pos}, {"replicas", sources_.size()}});
-    }
-    cv_.notify_all();
+    ::close(write_fd_);  // EOF for the reader: complete, or short (the server then cuts the connection)
   }
 
   void record_bad(const peer::Endpoint& node, const peer::ReadResult& r) {
@@ -142,16 +122,11 @@ class FailoverSource final : public http::BodySource {
   const std::string id_;
   const std::vector<peer::Endpoint> sources_;
   const uint64_t first_, last_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::vector<std::byte>> ready_;
-  std::vector<std::vector<std::byte>> spare_;
-  std::vector<std::byte> current_;
-  bool stop_ = false;
-  bool finished_ = false;
-  std::optional<Error> error_;
-  std::thread thread_;  // last: starts after every member above exists
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  uint64_t consumed_ = 0;           // next() only
+  std::vector<std::byte> buf_;      // next() only
+  std::thread thread_;
 };
 
 http::Response ImageData::download(const http::Request& req, const db::ImageRow& img) {

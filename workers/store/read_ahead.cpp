@@ -3,7 +3,7 @@
 namespace glint::store {
 
 ReadAhead::ReadAhead(Fill fill) : fill_(std::move(fill)) {
-  free_ = {&slots_[0], &slots_[1]};
+  for (auto& s : slots_) free_.push_back(&s);
   thread_ = std::thread([this] { run(); });
 }
 

@@ -39,7 +39,8 @@ class ReadAhead {
   Fill fill_;
   std::mutex mu_;
   std::condition_variable cv_;
-  Slot slots_[2];
+  // Four blocks: with direct I/O there is no kernel readahead, so the next reads queue up here.
+  Slot slots_[4];
   std::deque<Slot*> free_;
   std::deque<Slot*> ready_;
   Slot* held_ = nullptr;  // handed to the caller by the last next()
