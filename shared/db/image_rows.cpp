@@ -100,7 +100,8 @@ Expected<std::vector<ImageRow>> list_images(Pool& pool, const ImageQuery& q) {
     auto vis = q.equals.find("visibility");
     where += " AND (owner = " + p + " OR visibility = 'public'" +
              " OR (visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id"
-             " AND m.member = " + p + " AND m.status = 'accepted'))" +
+             " AND m.member = " + p +
+             (q.member_status == "all" ? std::string() : " AND m.status = " + param(q.member_status)) + "))" +
              (vis != q.equals.end() && vis->second == "community" ? " OR visibility = 'community'" : "") + ")";
   }
   for (const auto& [name, value] : q.properties)

@@ -101,6 +101,9 @@ struct ImageQuery {
   // Restricts the list to what this project may see (own, public, shared with it and accepted,
   // community when visibility=community is asked for); nullopt: everything (admin, no-auth).
   std::optional<std::string> visible_to;
+  // With visible_to: which memberships make a shared image visible (pending, accepted, rejected,
+  // or all), Glance's member_status filter.
+  std::string member_status = "accepted";
   // (key, ascending) pairs; id is always appended as the final tie-break. Empty: created_at desc.
   std::vector<std::pair<std::string, bool>> sort;
   size_t limit = 25;

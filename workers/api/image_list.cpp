@@ -137,6 +137,10 @@ std::variant<db::ImageQuery, ApiError> image_query_from(const std::string& query
       if (k == "visibility" && v != "public" && v != "private" && v != "shared" && v != "community" && v != "all")
         return ApiError{400, "Invalid visibility value: " + v};
       if (!(k == "visibility" && v == "all")) q.equals[k] = v;
+    } else if (k == "member_status") {
+      if (v != "pending" && v != "accepted" && v != "rejected" && v != "all")
+        return ApiError{400, "Invalid status value: " + v};
+      q.member_status = v;
     } else if (k == "tag") {
       q.tag = v;
     } else if (k == "protected" || k == "os_hidden") {

@@ -636,10 +636,13 @@ TEST_F(DbTest, ImageListVisibilityScope) {
   const auto other_shared = make("projA", "shared");
   const auto other_community = make("projA", "community");
   const auto shared_accepted = make("projA", "shared");
+  const auto shared_pending = make("projA", "shared");
   pool_->run([&](pqxx::connection_base& c) {
     pqxx::work w(c);
     w.exec_params("INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
                   "VALUES ($1::uuid, 'projB', 'accepted', now(), now())", shared_accepted);
+    w.exec_params("INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
+                  "VALUES ($1::uuid, 'projB', 'pending', now(), now())", shared_pending);
     w.commit();
   }).ok();
   glint::db::ImageQuery q;
@@ -649,7 +652,16 @@ TEST_F(DbTest, ImageListVisibilityScope) {
   std::sort(got.begin(), got.end());
   std::vector<std::string> want = {own_private, other_public, shared_accepted};
   std::sort(want.begin(), want.end());
-  EXPECT_EQ(got, want);  // not: other_private, other_shared (no membership), other_community
+  EXPECT_EQ(got, want);  // not: other_private, other_shared (no membership), other_community, pending
+  q.member_status = "pending";  // Glance's member_status filter
+  got = ids_of(*images->list(q));
+  EXPECT_NE(std::find(got.begin(), got.end(), shared_pending), got.end());
+  EXPECT_EQ(std::find(got.begin(), got.end(), shared_accepted), got.end());
+  q.member_status = "all";
+  got = ids_of(*images->list(q));
+  EXPECT_NE(std::find(got.begin(), got.end(), shared_pending), got.end());
+  EXPECT_NE(std::find(got.begin(), got.end(), shared_accepted), got.end());
+  q.member_status = "accepted";
   q.equals["visibility"] = "community";
   EXPECT_EQ(ids_of(*images->list(q)), std::vector<std::string>{other_community});
   (void)other_private;

@@ -32,6 +32,10 @@ TEST(ImageList, LimitsMarkersAndFilters) {
   EXPECT_EQ(*q.marker, "abc");
   EXPECT_EQ(bad("visibility=bogus").status, 400);
   EXPECT_EQ(bad("size_min=abc").status, 400);
+  EXPECT_EQ(ok("").member_status, "accepted");
+  EXPECT_EQ(ok("member_status=pending").member_status, "pending");
+  EXPECT_EQ(ok("member_status=all").member_status, "all");
+  EXPECT_EQ(bad("member_status=bogus").message, "Invalid status value: bogus");
 }
 
 TEST(ImageList, SortForms) {
