@@ -29,7 +29,7 @@
 # Knobs: BENCH_DIR (default build/bench-api), BENCH_MIB (1024), BENCH_RUNS (3, upload/download and
 #   list runs per server), BENCH_CREATES (500), BENCH_LIST_IMAGES (10000), BENCH_WRK_DURATION (10s),
 #   BENCH_BIG_MIB (4096; 0 skips the big upload, skipped too when the disk lacks room),
-#   BENCH_FSYNC (true), BENCH_SKIP_GLANCE=1, GLANCE_SCRIPTS (dir of start-glance.sh and
+#   BENCH_FSYNC (true), BENCH_DIRECT_IO (true: stores bypass the page cache), BENCH_SKIP_GLANCE=1, GLANCE_SCRIPTS (dir of start-glance.sh and
 #   stop-glance.sh, default /work/shared/reference), GLANCE_WORKERS (passed on; unset = Glance's
 #   default, one worker per CPU).
 # Needs: curl, python3, openssl, wrk (list phase), PostgreSQL server binaries (tests/support/pg.sh),
@@ -49,6 +49,7 @@ list_images=${BENCH_LIST_IMAGES:-10000}
 wrk_duration=${BENCH_WRK_DURATION:-10s}
 big_mib=${BENCH_BIG_MIB:-4096}
 fsync=${BENCH_FSYNC:-true}
+direct_io=${BENCH_DIRECT_IO:-true}
 glance_scripts=${GLANCE_SCRIPTS:-/work/shared/reference}
 replicas=3
 secret=bench-secret
@@ -228,6 +229,7 @@ port_file = $dir/run/$n.port
 reserve = 0
 heartbeat_interval = 1s
 fsync = $fsync
+direct_io = $direct_io
 CONF
   glint_start_service "$bin/glint-store" "$dir/etc/$n.conf" "$n" "$dir/run/$n.pid" "$dir/log/$n.out" "$dir/run/$n.port"
 done
