@@ -139,6 +139,40 @@ const std::vector<OptionSpec>& catalog() {
                "slowest node falls this far behind, reading from the client pauses (back-pressure).",
        .min = 1024 * 1024, .max = 1024.0 * 1024 * 1024},
 
+      // [bus]: the ZeroMQ control plane (glint-coordinator). PostgreSQL stays the truth; a lost
+      // message only delays work until the next scheduled pass.
+      {.section = "bus", .name = "router_endpoint", .type = Type::String, .default_value = "tcp://127.0.0.1:9190",
+       .help = "ZeroMQ endpoint of the coordinator's ROUTER socket (registration, heartbeats, events, "
+               "commands). The coordinator binds it (tcp://HOST:* picks a free port; see "
+               "[coordinator] endpoint_file); every other process connects to it. Empty: no bus."},
+      {.section = "bus", .name = "pub_endpoint", .type = Type::String, .default_value = "tcp://127.0.0.1:9191",
+       .help = "ZeroMQ endpoint of the coordinator's PUB socket, where events are fanned out."},
+      {.section = "bus", .name = "heartbeat_interval", .type = Type::Duration, .default_value = "5s",
+       .help = "How often every process tells the coordinator it is alive."},
+
+      // [coordinator]: glint-coordinator, the control-plane hub.
+      {.section = "coordinator", .name = "endpoint_file", .type = Type::String, .default_value = "",
+       .help = "If set, the endpoints actually bound (router=… and pub=… lines) are written here at "
+               "start-up (useful with tcp://HOST:*)."},
+      {.section = "coordinator", .name = "sweep_interval", .type = Type::Duration, .default_value = "1s",
+       .help = "How often node liveness is checked against node_down_after."},
+      {.section = "coordinator", .name = "bind_host", .type = Type::String, .default_value = "127.0.0.1",
+       .help = "Address of the coordinator's HTTP endpoint (/healthcheck, /metrics)."},
+      {.section = "coordinator", .name = "bind_port", .type = Type::Int, .default_value = "9192",
+       .help = "Port of the coordinator's HTTP endpoint; 0 picks a free one (see port_file).", .min = 0, .max = 65535},
+      {.section = "coordinator", .name = "port_file", .type = Type::String, .default_value = "",
+       .help = "File the HTTP port is written to after start-up. Empty: not written."},
+      {.section = "coordinator", .name = "io_threads", .type = Type::Int, .default_value = "1",
+       .help = "Threads serving the coordinator's HTTP endpoint.", .min = 1, .max = 16},
+      {.section = "coordinator", .name = "read_timeout", .type = Type::Duration, .default_value = "10s",
+       .help = "Timeout on every read from an HTTP client."},
+      {.section = "coordinator", .name = "idle_timeout", .type = Type::Duration, .default_value = "30s",
+       .help = "How long an idle HTTP keep-alive connection is kept."},
+      {.section = "coordinator", .name = "drain_timeout", .type = Type::Duration, .default_value = "5s",
+       .help = "On SIGTERM, how long open HTTP requests may run before the coordinator exits."},
+      {.section = "coordinator", .name = "max_header_bytes", .type = Type::Size, .default_value = "8K",
+       .help = "Largest accepted HTTP request header section."},
+
       // [cluster]: replication settings every process of the deployment must agree on.
       {.section = "cluster", .name = "replicas", .type = Type::Int, .default_value = "3",
        .help = "Number of copies (R) kept of every image, on distinct nodes and zones where possible.",

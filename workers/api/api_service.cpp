@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "shared/bus/bus_client.hpp"
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool.hpp"
 #include "shared/db/pool_options.hpp"
@@ -54,7 +55,8 @@ int run_api(const config::Config& cfg) {
   SystemClock clock;
   auto peer = peer::make_http_blob_peer(secret, cfg.get_duration("api", "peer_timeout"), clock);
   metrics::Metrics metrics;
-  ImageData data(dopts, *images, *nodes, *replicas, *peer, metrics, clock, logger);
+  bus::BusClient bus(bus::client_options(cfg, "api", cfg.get_string("DEFAULT", "node_name")), clock, logger);
+  ImageData data(dopts, *images, *nodes, *replicas, *peer, bus, metrics, clock, logger);
   ApiOptions aopts;
   aopts.limit_default = static_cast<size_t>(cfg.get_int("api", "limit_param_default"));
   aopts.limit_max = static_cast<size_t>(cfg.get_int("api", "api_limit_max"));

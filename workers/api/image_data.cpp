@@ -19,13 +19,14 @@ DataMetrics::DataMetrics(metrics::Metrics& m)
                                  "Copies that could not be removed at once and were left for the reaper").Add({})) {}
 
 ImageData::ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepository& nodes,
-                     db::ReplicaRepository& replicas, peer::BlobPeer& peer, metrics::Metrics& metrics,
-                     const Clock& clock, log::Logger logger)
+                     db::ReplicaRepository& replicas, peer::BlobPeer& peer, bus::Publisher& events,
+                     metrics::Metrics& metrics, const Clock& clock, log::Logger logger)
     : opts_(std::move(opts)),
       images_(images),
       nodes_(nodes),
       replicas_(replicas),
       peer_(peer),
+      events_(events),
       m_(metrics),
       clock_(clock),
       log_(std::move(logger)) {}
@@ -112,6 +113,7 @@ void ImageData::discard_copies(const std::string& image_id, const std::vector<pe
 }
 
 void ImageData::remove_data(const std::string& image_id) {
+  events_.publish("image.deleted", {{"image", image_id}});
   auto reps = replicas_.for_image(image_id);
   if (!reps) {
     log_.warn("cleanup.deferred", {{"image", image_id}, {"error", reps.error().message}});

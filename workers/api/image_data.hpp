@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "shared/bus/publisher.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/db/repositories.hpp"
 #include "shared/http/message.hpp"
@@ -42,8 +43,8 @@ struct DataMetrics {
 class ImageData {
  public:
   ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepository& nodes,
-            db::ReplicaRepository& replicas, peer::BlobPeer& peer, metrics::Metrics& metrics, const Clock& clock,
-            log::Logger logger);
+            db::ReplicaRepository& replicas, peer::BlobPeer& peer, bus::Publisher& events, metrics::Metrics& metrics,
+            const Clock& clock, log::Logger logger);
 
   // Starts an upload into `img`, which the caller has moved to saving. The sink answers when the
   // body ends (204, 413, 503, …) and puts the image back to queued on any failure. Errors before
@@ -73,6 +74,7 @@ class ImageData {
   db::NodeRepository& nodes_;
   db::ReplicaRepository& replicas_;
   peer::BlobPeer& peer_;
+  bus::Publisher& events_;  // image.uploaded, image.deleted, replica.bad
   DataMetrics m_;
   const Clock& clock_;
   log::Logger log_;

@@ -22,10 +22,12 @@ namespace glint::api {
 // next() reads them (tests). One consumer thread calls start() then streams.
 class FailoverSource final : public http::BodySource, public http::PipeBody {
  public:
-  FailoverSource(db::ReplicaRepository& replicas, peer::BlobPeer& peer, DataMetrics& m, log::Logger log,
+  FailoverSource(db::ReplicaRepository& replicas, peer::BlobPeer& peer, bus::Publisher& events, DataMetrics& m,
+                 log::Logger log,
                  std::string image_id, std::vector<peer::Endpoint> sources, uint64_t first, uint64_t last)
       : replicas_(replicas),
         peer_(peer),
+        events_(events),
         m_(m),
         log_(std::move(log)),
         id_(std::move(image_id)),
@@ -111,12 +113,14 @@ class FailoverSource final : public http::BodySource, public http::PipeBody {
                                           {"detail", r.detail}});
     if (r.outcome != peer::ReadOutcome::corrupt && r.outcome != peer::ReadOutcome::missing) return;
     m_.bad_replicas.Add({{"state", outcome}}).Increment();
+    events_.publish("replica.bad", {{"image", id_}, {"node", node.node}, {"state", outcome}});
     if (Status s = replicas_.set_state(id_, node.node, outcome); !s)
       log_.warn("replica.mark_failed", {{"image", id_}, {"node", node.node}, {"error", s.message()}});
   }
 
   db::ReplicaRepository& replicas_;
   peer::BlobPeer& peer_;
+  bus::Publisher& events_;
   DataMetrics& m_;
   log::Logger log_;
   const std::string id_;
@@ -161,7 +165,7 @@ http::Response ImageData::download(const http::Request& req, const db::ImageRow&
     log_.error("download.no_replica", {{"req", req.request_id}, {"image", img.id}});
     return glance_error(req, 503, "No storage node holds a readable copy of image " + img.id + " right now.");
   }
-  auto src = std::make_unique<FailoverSource>(replicas_, peer_, m_, log_.with({{"req", req.request_id}}),
+  auto src = std::make_unique<FailoverSource>(replicas_, peer_, events_, m_, log_.with({{"req", req.request_id}}),
                                               img.id, std::move(*sources), first, last);
   if (!src->start())
     return glance_error(req, 503, "No storage node could deliver image " + img.id + " right now; try again later.");

@@ -100,6 +100,7 @@ class UploadSink final : public http::BodySink {
     d_.discard_copies(img_.id, wrong);
     done_ = true;
     d_.m_.uploads_ok.Increment();
+    d_.events_.publish("image.uploaded", {{"image", img_.id}, {"size", received_}, {"replicas", good.size()}});
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     d_.log_.info("upload.done", {{"req", req_.request_id}, {"image", img_.id}, {"size", received_},
                                  {"replicas", good.size()}, {"ms", static_cast<int64_t>(secs * 1000)}});

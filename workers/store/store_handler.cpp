@@ -8,8 +8,14 @@
 namespace glint::store {
 
 StoreHandler::StoreHandler(HandlerOptions opts, blob::BlobStore& blobs, metrics::Metrics& metrics,
-                           StoreMetrics& store_metrics, const Clock& clock, log::Logger logger)
-    : opts_(std::move(opts)), blobs_(blobs), metrics_(metrics), m_(store_metrics), clock_(clock), log_(std::move(logger)) {}
+                           StoreMetrics& store_metrics, const Clock& clock, log::Logger logger, bus::Publisher* events)
+    : opts_(std::move(opts)),
+      blobs_(blobs),
+      metrics_(metrics),
+      m_(store_metrics),
+      clock_(clock),
+      log_(std::move(logger)),
+      events_(events) {}
 
 http::Reply StoreHandler::handle_request(const http::Request& req) {
   const Route r = route(req.method, req.path);
@@ -111,6 +117,8 @@ void StoreHandler::report_corrupt(const std::string& image_id, const std::string
   Status q = blobs_.quarantine(image_id, why);
   if (q) m_.quarantined.Increment();
   log_.error("blob.corrupt", {{"image", image_id}, {"reason", why}, {"quarantined", q ? "yes" : q.message()}});
+  // The replicator repairs at once when told; otherwise the auditor finds it on its next pass.
+  if (events_) events_->publish("replica.bad", {{"image", image_id}, {"state", "corrupt"}, {"reason", why}});
 }
 
 http::Response StoreHandler::render_metrics() {

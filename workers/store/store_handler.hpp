@@ -5,6 +5,7 @@
 #include <string>
 
 #include "shared/blob/blob_store.hpp"
+#include "shared/bus/publisher.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/http/message.hpp"
 #include "shared/log/log.hpp"
@@ -21,7 +22,7 @@ struct HandlerOptions {
 class StoreHandler final : public http::Handler {
  public:
   StoreHandler(HandlerOptions opts, blob::BlobStore& blobs, metrics::Metrics& metrics, StoreMetrics& store_metrics,
-               const Clock& clock, log::Logger logger);
+               const Clock& clock, log::Logger logger, bus::Publisher* events = nullptr);
   http::Reply handle_request(const http::Request& req) override;
   void on_complete(const http::Request& req, int status, uint64_t bytes_in, uint64_t bytes_out,
                    double seconds) override;
@@ -41,6 +42,7 @@ class StoreHandler final : public http::Handler {
   StoreMetrics& m_;
   const Clock& clock_;
   log::Logger log_;
+  bus::Publisher* events_;  // replica.bad after a corrupt read; may be null
 };
 
 }  // namespace glint::store

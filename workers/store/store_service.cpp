@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "shared/bus/bus_client.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/db/pool.hpp"
 #include "shared/db/pool_options.hpp"
@@ -58,7 +59,8 @@ int run_store(const config::Config& cfg) {
   StoreMetrics store_metrics(metrics);
   SystemClock clock;
   HandlerOptions hopts{secret, std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("auth", "max_clock_skew"))};
-  StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger);
+  bus::BusClient bus(bus::client_options(cfg, "store", name), clock, logger);
+  StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger, &bus);
 
   http::ServerOptions sopts = http::server_options(cfg, "store");
   sopts.body_chunk_bytes = fs.block_size;

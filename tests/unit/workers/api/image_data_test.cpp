@@ -125,6 +125,7 @@ TEST_F(ImageDataTest, UploadWritesEveryPlacedNodeAndRecordsDigests) {
   EXPECT_EQ(repo_.activated[0].replicas.size(), 3u);
   EXPECT_EQ(holders(id), 3);
   EXPECT_EQ(download(id), std::make_pair(200, bytes));
+  EXPECT_EQ(data_.events.count("image.uploaded"), 1u);  // the replicator's doorbell
 }
 
 TEST_F(ImageDataTest, OneNodeDownStillMakesTheQuorum) {
@@ -224,6 +225,7 @@ TEST_F(ImageDataTest, CorruptCopiesAreSkippedAndMarked) {
   }
   EXPECT_EQ(corrupt, 2);
   EXPECT_EQ(ok, 1);
+  EXPECT_EQ(data_.events.count("replica.bad"), 2u);
 }
 
 TEST_F(ImageDataTest, NoReadableReplicaIs503BeforeTheFirstByte) {
@@ -251,6 +253,7 @@ TEST_F(ImageDataTest, DeleteRemovesCopiesAndRecordsUnreachableOnes) {
   EXPECT_FALSE(data_.peer.holds("node2", id));
   EXPECT_EQ(data_.replicas.state(id, "node1"), "none");
   EXPECT_EQ(data_.replicas.state(id, "node3"), "excess");  // left for the reaper
+  EXPECT_EQ(data_.events.count("image.deleted"), 1u);
 }
 
 class SmallCapTest : public ImageDataTest {

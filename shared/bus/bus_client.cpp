@@ -1,0 +1,124 @@
+#include "shared/bus/bus_client.hpp"
+
+#include <zmq.hpp>
+
+#include <unistd.h>
+
+namespace glint::bus {
+
+ClientOptions client_options(const config::Config& cfg, const std::string& role, const std::string& node) {
+  ClientOptions o;
+  o.router_endpoint = cfg.get_string("bus", "router_endpoint");
+  o.pub_endpoint = cfg.get_string("bus", "pub_endpoint");
+  o.heartbeat_interval = cfg.get_duration("bus", "heartbeat_interval");
+  o.self = Sender{node, role, static_cast<int64_t>(::getpid()), GLINT_VERSION};
+  return o;
+}
+
+BusClient::BusClient(ClientOptions opts, const Clock& clock, log::Logger logger, Handler on_event)
+    : opts_(std::move(opts)), clock_(clock), log_(std::move(logger)), on_event_(std::move(on_event)) {
+  if (!opts_.router_endpoint.empty()) thread_ = std::thread([this] { run(); });
+}
+
+BusClient::~BusClient() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+Envelope BusClient::make(const char* t) const {
+  Envelope e;
+  e.type = t;
+  e.from = opts_.self;
+  e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+  return e;
+}
+
+void BusClient::publish(const std::string& topic, nlohmann::json body) {
+  if (opts_.router_endpoint.empty()) return;
+  Envelope e = make(type::kEvent);
+  e.topic = topic;
+  e.body = std::move(body);
+  std::lock_guard lk(mu_);
+  if (outbox_.size() >= 1000) {  // the thread is stuck or the bus is flooded: drop, never grow
+    dropped_++;
+    return;
+  }
+  outbox_.push_back(std::move(e));
+}
+
+void BusClient::set_status(nlohmann::json status) {
+  std::lock_guard lk(mu_);
+  status_ = std::move(status);
+}
+
+void BusClient::run() {
+  try {
+    zmq::context_t ctx(1);
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::immediate, 1);  // no queueing toward a coordinator that is not there
+    dealer.set(zmq::sockopt::sndhwm, 1000);
+    dealer.connect(opts_.router_endpoint);
+    zmq::socket_t sub(ctx, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::linger, 0);
+    const bool subscribing = !opts_.pub_endpoint.empty() && on_event_;
+    if (subscribing) {
+      for (const auto& t : opts_.topics) sub.set(zmq::sockopt::subscribe, t);
+      sub.connect(opts_.pub_endpoint);
+    }
+    auto send = [&](const Envelope& e) {
+      const std::string frame = encode(e);
+      if (!dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) dropped_++;
+    };
+    auto last_beat = clock_.now() - opts_.heartbeat_interval;
+    bool registered = false;
+    while (!stop_) {
+      if (clock_.now() - last_beat >= opts_.heartbeat_interval) {
+        Envelope e = make(registered ? type::kHeartbeat : type::kRegister);
+        {
+          std::lock_guard lk(mu_);
+          e.body = status_;
+        }
+        send(e);
+        registered = true;  // re-sent as heartbeats; the coordinator treats both alike
+        last_beat = clock_.now();
+      }
+      std::deque<Envelope> out;
+      {
+        std::lock_guard lk(mu_);
+        out.swap(outbox_);
+      }
+      for (const auto& e : out) send(e);
+      zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}, {sub.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, subscribing ? 2 : 1, std::chrono::milliseconds(100));
+      zmq::message_t msg;
+      while (dealer.recv(msg, zmq::recv_flags::dontwait)) {
+        // Replies to this process (none yet besides acks): read and drop.
+      }
+      if (subscribing) {
+        std::vector<zmq::message_t> parts;
+        for (;;) {
+          zmq::message_t part;
+          if (!sub.recv(part, zmq::recv_flags::dontwait)) break;
+          const bool more = part.more();
+          parts.push_back(std::move(part));
+          if (more) continue;
+          if (parts.size() == 2) {
+            auto e = decode(parts[1].to_string_view());
+            if (e) {
+              received_++;
+              on_event_(*e);
+            } else {
+              log_.warn("bus.bad_message", {{"error", e.error().message}});
+            }
+          }
+          parts.clear();
+        }
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    log_.error("bus.failed", {{"error", e.what()}});
+  }
+}
+
+}  // namespace glint::bus

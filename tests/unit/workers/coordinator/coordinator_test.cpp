@@ -1,0 +1,94 @@
+// Coordinator decisions over an in-memory nodes table and a simulated clock: registration,
+// silent storage nodes marked down (node.down), nodes that come back (node.up), fan-out, bad input.
+#include "workers/coordinator/coordinator.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/fake_clock.hpp"
+#include "tests/support/fake_cluster.hpp"
+
+namespace glint::coordinator {
+namespace {
+
+using namespace std::chrono_literals;
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  CoordinatorTest() {
+    clock_.set_wall(std::chrono::system_clock::time_point(std::chrono::hours(500000)));
+    add_node("node1", clock_.wall());
+    add_node("node2", clock_.wall());
+  }
+  void add_node(const std::string& name, std::chrono::system_clock::time_point hb) {
+    db::NodeRow r;
+    r.name = name;
+    r.address = "127.0.0.1:1";
+    r.zone = "z";
+    r.last_heartbeat = hb;
+    ASSERT_TRUE(nodes_.register_node(r).ok());
+  }
+  bus::Envelope msg(const char* type, const std::string& node, const std::string& role) {
+    bus::Envelope e;
+    e.type = type;
+    e.from = bus::Sender{node, role, 1, "0.1.0"};
+    return e;
+  }
+  std::vector<std::string> topics(const std::vector<bus::Envelope>& es) {
+    std::vector<std::string> out;
+    for (const auto& e : es) out.push_back(e.topic + ":" + e.body.value("node", std::string()));
+    return out;
+  }
+
+  testing::FakeClock clock_;
+  testing::FakeNodeRepository nodes_;
+  metrics::Metrics metrics_;
+  Coordinator c_{CoordinatorOptions{30s, {"hub", "coordinator", 1, "0.1.0"}}, nodes_, clock_, metrics_,
+                 log::Logger::null()};
+};
+
+TEST_F(CoordinatorTest, RegistrationAndHeartbeatsAreTracked) {
+  EXPECT_TRUE(c_.on_message(msg(bus::type::kRegister, "node1", "store")).empty());
+  EXPECT_TRUE(c_.on_message(msg(bus::type::kHeartbeat, "node1", "store")).empty());
+  EXPECT_EQ(c_.members().size(), 1u);
+  c_.on_message(msg(bus::type::kRegister, "api1", "api"));
+  EXPECT_EQ(c_.members().size(), 2u);
+}
+
+TEST_F(CoordinatorTest, EventsAreFannedOutAsPublished) {
+  auto e = msg(bus::type::kEvent, "api1", "api");
+  e.topic = "image.uploaded";
+  auto out = c_.on_message(e);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "image.uploaded");
+  EXPECT_EQ(out[0].from.node, "api1");
+}
+
+TEST_F(CoordinatorTest, SilentStorageNodeGoesDownAndComesBack) {
+  EXPECT_TRUE(c_.sweep().empty());  // both fresh
+  clock_.advance(31s);
+  clock_.set_wall(clock_.wall() + 31s);
+  c_.on_message(msg(bus::type::kHeartbeat, "node2", "store"));  // node2 is alive on the bus
+  EXPECT_EQ(topics(c_.sweep()), std::vector<std::string>{"node.down:node1"});
+  EXPECT_EQ((*nodes_.get("node1"))->state, "down");
+  EXPECT_EQ((*nodes_.get("node2"))->state, "up");
+  EXPECT_TRUE(c_.sweep().empty());  // reported once
+  // The node's own heartbeat (its store writes it) brings it back; the coordinator reports it.
+  ASSERT_TRUE(nodes_.set_state("node1", "up").ok());
+  add_node("node1", clock_.wall());
+  EXPECT_EQ(topics(c_.sweep()), std::vector<std::string>{"node.up:node1"});
+}
+
+TEST_F(CoordinatorTest, RestartRebuildsWithoutFalseAlarms) {
+  // A new coordinator sees the table as it is: fresh nodes stay up, no events.
+  Coordinator fresh(CoordinatorOptions{30s, {}}, nodes_, clock_, metrics_, log::Logger::null());
+  EXPECT_TRUE(fresh.sweep().empty());
+  EXPECT_TRUE(fresh.members().empty());
+}
+
+TEST_F(CoordinatorTest, BadMessagesAreCountedNotFatal) {
+  c_.on_bad_message("not json");
+  EXPECT_NE(metrics_.render().find("glint_coordinator_bad_messages_total 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace glint::coordinator

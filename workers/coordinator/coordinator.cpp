@@ -1,0 +1,101 @@
+#include "workers/coordinator/coordinator.hpp"
+
+#include <set>
+
+namespace glint::coordinator {
+
+Coordinator::Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, const Clock& clock,
+                         metrics::Metrics& metrics, log::Logger logger)
+    : opts_(std::move(opts)),
+      nodes_(nodes),
+      clock_(clock),
+      log_(std::move(logger)),
+      messages_(metrics.counter("glint_coordinator_messages_total", "Bus messages received, by type")),
+      bad_messages_(metrics.counter("glint_coordinator_bad_messages_total",
+                                    "Malformed or unknown bus messages dropped").Add({})),
+      members_gauge_(metrics.gauge("glint_coordinator_members", "Processes heard from within node_down_after").Add({})),
+      transitions_(metrics.counter("glint_coordinator_node_transitions_total", "Storage nodes going down or up")) {}
+
+bus::Envelope Coordinator::event(const std::string& topic, nlohmann::json body) const {
+  bus::Envelope e;
+  e.type = bus::type::kEvent;
+  e.topic = topic;
+  e.from = opts_.self;
+  e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+  e.body = std::move(body);
+  return e;
+}
+
+std::vector<bus::Envelope> Coordinator::on_message(const bus::Envelope& e) {
+  messages_.Add({{"type", e.type}}).Increment();
+  if (e.type == bus::type::kRegister || e.type == bus::type::kHeartbeat) {
+    const std::string key = e.from.node + "/" + e.from.role + "/" + std::to_string(e.from.pid);
+    auto [it, fresh] = members_.try_emplace(key);
+    it->second.who = e.from;
+    it->second.last_seen = clock_.now();
+    it->second.status = e.body;
+    if (fresh) log_.info("member.registered", {{"member", key}, {"version", e.from.version}});
+    return {};
+  }
+  if (e.type == bus::type::kEvent) return {e};  // fan out as published
+  return {};
+}
+
+void Coordinator::on_bad_message(const std::string& why) {
+  bad_messages_.Increment();
+  log_.warn("bus.bad_message", {{"error", why}});
+}
+
+std::vector<bus::Envelope> Coordinator::sweep() {
+  std::vector<bus::Envelope> out;
+  const auto now = clock_.now();
+  // Forget members silent for long; stores heard on the bus recently are alive whatever the table says.
+  std::set<std::string> alive_stores;
+  for (auto it = members_.begin(); it != members_.end();) {
+    const bool silent = now - it->second.last_seen > opts_.node_down_after;
+    if (!silent && it->second.who.role == "store") alive_stores.insert(it->second.who.node);
+    if (silent && now - it->second.last_seen > 10 * opts_.node_down_after) {
+      it = members_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  size_t live = 0;
+  for (const auto& [_, m] : members_) live += now - m.last_seen <= opts_.node_down_after;
+  members_gauge_.Set(static_cast<double>(live));
+
+  auto rows = nodes_.list();
+  if (!rows) {
+    log_.warn("db.failed", {{"error", rows.error().message}});
+    return out;
+  }
+  const auto wall = clock_.wall();
+  for (const auto& n : *rows) {
+    std::string state = n.state;
+    bool marked = false;
+    const bool stale = !n.last_heartbeat || wall - *n.last_heartbeat > opts_.node_down_after;
+    if (state == "up" && stale && !alive_stores.count(n.name)) {
+      // The node's own heartbeat (written by its store) brings it back up when it returns.
+      if (Status s = nodes_.set_state(n.name, "down"); !s) {
+        log_.warn("db.failed", {{"node", n.name}, {"error", s.message()}});
+        continue;
+      }
+      state = "down";
+      marked = true;
+    }
+    auto prev = node_states_.find(n.name);
+    const bool changed = prev != node_states_.end() && prev->second != state;
+    const bool first_seen_down = prev == node_states_.end() && states_loaded_ && state == "down";
+    if ((marked || changed || first_seen_down) && (state == "down" || state == "up")) {
+      const std::string topic = "node." + state;
+      transitions_.Add({{"to", state}}).Increment();
+      log_.warn("node." + state, {{"node", n.name}});
+      out.push_back(event(topic, {{"node", n.name}, {"zone", n.zone}}));
+    }
+    node_states_[n.name] = state;
+  }
+  states_loaded_ = true;
+  return out;
+}
+
+}  // namespace glint::coordinator

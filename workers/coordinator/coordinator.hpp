@@ -1,0 +1,60 @@
+// The coordinator's decisions, without sockets: who is registered and when it was last heard
+// from, which storage nodes went silent (marked down in the nodes table) or came back, and which
+// events to fan out. Liveness is rebuilt from heartbeats after a restart; nothing here must
+// survive one. Single-threaded (the coordinator's loop).
+#pragma once
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "shared/bus/envelope.hpp"
+#include "shared/core/clock.hpp"
+#include "shared/db/repositories.hpp"
+#include "shared/log/log.hpp"
+#include "shared/metrics/metrics.hpp"
+
+namespace glint::coordinator {
+
+struct CoordinatorOptions {
+  std::chrono::milliseconds node_down_after{30000};
+  bus::Sender self = {};
+};
+
+struct MemberInfo {
+  bus::Sender who = {};
+  std::chrono::steady_clock::time_point last_seen{};
+  nlohmann::json status = nlohmann::json::object();
+};
+
+class Coordinator {
+ public:
+  Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, const Clock& clock, metrics::Metrics& metrics,
+              log::Logger logger);
+
+  // A message from a process; returns the envelopes to publish (events are fanned out as sent).
+  std::vector<bus::Envelope> on_message(const bus::Envelope& e);
+  // A message that could not be decoded: counted and dropped.
+  void on_bad_message(const std::string& why);
+  // Periodic liveness check: marks silent storage nodes down and reports nodes that came back.
+  std::vector<bus::Envelope> sweep();
+
+  const std::map<std::string, MemberInfo>& members() const { return members_; }  // by node/role/pid
+
+ private:
+  bus::Envelope event(const std::string& topic, nlohmann::json body) const;
+
+  CoordinatorOptions opts_;
+  db::NodeRepository& nodes_;
+  const Clock& clock_;
+  log::Logger log_;
+  std::map<std::string, MemberInfo> members_;
+  std::map<std::string, std::string> node_states_;  // last seen in the nodes table
+  bool states_loaded_ = false;
+  prometheus::Family<prometheus::Counter>& messages_;
+  prometheus::Counter& bad_messages_;
+  prometheus::Gauge& members_gauge_;
+  prometheus::Family<prometheus::Counter>& transitions_;
+};
+
+}  // namespace glint::coordinator
