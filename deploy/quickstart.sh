@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # glint quickstart: installs what is missing, builds, and runs a local cluster under $GLINT_VAR
-# (default ./var): its own PostgreSQL and 3 glint-store nodes in 3 zones on free loopback ports.
+# (default ./var): its own PostgreSQL, glint-coordinator, 3 glint-store nodes in 3 zones and glint-api on free loopback ports.
 # Re-running restarts only what is not running.   deploy/quickstart.sh down   stops exactly that.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +15,7 @@ nodes=(node1 node2 node3)
 down() {
   glint_stop_pid "$run/api.pid"
   for n in "${nodes[@]}"; do glint_stop_pid "$run/$n.pid"; done
+  glint_stop_pid "$run/coordinator.pid"
   [ -d "$var/pg" ] && "$root/tests/support/pg.sh" stop "$var/pg" >/dev/null
   echo "glint quickstart cluster stopped"
 }
@@ -24,7 +25,7 @@ if [ "${1:-}" = "down" ]; then down; exit 0; fi
 mkdir -p "$run" "$log" "$etc" "$var/nodes"
 echo "== building"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j "$(nproc)" --target glint-store glint-api >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
+cmake --build "$root/build" -j "$(nproc)" --target glint-store glint-api glint-coordinator >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
 bin=$root/build/bin
 
 echo "== PostgreSQL"
@@ -37,6 +38,40 @@ pg_bin=$(sed -n 's/^GLINT_PG_BIN=//p' "$var/pg/env")
 
 [ -s "$etc/secret" ] || (umask 077 && openssl rand -hex 32 > "$etc/secret")
 secret=$(cat "$etc/secret")
+
+# The control plane's two ZeroMQ ports, chosen free once and kept for later re-runs.
+if [ ! -s "$etc/bus.env" ]; then
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+  printf 'router=tcp://127.0.0.1:%s\npub=tcp://127.0.0.1:%s\n' "$(free_port)" "$(free_port)" > "$etc/bus.env"
+fi
+bus_router=$(sed -n 's/^router=//p' "$etc/bus.env")
+bus_pub=$(sed -n 's/^pub=//p' "$etc/bus.env")
+bus_section="[bus]
+router_endpoint = $bus_router
+pub_endpoint = $bus_pub"
+
+echo "== coordinator"
+cat > "$etc/coordinator.conf" <<CONF
+[DEFAULT]
+node_name = coordinator
+log_file = $log/coordinator.log
+
+[database]
+connection = $db_url
+
+$bus_section
+
+[coordinator]
+bind_port = 0
+port_file = $run/coordinator.port
+CONF
+if glint_pid_alive "$run/coordinator.pid"; then
+  echo "glint-coordinator: running (pid $(cat "$run/coordinator.pid"))"
+else
+  glint_start_service "$bin/glint-coordinator" "$etc/coordinator.conf" glint-coordinator "$run/coordinator.pid" \
+    "$log/coordinator.out" "$run/coordinator.port"
+  echo "glint-coordinator: started (pid $(cat "$run/coordinator.pid"), bus $bus_router)"
+fi
 
 echo "== storage nodes"
 zone=0
@@ -53,6 +88,8 @@ connection = $db_url
 
 [auth]
 shared_secret = $secret
+
+$bus_section
 
 [store]
 data_dir = $var/nodes/$n
@@ -78,6 +115,8 @@ connection = $db_url
 
 [auth]
 shared_secret = $secret
+
+$bus_section
 
 [cluster]
 replicas = 3

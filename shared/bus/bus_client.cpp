@@ -11,7 +11,13 @@ ClientOptions client_options(const config::Config& cfg, const std::string& role,
   o.router_endpoint = cfg.get_string("bus", "router_endpoint");
   o.pub_endpoint = cfg.get_string("bus", "pub_endpoint");
   o.heartbeat_interval = cfg.get_duration("bus", "heartbeat_interval");
-  o.self = Sender{node, role, static_cast<int64_t>(::getpid()), GLINT_VERSION};
+  std::string name = node;
+  if (name.empty()) {  // as the stores do: the host name identifies the node
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    name = host;
+  }
+  o.self = Sender{name, role, static_cast<int64_t>(::getpid()), GLINT_VERSION};
   return o;
 }
 
@@ -68,19 +74,23 @@ void BusClient::run() {
     }
     auto send = [&](const Envelope& e) {
       const std::string frame = encode(e);
-      if (!dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) dropped_++;
+      const bool sent = dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
+      if (!sent) dropped_++;
+      return sent;
     };
     auto last_beat = clock_.now() - opts_.heartbeat_interval;
     bool registered = false;
     while (!stop_) {
-      if (clock_.now() - last_beat >= opts_.heartbeat_interval) {
+      // Until the first register goes out (the connection is still being made) it is retried
+      // every poll, so a new process shows up at once rather than one interval later.
+      if (!registered || clock_.now() - last_beat >= opts_.heartbeat_interval) {
         Envelope e = make(registered ? type::kHeartbeat : type::kRegister);
         {
           std::lock_guard lk(mu_);
           e.body = status_;
         }
-        send(e);
-        registered = true;  // re-sent as heartbeats; the coordinator treats both alike
+        const bool sent = send(e);
+        registered = registered || sent;
         last_beat = clock_.now();
       }
       std::deque<Envelope> out;

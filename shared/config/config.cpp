@@ -2,23 +2,15 @@
 // every error (with file and line) so an operator can fix a broken file in one go.
 #include "shared/config/config.hpp"
 
-#include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <stdexcept>
-#include <system_error>
+
+#include "shared/config/ini.hpp"
 
 namespace glint::config {
 namespace {
 
 constexpr const char* kCommandLine = "<command line>";
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view ws = " \t\r\n\f\v";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
 
 std::string key_of(std::string_view section, std::string_view name) {
   std::string k(section);
@@ -54,77 +46,58 @@ class Loader {
   }
 
   void read_file(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) {
-      errors_.push_back({path, 0, "cannot read file: " + std::generic_category().message(errno)});
-      return;
-    }
     std::string text;
-    char buf[8192];
-    size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    const bool failed = std::ferror(f) != 0;
-    const int err = errno;
-    std::fclose(f);
-    if (failed) {
-      errors_.push_back({path, 0, "cannot read file: " + std::generic_category().message(err)});
+    std::string why;
+    if (!read_text_file(path, text, why)) {
+      errors_.push_back({path, 0, "cannot read file: " + why});
       return;
     }
     parse_text(text, path);
   }
 
   void parse_text(std::string_view text, const std::string& file) {
-    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM from some editors
     std::string section;
     bool in_section = false;
     bool section_known = false;
     std::map<std::string, int> first_line;  // "section.name" -> line it was set on in this file
-    int line_no = 0;
-    while (!text.empty()) {
-      ++line_no;
-      const size_t nl = text.find('\n');
-      const std::string_view line = trim(text.substr(0, nl));
-      text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-      if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-      if (line[0] == '[') {
-        const std::string_view name = line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : "";
-        if (name.empty() || name.find_first_of("[]") != std::string_view::npos) {
-          add(file, line_no, "malformed section header; expected '[name]'");
-          continue;
-        }
-        section = name;
-        in_section = true;
-        section_known = is_section(section);
-        if (!section_known) add(file, line_no, "unknown section [" + section + "]" + known_sections());
-        continue;
+    scan_ini(text, [&](const IniLine& l) {
+      switch (l.kind) {
+        case IniLine::Kind::malformed_header:
+          add(file, l.line, "malformed section header; expected '[name]'");
+          return;
+        case IniLine::Kind::section:
+          section = l.name;
+          in_section = true;
+          section_known = is_section(section);
+          if (!section_known) add(file, l.line, "unknown section [" + section + "]" + known_sections());
+          return;
+        case IniLine::Kind::malformed_line:
+          add(file, l.line,
+              std::string("expected '[section]', 'key = value' or a comment") +
+                  (l.colon_hint ? " (use '=' rather than ':')" : ""));
+          return;
+        case IniLine::Kind::entry: break;
       }
-      const size_t eq = line.find('=');
-      const std::string_view key = eq == std::string_view::npos ? "" : trim(line.substr(0, eq));
-      if (key.empty()) {
-        add(file, line_no,
-            std::string("expected '[section]', 'key = value' or a comment") +
-                (line.find(':') != std::string_view::npos ? " (use '=' rather than ':')" : ""));
-        continue;
-      }
+      const std::string_view key = l.name;
       if (!in_section) {
-        add(file, line_no, "option '" + std::string(key) + "' appears before any [section] header");
-        continue;
+        add(file, l.line, "option '" + std::string(key) + "' appears before any [section] header");
+        return;
       }
-      if (!section_known) continue;  // the header was reported once; its options would only add noise
+      if (!section_known) return;  // the header was reported once; its options would only add noise
       const OptionSpec* spec = find_spec(specs_, section, key);
       if (spec == nullptr) {
-        add(file, line_no, "unknown option '" + std::string(key) + "' in section [" + section + "]");
-        continue;
+        add(file, l.line, "unknown option '" + std::string(key) + "' in section [" + section + "]");
+        return;
       }
-      auto [it, inserted] = first_line.emplace(key_of(section, key), line_no);
+      auto [it, inserted] = first_line.emplace(key_of(section, key), l.line);
       if (!inserted) {
-        add(file, line_no,
+        add(file, l.line,
             "option '" + std::string(key) + "' in section [" + section + "] is set twice (first on line " +
                 std::to_string(it->second) + ")");
-        continue;
+        return;
       }
-      set(*spec, trim(line.substr(eq + 1)), file, line_no);
-    }
+      set(*spec, l.value, file, l.line);
+    });
   }
 
   void apply_override(std::string_view text, int line_no) {

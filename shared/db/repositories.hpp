@@ -184,6 +184,48 @@ class MemberRepository {
   virtual Status remove(const std::string& image_id, const std::string& member) = 0;
 };
 
+// Operator and automatic work (glintctl run/repair/drain, events that need a pass).
+struct JobRow {
+  std::string id;
+  std::string kind;                   // a worker name: replicator, auditor, …
+  std::optional<std::string> target;  // node, image or empty (the whole cluster)
+  std::string state = "queued";       // queued | running | done | failed | cancelled
+  double progress = 0;                // 0..1
+  std::optional<std::string> result;  // JSON text
+  std::optional<std::string> requested_by;
+  std::optional<std::string> lease_owner;
+  std::optional<Timestamp> lease_expires;
+  Timestamp created_at{};
+  std::optional<Timestamp> started_at;
+  std::optional<Timestamp> finished_at;
+};
+
+// Jobs are claimed with leases (FOR UPDATE SKIP LOCKED): a worker that dies loses its lease when
+// it expires and another claims the job. The bus only wakes claimers.
+class JobRepository {
+ public:
+  virtual ~JobRepository() = default;
+  virtual Expected<JobRow> create(const std::string& kind, const std::optional<std::string>& target,
+                                  const std::string& requested_by) = 0;
+  // The oldest claimable job of `kind` (queued, or running with an expired lease), now running
+  // under `owner` until now + lease; nullopt when there is none.
+  virtual Expected<std::optional<JobRow>> claim(const std::string& kind, const std::string& owner,
+                                                std::chrono::seconds lease) = 0;
+  // Extends the lease and records progress; conflict when the lease was lost (expired and taken,
+  // or the job was cancelled): the worker must stop.
+  virtual Status renew(const std::string& id, const std::string& owner, std::chrono::seconds lease,
+                       double progress) = 0;
+  // done or failed with a JSON result; conflict when the lease was lost.
+  virtual Status finish(const std::string& id, const std::string& owner, const std::string& state,
+                        const std::string& result_json) = 0;
+  // queued or running -> cancelled; conflict if already finished, not_found if unknown.
+  virtual Status cancel(const std::string& id) = 0;
+  virtual Expected<std::optional<JobRow>> get(const std::string& id) = 0;
+  // Newest first; state empty = all.
+  virtual Expected<std::vector<JobRow>> list(const std::string& state, size_t limit) = 0;
+};
+
+std::unique_ptr<JobRepository> make_job_repository(Pool& pool);
 std::unique_ptr<NodeRepository> make_node_repository(Pool& pool);
 std::unique_ptr<MemberRepository> make_member_repository(Pool& pool);
 std::unique_ptr<ImageRepository> make_image_repository(Pool& pool);

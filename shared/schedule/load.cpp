@@ -1,10 +1,8 @@
 // Loading schedule files: the defaults first, then each later file overlays the keys it names, so an
 // operator's file only needs the few settings it changes.
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <system_error>
+#include <utility>
 
+#include "shared/config/ini.hpp"
 #include "shared/schedule/sections.hpp"
 
 namespace glint::schedule {
@@ -49,22 +47,6 @@ void overlay(Sections& base, Sections&& later) {
   }
 }
 
-bool read_file(const std::string& path, std::string& text, std::string& why) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    why = std::generic_category().message(errno);
-    return false;
-  }
-  char buf[8192];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed) why = std::generic_category().message(err);
-  return !failed;
-}
-
 }  // namespace
 
 ScheduleResult load_schedules(const std::vector<std::string>& files, const std::vector<std::string>& known_workers) {
@@ -73,7 +55,7 @@ ScheduleResult load_schedules(const std::vector<std::string>& files, const std::
   for (const auto& path : files) {
     std::string text;
     std::string why;
-    if (!read_file(path, text, why)) {
+    if (!config::read_text_file(path, text, why)) {
       errors.push_back({path, 0, "cannot read file: " + why});
       continue;
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "shared/config/config.hpp"
+#include "shared/config/ini.hpp"
 #include "shared/schedule/sections.hpp"
 
 namespace glint::schedule {
@@ -10,13 +11,6 @@ namespace detail {
 namespace {
 
 namespace ch = std::chrono;
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view ws = " \t\r\n\f\v";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
 
 // A duration in whole seconds within [min_ms, kMaxDurationMs].
 bool parse_seconds(std::string_view text, int64_t min_ms, ch::seconds& out) {
@@ -94,73 +88,66 @@ constexpr std::string_view kKnownKeys =
 void parse_file(std::string_view text, const std::string& file, const std::vector<std::string>& known_workers,
                 Sections& out, std::vector<ScheduleError>& errors) {
   const auto add = [&](int line, std::string message) { errors.push_back({file, line, std::move(message)}); };
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM from some editors
   Section* current = nullptr;
   std::string current_name;
   bool after_bad_header = false;
-  int line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    const size_t nl = text.find('\n');
-    const std::string_view line = trim(text.substr(0, nl));
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line[0] == '[') {
-      const std::string_view name = line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : "";
-      if (name.empty() || name.find_first_of("[]") != std::string_view::npos) {
+  config::scan_ini(text, [&](const config::IniLine& l) {
+    const int line_no = l.line;
+    switch (l.kind) {
+      case config::IniLine::Kind::malformed_header:
         add(line_no, "malformed section header; expected '[worker]'");
         current = nullptr;
         after_bad_header = true;  // its keys belong to no section; one error is enough
-        continue;
+        return;
+      case config::IniLine::Kind::section: {
+        after_bad_header = false;
+        current_name = l.name;
+        auto [it, inserted] = out.try_emplace(current_name);
+        current = &it->second;
+        if (!inserted) return;  // a section may be reopened; its keys still may not repeat
+        current->value.worker = current_name;
+        current->file = file;
+        current->header_line = line_no;
+        if (!known_workers.empty() &&
+            std::find(known_workers.begin(), known_workers.end(), current_name) == known_workers.end()) {
+          std::string list;
+          for (const auto& w : known_workers) list += (list.empty() ? "" : ", ") + w;
+          add(line_no, "unknown worker [" + current_name + "] (known: " + list + ")");
+          current->known = false;
+        }
+        return;
       }
-      after_bad_header = false;
-      current_name = name;
-      auto [it, inserted] = out.try_emplace(current_name);
-      current = &it->second;
-      if (!inserted) continue;  // a section may be reopened; its keys still may not repeat
-      current->value.worker = current_name;
-      current->file = file;
-      current->header_line = line_no;
-      if (!known_workers.empty() &&
-          std::find(known_workers.begin(), known_workers.end(), current_name) == known_workers.end()) {
-        std::string list;
-        for (const auto& w : known_workers) list += (list.empty() ? "" : ", ") + w;
-        add(line_no, "unknown worker [" + current_name + "] (known: " + list + ")");
-        current->known = false;
-      }
-      continue;
+      case config::IniLine::Kind::malformed_line:
+        add(line_no, std::string("expected '[worker]', 'key = value' or a comment") +
+                         (l.colon_hint ? " (use '=' rather than ':')" : ""));
+        return;
+      case config::IniLine::Kind::entry: break;
     }
-    const size_t eq = line.find('=');
-    const std::string_view key = eq == std::string_view::npos ? "" : trim(line.substr(0, eq));
-    if (key.empty()) {
-      add(line_no, std::string("expected '[worker]', 'key = value' or a comment") +
-                       (line.find(':') != std::string_view::npos ? " (use '=' rather than ':')" : ""));
-      continue;
-    }
+    const std::string_view key = l.name;
     if (current == nullptr) {
       if (!after_bad_header) add(line_no, "key '" + std::string(key) + "' appears before any [worker] header");
-      continue;
+      return;
     }
     const auto k = std::find(kKeyNames.begin(), kKeyNames.end(), key);
     if (k == kKeyNames.end()) {
       add(line_no,
           "unknown key '" + std::string(key) + "' in [" + current_name + "] (known: " + std::string(kKnownKeys) + ")");
-      continue;
+      return;
     }
     const Key id = static_cast<Key>(k - kKeyNames.begin());
     if (current->line[id] != 0) {
       add(line_no, "key '" + std::string(key) + "' in [" + current_name + "] is set twice (first on line " +
                        std::to_string(current->line[id]) + ")");
-      continue;
+      return;
     }
     current->line[id] = line_no;
     const Key other = id == kInterval ? kCron : id == kCron ? kInterval : kKeyCount;
     if (other != kKeyCount && current->line[other] != 0) {
       add(line_no, "[" + current_name + "] sets both interval and cron (the other on line " +
                        std::to_string(current->line[other]) + "); use one");
-      continue;
+      return;
     }
-    std::string_view value = trim(line.substr(eq + 1));
+    std::string_view value = l.value;
     // cron = "*/5 * * * *" reads naturally, so one pair of surrounding quotes is allowed on any value.
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
     std::string why;
@@ -168,7 +155,7 @@ void parse_file(std::string_view text, const std::string& file, const std::vecto
       add(line_no,
           "bad value '" + std::string(value) + "' for [" + current_name + "] " + std::string(key) + ": " + why);
     }
-  }
+  });
 }
 
 // Every known section needs a trigger; reported at the header of the section that introduced it.

@@ -695,3 +695,64 @@ TEST_F(DbTest, MembersAddAcceptListRemove) {
   EXPECT_EQ(members->set_status(img.id, "projB", "accepted").code(), Errc::not_found);
   EXPECT_TRUE(images->list(q)->empty());
 }
+
+// ---- jobs -------------------------------------------------------------------------------------
+
+TEST_F(DbTest, JobsAreClaimedOnceAndLeasesExpire) {
+  migrate();
+  auto jobs = glint::db::make_job_repository(*pool_);
+  auto a = jobs->create("replicator", std::nullopt, "glintctl");
+  auto b = jobs->create("replicator", std::string("node1"), "glintctl");
+  auto other = jobs->create("auditor", std::nullopt, "glintctl");
+  ASSERT_TRUE(a.ok() && b.ok() && other.ok());
+  EXPECT_EQ(a->state, "queued");
+  // Two claimers get different jobs, oldest first; a third finds nothing of its kind.
+  auto c1 = jobs->claim("replicator", "w1", std::chrono::seconds(60));
+  auto c2 = jobs->claim("replicator", "w2", std::chrono::seconds(1));
+  ASSERT_TRUE(c1.ok() && *c1 && c2.ok() && *c2);
+  EXPECT_EQ((*c1)->id, a->id);
+  EXPECT_EQ((*c2)->id, b->id);
+  EXPECT_EQ((*c1)->state, "running");
+  EXPECT_EQ(*(*c1)->lease_owner, "w1");
+  auto none = jobs->claim("replicator", "w3", std::chrono::seconds(60));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  // w2's lease runs out (it "died"); w3 takes the job over and w2 can no longer touch it.
+  ASSERT_TRUE(pool_->run([&](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    w.exec_params("UPDATE jobs SET lease_expires = now() - interval '1 second' WHERE id = $1::uuid", b->id);
+    w.commit();
+  }).ok());
+  auto taken = jobs->claim("replicator", "w3", std::chrono::seconds(60));
+  ASSERT_TRUE(taken.ok() && *taken);
+  EXPECT_EQ((*taken)->id, b->id);
+  EXPECT_EQ(jobs->renew(b->id, "w2", std::chrono::seconds(60), 0.5).code(), glint::Errc::conflict);
+  EXPECT_EQ(jobs->finish(b->id, "w2", "done", "{}").code(), glint::Errc::conflict);
+  ASSERT_TRUE(jobs->renew(b->id, "w3", std::chrono::seconds(60), 0.5).ok());
+  ASSERT_TRUE(jobs->finish(b->id, "w3", "done", R"({"copied": 3})").ok());
+  auto done = jobs->get(b->id);
+  ASSERT_TRUE(done.ok() && *done);
+  EXPECT_EQ((*done)->state, "done");
+  EXPECT_DOUBLE_EQ((*done)->progress, 1.0);
+  EXPECT_NE((*done)->result->find("copied"), std::string::npos);
+  EXPECT_EQ(jobs->finish(a->id, "w1", "done", "not json").code(), glint::Errc::invalid);
+}
+
+TEST_F(DbTest, JobsCancelAndList) {
+  migrate();
+  auto jobs = glint::db::make_job_repository(*pool_);
+  auto a = jobs->create("reaper", std::nullopt, "ops");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(jobs->cancel(a->id).ok());
+  EXPECT_EQ(jobs->cancel(a->id).code(), glint::Errc::conflict);
+  EXPECT_EQ(jobs->cancel(glint::random_uuid()).code(), glint::Errc::not_found);
+  EXPECT_FALSE((*jobs->claim("reaper", "w", std::chrono::seconds(5))).has_value());  // cancelled is not claimable
+  auto b = jobs->create("reaper", std::nullopt, "ops");
+  ASSERT_TRUE(b.ok());
+  auto queued = jobs->list("queued", 10);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ(queued->front().id, b->id);
+  EXPECT_EQ(jobs->list("", 10)->size(), 2u);
+  EXPECT_EQ(jobs->create("", std::nullopt, "ops").code(), glint::Errc::invalid);
+}
