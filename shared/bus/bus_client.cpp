@@ -52,6 +52,11 @@ void BusClient::publish(const std::string& topic, nlohmann::json body) {
   outbox_.push_back(std::move(e));
 }
 
+bool BusClient::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  return drained_.wait_for(lk, timeout, [&] { return outbox_.empty(); });
+}
+
 void BusClient::set_status(nlohmann::json status) {
   std::lock_guard lk(mu_);
   status_ = std::move(status);
@@ -93,12 +98,14 @@ void BusClient::run() {
         registered = registered || sent;
         last_beat = clock_.now();
       }
+      // Events wait for the first register to go out (the connection exists), then leave.
       std::deque<Envelope> out;
-      {
+      if (registered) {
         std::lock_guard lk(mu_);
         out.swap(outbox_);
       }
       for (const auto& e : out) send(e);
+      if (!out.empty()) drained_.notify_all();
       zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}, {sub.handle(), 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, subscribing ? 2 : 1, std::chrono::milliseconds(100));
       zmq::message_t msg;

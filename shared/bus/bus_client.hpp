@@ -5,6 +5,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -43,6 +44,8 @@ class BusClient final : public Publisher {
 
   // Queues an event for the coordinator to fan out; dropped (counted) if it cannot be delivered.
   void publish(const std::string& topic, nlohmann::json body) override;
+  // Waits until queued events have been handed to ZeroMQ (or the timeout passed); false on timeout.
+  bool flush(std::chrono::milliseconds timeout);
   // Extra fields for the next heartbeats (e.g. free space of a store).
   void set_status(nlohmann::json status);
   uint64_t dropped() const { return dropped_.load(); }
@@ -57,6 +60,7 @@ class BusClient final : public Publisher {
   log::Logger log_;
   Handler on_event_;
   std::mutex mu_;
+  std::condition_variable drained_;
   std::deque<Envelope> outbox_;
   nlohmann::json status_ = nlohmann::json::object();
   std::atomic<bool> stop_{false};

@@ -153,4 +153,25 @@ class PgJobRepository final : public JobRepository {
 
 std::unique_ptr<JobRepository> make_job_repository(Pool& pool) { return std::make_unique<PgJobRepository>(pool); }
 
+Expected<ClusterCounts> cluster_counts(Pool& pool, int replicas) {
+  return pool.query<ClusterCounts>([&](pqxx::connection_base& c) {
+    pqxx::read_transaction t(c);  // one snapshot for all three counts
+    ClusterCounts out;
+    for (const auto& r : t.exec("SELECT status, count(*) FROM images WHERE status NOT IN ('deleted') GROUP BY status"))
+      out.images_by_status[r[0].as<std::string>()] = r[1].as<int64_t>();
+    out.under_replicated = t.exec_params(
+        "SELECT count(*) FROM images i WHERE i.status = 'active' AND "
+        "(SELECT count(*) FROM replicas r WHERE r.image_id = i.id AND r.state = 'ok') < $1",
+        replicas)[0][0].as<int64_t>();
+    for (const auto& r : t.exec("SELECT state, count(*) FROM replicas WHERE state <> 'ok' GROUP BY state")) {
+      const std::string st = r[0].as<std::string>();
+      const int64_t n = r[1].as<int64_t>();
+      if (st == "corrupt") out.corrupt = n;
+      if (st == "missing") out.missing = n;
+      if (st == "excess") out.excess = n;
+    }
+    return out;
+  });
+}
+
 }  // namespace glint::db

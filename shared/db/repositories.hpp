@@ -225,6 +225,16 @@ class JobRepository {
   virtual Expected<std::vector<JobRow>> list(const std::string& state, size_t limit) = 0;
 };
 
+// Cluster-wide counts for operators (glintctl status).
+struct ClusterCounts {
+  std::map<std::string, int64_t> images_by_status;  // deleted images excluded
+  int64_t under_replicated = 0;  // active images with fewer than R ok replicas
+  int64_t corrupt = 0;           // replica rows by state
+  int64_t missing = 0;
+  int64_t excess = 0;
+};
+Expected<ClusterCounts> cluster_counts(Pool& pool, int replicas);
+
 std::unique_ptr<JobRepository> make_job_repository(Pool& pool);
 std::unique_ptr<NodeRepository> make_node_repository(Pool& pool);
 std::unique_ptr<MemberRepository> make_member_repository(Pool& pool);

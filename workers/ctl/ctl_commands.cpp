@@ -1,0 +1,156 @@
+#include "workers/ctl/ctl_commands.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "shared/bus/bus_client.hpp"
+#include "shared/db/pool.hpp"
+#include "shared/db/pool_options.hpp"
+#include "workers/ctl/ctl_render.hpp"
+
+namespace glint::ctl {
+namespace {
+
+constexpr int kFailed = 1, kUnreachable = 3, kNotFound = 4;
+
+int unreachable(const Error& e) {
+  std::cerr << "glintctl: the database is unreachable: " << e.message << "\n";
+  return kUnreachable;
+}
+
+void print(const Args& a, const nlohmann::json& j, const std::string& text) {
+  std::cout << (a.json ? j.dump(2) + "\n" : text);
+}
+
+int show_job(const Args& a, const db::JobRow& j) {
+  print(a, job_json(j), render_job(j));
+  return j.state == "failed" || j.state == "cancelled" ? kFailed : 0;
+}
+
+// Creates the job, rings the doorbell, and follows the job row until it ends (or returns at once).
+int run_worker(const config::Config& cfg, const Args& a, db::JobRepository& jobs) {
+  std::optional<std::string> target;
+  if (!a.node.empty()) target = "node:" + a.node;
+  if (!a.image.empty()) target = "image:" + a.image;
+  char user[64] = "operator";
+  getlogin_r(user, sizeof user);
+  auto job = jobs.create(a.worker, target, std::string("glintctl:") + user);
+  if (!job) return unreachable(job.error());
+  {
+    SystemClock clock;
+    bus::BusClient bus(bus::client_options(cfg, "ctl", ""), clock, log::Logger::null());
+    bus.publish("job.queued", {{"job", job->id}, {"kind", job->kind}});
+    // The doorbell is best effort: a worker's next pass finds the queued job anyway.
+    if (!bus.flush(std::chrono::seconds(2))) std::cerr << "glintctl: coordinator unreachable; the job waits for the next pass\n";
+  }
+  if (a.no_wait) {
+    print(a, job_json(*job), job->id + "\n");
+    return 0;
+  }
+  std::cerr << "job " << job->id << " queued; following (Ctrl-C stops following, not the job)\n";
+  for (;;) {
+    auto cur = jobs.get(job->id);
+    if (!cur) return unreachable(cur.error());
+    if (!*cur) return kNotFound;
+    const auto& j = **cur;
+    if (j.state == "done" || j.state == "failed" || j.state == "cancelled") {
+      if (!a.json) std::cerr << "\n";
+      return show_job(a, j);
+    }
+    if (!a.json) {
+      const int filled = static_cast<int>(j.progress * 30);
+      std::fprintf(stderr, "\r[%s%s] %3.0f%% %s", std::string(filled, '#').c_str(),
+                   std::string(30 - filled, ' ').c_str(), j.progress * 100, j.state.c_str());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // polling interval of a human-facing tool
+  }
+}
+
+}  // namespace
+
+int run_command(const config::Config& cfg, const Args& a) {
+  db::PoolOptions po = db::pool_options(cfg);
+  po.size = 1;
+  po.retry_budget = std::min(po.retry_budget, std::chrono::milliseconds(3000));
+  db::Pool pool(po);
+  auto nodes = db::make_node_repository(pool);
+  auto jobs = db::make_job_repository(pool);
+  if (a.command == "status" || a.command == "nodes") {
+    auto ns = nodes->list();
+    if (!ns) return unreachable(ns.error());
+    if (a.command == "nodes") {
+      print(a, nodes_json(*ns), render_nodes(*ns));
+      return 0;
+    }
+    StatusView v;
+    v.nodes = *ns;
+    v.replicas = static_cast<int>(cfg.get_int("cluster", "replicas"));
+    auto counts = db::cluster_counts(pool, v.replicas);
+    if (!counts) return unreachable(counts.error());
+    v.counts = *counts;
+    for (const char* st : {"running", "queued"}) {
+      auto js = jobs->list(st, 50);
+      if (!js) return unreachable(js.error());
+      v.active_jobs.insert(v.active_jobs.end(), js->begin(), js->end());
+    }
+    print(a, status_json(v), render_status(v));
+    return 0;
+  }
+  if (a.command == "image") {
+    auto images = db::make_image_repository(pool);
+    auto img = images->get(a.id);
+    if (!img) return unreachable(img.error());
+    if (!*img) {
+      std::cerr << "glintctl: no image " << a.id << "\n";
+      return kNotFound;
+    }
+    ImageView v;
+    v.image = **img;
+    auto reps = db::make_replica_repository(pool)->for_image(a.id);
+    auto ns = nodes->list();
+    if (!reps) return unreachable(reps.error());
+    if (!ns) return unreachable(ns.error());
+    v.replicas = *reps;
+    v.nodes = *ns;
+    print(a, image_json(v), render_image(v));
+    return 0;
+  }
+  if (a.command == "job list") {
+    auto js = jobs->list(a.state, 100);
+    if (!js) return unreachable(js.error());
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& j : *js) arr.push_back(job_json(j));
+    print(a, arr, render_jobs(*js));
+    return 0;
+  }
+  if (a.command == "job show" || a.command == "job cancel") {
+    if (a.command == "job cancel") {
+      Status s = jobs->cancel(a.id);
+      if (s.code() == Errc::not_found) {
+        std::cerr << "glintctl: no job " << a.id << "\n";
+        return kNotFound;
+      }
+      if (s.code() == Errc::conflict) {
+        std::cerr << "glintctl: " << s.message() << "\n";
+        return kFailed;
+      }
+      if (!s) return unreachable(s.error());
+    }
+    auto j = jobs->get(a.id);
+    if (!j) return unreachable(j.error());
+    if (!*j) {
+      std::cerr << "glintctl: no job " << a.id << "\n";
+      return kNotFound;
+    }
+    print(a, job_json(**j), render_job(**j));
+    return 0;
+  }
+  if (a.command == "run") return run_worker(cfg, a, *jobs);
+  std::cerr << "glintctl: unknown command '" << a.command << "'\n";
+  return 2;
+}
+
+}  // namespace glint::ctl

@@ -1,0 +1,19 @@
+// glintctl's commands over the database (the truth) and the bus (the doorbell for `run`).
+#pragma once
+#include <string>
+
+#include "shared/config/config.hpp"
+
+namespace glint::ctl {
+
+struct Args {
+  std::string command;  // "status", "nodes", "image", "job list", "job show", "job cancel", "run"
+  bool json = false;
+  std::string id, state, worker, node, image;
+  bool no_wait = false;
+};
+
+// Runs one command, printing to stdout (results) and stderr (errors); returns the exit code.
+int run_command(const config::Config& cfg, const Args& args);
+
+}  // namespace glint::ctl

@@ -1,0 +1,165 @@
+#include "workers/ctl/ctl_render.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace glint::ctl {
+
+std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size(), 0);
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (size_t i = 0; i < width.size(); ++i) {
+      const std::string cell = i < cells.size() ? cells[i] : "";
+      l += cell;
+      if (i + 1 < width.size()) l += std::string(width[i] - cell.size() + 2, ' ');
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    out += l + "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+  return out;
+}
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(n);
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+std::string iso_time(db::Timestamp t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
+std::string opt_time(const std::optional<db::Timestamp>& t) { return t ? iso_time(*t) : "-"; }
+
+std::string percent(double p) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f%%", p * 100);
+  return buf;
+}
+
+nlohmann::json node_json(const db::NodeRow& n) {
+  return {{"name", n.name}, {"address", n.address}, {"zone", n.zone}, {"state", n.state},
+          {"weight", n.weight}, {"capacity", n.capacity}, {"free", n.free},
+          {"last_heartbeat", n.last_heartbeat ? nlohmann::json(iso_time(*n.last_heartbeat)) : nlohmann::json()}};
+}
+
+}  // namespace
+
+std::string render_nodes(const std::vector<db::NodeRow>& nodes) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& n : nodes)
+    rows.push_back({n.name, n.state, n.zone, n.address, human_bytes(n.free), human_bytes(n.capacity), opt_time(n.last_heartbeat)});
+  return table({"NODE", "STATE", "ZONE", "ADDRESS", "FREE", "CAPACITY", "LAST HEARTBEAT"}, rows);
+}
+
+nlohmann::json nodes_json(const std::vector<db::NodeRow>& nodes) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& n : nodes) a.push_back(node_json(n));
+  return a;
+}
+
+std::string render_jobs(const std::vector<db::JobRow>& jobs) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : jobs)
+    rows.push_back({j.id, j.kind, j.target.value_or("-"), j.state, percent(j.progress), iso_time(j.created_at)});
+  return table({"JOB", "KIND", "TARGET", "STATE", "PROGRESS", "CREATED"}, rows);
+}
+
+nlohmann::json job_json(const db::JobRow& j) {
+  nlohmann::json result;
+  if (j.result) result = nlohmann::json::parse(*j.result, nullptr, false);
+  return {{"id", j.id}, {"kind", j.kind}, {"target", j.target ? nlohmann::json(*j.target) : nlohmann::json()},
+          {"state", j.state}, {"progress", j.progress}, {"result", result.is_discarded() ? nlohmann::json() : result},
+          {"requested_by", j.requested_by ? nlohmann::json(*j.requested_by) : nlohmann::json()},
+          {"lease_owner", j.lease_owner ? nlohmann::json(*j.lease_owner) : nlohmann::json()},
+          {"created_at", iso_time(j.created_at)},
+          {"started_at", j.started_at ? nlohmann::json(iso_time(*j.started_at)) : nlohmann::json()},
+          {"finished_at", j.finished_at ? nlohmann::json(iso_time(*j.finished_at)) : nlohmann::json()}};
+}
+
+std::string render_job(const db::JobRow& j) {
+  std::vector<std::vector<std::string>> rows = {
+      {"id", j.id}, {"kind", j.kind}, {"target", j.target.value_or("-")}, {"state", j.state},
+      {"progress", percent(j.progress)}, {"requested_by", j.requested_by.value_or("-")},
+      {"lease_owner", j.lease_owner.value_or("-")}, {"created", iso_time(j.created_at)},
+      {"started", opt_time(j.started_at)}, {"finished", opt_time(j.finished_at)}, {"result", j.result.value_or("-")}};
+  return table({"FIELD", "VALUE"}, rows);
+}
+
+std::string render_status(const StatusView& v) {
+  std::string out = "Nodes\n" + render_nodes(v.nodes) + "\nImages\n";
+  std::vector<std::vector<std::string>> images;
+  for (const auto& [status, n] : v.counts.images_by_status) images.push_back({status, std::to_string(n)});
+  out += table({"STATUS", "COUNT"}, images);
+  out += "\nReplica health (R=" + std::to_string(v.replicas) + ")\n";
+  out += table({"UNDER-REPLICATED", "CORRUPT", "MISSING", "EXCESS"},
+               {{std::to_string(v.counts.under_replicated), std::to_string(v.counts.corrupt),
+                 std::to_string(v.counts.missing), std::to_string(v.counts.excess)}});
+  out += "\nJobs (queued and running)\n" + render_jobs(v.active_jobs);
+  return out;
+}
+
+nlohmann::json status_json(const StatusView& v) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& j : v.active_jobs) jobs.push_back(job_json(j));
+  return {{"nodes", nodes_json(v.nodes)},
+          {"images", v.counts.images_by_status},
+          {"replicas", {{"r", v.replicas},
+                        {"under_replicated", v.counts.under_replicated},
+                        {"corrupt", v.counts.corrupt},
+                        {"missing", v.counts.missing},
+                        {"excess", v.counts.excess}}},
+          {"jobs", jobs}};
+}
+
+std::string render_image(const ImageView& v) {
+  const auto& i = v.image;
+  std::string out = table({"FIELD", "VALUE"}, {{"id", i.id},
+                                               {"name", i.name.empty() ? "-" : i.name},
+                                               {"status", i.status},
+                                               {"size", i.size ? human_bytes(static_cast<uint64_t>(*i.size)) : "-"},
+                                               {"checksum", i.checksum.value_or("-")}});
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : v.replicas) {
+    std::string node_state = "unknown";
+    for (const auto& n : v.nodes)
+      if (n.name == r.node) node_state = n.state;
+    rows.push_back({r.node, node_state, r.state, r.size ? std::to_string(*r.size) : "-", opt_time(r.verified_at)});
+  }
+  return out + "\nReplicas\n" + table({"NODE", "NODE STATE", "REPLICA", "SIZE", "VERIFIED"}, rows);
+}
+
+nlohmann::json image_json(const ImageView& v) {
+  nlohmann::json reps = nlohmann::json::array();
+  for (const auto& r : v.replicas) {
+    reps.push_back({{"node", r.node}, {"state", r.state}, {"size", r.size ? nlohmann::json(*r.size) : nlohmann::json()},
+                    {"digest", r.digest ? nlohmann::json(*r.digest) : nlohmann::json()},
+                    {"verified_at", r.verified_at ? nlohmann::json(iso_time(*r.verified_at)) : nlohmann::json()}});
+  }
+  return {{"id", v.image.id}, {"name", v.image.name}, {"status", v.image.status},
+          {"size", v.image.size ? nlohmann::json(*v.image.size) : nlohmann::json()}, {"replicas", reps}};
+}
+
+}  // namespace glint::ctl

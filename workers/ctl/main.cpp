@@ -1,0 +1,41 @@
+// glintctl: the operator's command line (status, nodes, image replica maps, jobs, run a worker).
+// Exit codes: 0 ok, 1 the job failed or was cancelled, 2 bad usage, 3 database unreachable,
+// 4 not found. See docs/ARCHITECTURE.md.
+#include <CLI/CLI.hpp>
+
+#include "shared/config/config.hpp"
+#include "workers/ctl/ctl_commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"glintctl: operate a glint cluster"};
+  glint::config::CommandLine cl;
+  glint::config::add_standard_flags(app, cl);
+  glint::ctl::Args args;
+  app.add_flag("--json", args.json, "Machine-readable output");
+  app.require_subcommand(1);
+  app.add_subcommand("status", "Nodes, images by status, replica health and active jobs");
+  app.add_subcommand("nodes", "Storage nodes with state, zone and free space");
+  app.add_subcommand("image", "One image and its replica map")->add_option("ID", args.id)->required();
+  auto* job = app.add_subcommand("job", "List, show or cancel jobs");
+  job->require_subcommand(1);
+  job->add_subcommand("list", "Newest jobs")->add_option("--state", args.state, "Only jobs in this state");
+  job->add_subcommand("show", "One job")->add_option("ID", args.id)->required();
+  job->add_subcommand("cancel", "Cancel a queued or running job")->add_option("ID", args.id)->required();
+  auto* run = app.add_subcommand("run", "Ask for a pass of WORKER now (a job) and follow it");
+  run->add_option("WORKER", args.worker)->required();
+  run->add_option("--node", args.node, "Only this node");
+  run->add_option("--image", args.image, "Only this image");
+  run->add_flag("--no-wait", args.no_wait, "Print the job id and return");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  for (const auto* sub : app.get_subcommands()) {
+    args.command = sub->get_name();
+    for (const auto* s2 : sub->get_subcommands()) args.command += " " + s2->get_name();
+  }
+  const glint::config::Config cfg = glint::config::load_or_exit(cl);
+  return glint::ctl::run_command(cfg, args);
+}
