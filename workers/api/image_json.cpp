@@ -1,17 +1,10 @@
 #include "workers/api/image_json.hpp"
 
-#include <ctime>
+#include "shared/core/time_text.hpp"
 
 namespace glint::api {
 
-std::string iso8601(db::Timestamp t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso8601(db::Timestamp t) { return iso8601_utc(t); }
 
 namespace {
 

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
+
+#include "shared/core/time_text.hpp"
 
 namespace glint::ctl {
 
@@ -40,14 +41,7 @@ std::string human_bytes(uint64_t n) {
   return buf;
 }
 
-std::string iso_time(db::Timestamp t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(db::Timestamp t) { return iso8601_utc(t); }
 
 namespace {
 

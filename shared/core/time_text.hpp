@@ -1,0 +1,11 @@
+// Timestamps as text for people and APIs. Pure; thread-safe.
+#pragma once
+#include <chrono>
+#include <string>
+
+namespace glint {
+
+// "2026-11-26T22:50:25Z" (UTC, whole seconds), as Glance and glintctl print times.
+std::string iso8601_utc(std::chrono::system_clock::time_point t);
+
+}  // namespace glint
