@@ -25,7 +25,7 @@ if [ "${1:-}" = "down" ]; then down; exit 0; fi
 mkdir -p "$run" "$log" "$etc" "$var/nodes"
 echo "== building"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j "$(nproc)" --target glint-store glint-api glint-coordinator >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
+cmake --build "$root/build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
 bin=$root/build/bin
 
 echo "== PostgreSQL"
@@ -170,3 +170,4 @@ echo "logs: $log   pids: $run   stop: deploy/quickstart.sh down"
 "$pg_bin/psql" -q "$db_url" -c "select i.name, i.status, i.size, count(r.*) filter (where r.state = 'ok') as ok_replicas from images i left join replicas r on r.image_id = i.id where i.status <> 'deleted' group by i.id order by i.created_at"
 echo "api: $api"
 echo "try: glance --os-image-url $api --os-auth-token dummy image-list <&-"
+echo "     $bin/glintctl --config-file $etc/coordinator.conf status"
