@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "shared/bus/bus_client.hpp"
 #include "shared/config/config.hpp"
 #include "shared/core/random.hpp"
 #include "shared/db/pool.hpp"
@@ -41,8 +42,9 @@ int main(int argc, char** argv) {
   uint64_t items = 20;
   double rate = 10;
   int lease_s = 2;
+  int64_t interval_ms = 200;
+  app.add_option("--interval-ms", interval_ms, "Time between passes");
   CLI11_PARSE(app, argc, argv);
-  (void)app;
   const auto cfg = glint::config::load_or_exit(cl);
   const std::string node = cfg.get_string("DEFAULT", "node_name");
   auto logger = glint::log::Logger::make("testwork", glint::log::Level::info, cfg.get_string("DEFAULT", "log_file"));
@@ -58,7 +60,15 @@ int main(int argc, char** argv) {
   glint::worker::StopSource stop;
   glint::worker::StopSignals signals(stop, logger);
   glint::worker::DaemonOptions opts;
-  opts.next_run = [](std::chrono::system_clock::time_point t) { return t + std::chrono::milliseconds(200); };
+  opts.next_run = [interval_ms](std::chrono::system_clock::time_point t) {
+    return t + std::chrono::milliseconds(interval_ms);
+  };
+  // The doorbell: a queued job of this kind ends the sleep at once (the job row is the truth).
+  auto bus_opts = glint::bus::client_options(cfg, "testwork", node);
+  bus_opts.topics = {"job.queued"};
+  glint::bus::BusClient bus(bus_opts, clock, logger, [&](const glint::bus::Envelope& e) {
+    if (e.body.value("kind", std::string()) == "testwork") stop.wake();
+  });
   opts.items = &bucket;
   glint::worker::Daemon daemon(worker, opts, clock, random, metrics, logger, stop.token());
   return daemon.run();
