@@ -11,13 +11,7 @@ ClientOptions client_options(const config::Config& cfg, const std::string& role,
   o.router_endpoint = cfg.get_string("bus", "router_endpoint");
   o.pub_endpoint = cfg.get_string("bus", "pub_endpoint");
   o.heartbeat_interval = cfg.get_duration("bus", "heartbeat_interval");
-  std::string name = node;
-  if (name.empty()) {  // as the stores do: the host name identifies the node
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    name = host;
-  }
-  o.self = Sender{name, role, static_cast<int64_t>(::getpid()), GLINT_VERSION};
+  o.self = Sender{node.empty() ? config::node_name(cfg) : node, role, static_cast<int64_t>(::getpid()), GLINT_VERSION};
   return o;
 }
 

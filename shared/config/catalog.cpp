@@ -173,6 +173,19 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "coordinator", .name = "max_header_bytes", .type = Type::Size, .default_value = "8K",
        .help = "Largest accepted HTTP request header section."},
 
+      // [worker]: what every worker process (replicator, auditor, …) shares.
+      {.section = "worker", .name = "schedule_defaults", .type = Type::String,
+       .default_value = "/etc/glint/schedules.conf",
+       .help = "Schedule file with the default interval or cron, jitter, window and rate limits of "
+               "every worker (schedules/default.conf in the source tree); --schedule-file adds overrides."},
+      {.section = "worker", .name = "lock_dir", .type = Type::String, .default_value = "/run/glint",
+       .help = "Directory of the per-node instance locks: one process per node and worker."},
+      {.section = "worker", .name = "job_lease", .type = Type::Duration, .default_value = "60s",
+       .help = "Lease on a claimed job; renewed every third of it while the job runs, so another worker "
+               "takes the job over this long after its worker died."},
+      {.section = "worker", .name = "metrics_address", .type = Type::String, .default_value = "",
+       .help = "host:port where the worker serves /metrics for Prometheus; empty: no endpoint."},
+
       // [cluster]: replication settings every process of the deployment must agree on.
       {.section = "cluster", .name = "replicas", .type = Type::Int, .default_value = "3",
        .help = "Number of copies (R) kept of every image, on distinct nodes and zones where possible.",

@@ -2,6 +2,8 @@
 // every error (with file and line) so an operator can fix a broken file in one go.
 #include "shared/config/config.hpp"
 
+#include <unistd.h>
+
 #include <optional>
 #include <stdexcept>
 
@@ -241,6 +243,14 @@ std::chrono::milliseconds Config::get_duration(const std::string& section, const
     unparsable(section, name);
   }
   return v;
+}
+
+std::string node_name(const Config& cfg) {
+  std::string n = cfg.get_string("DEFAULT", "node_name");
+  if (!n.empty()) return n;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
 }
 
 }  // namespace glint::config

@@ -64,6 +64,9 @@ class Config {
   std::vector<OptionSpec> specs_;
 };
 
+// [DEFAULT] node_name, or the host name when it is empty: this node's identity everywhere.
+std::string node_name(const Config& cfg);
+
 // Value parsers shared by Config and tests (nullopt-like: false on a bad value).
 bool parse_size(std::string_view text, uint64_t& out);
 bool parse_duration(std::string_view text, std::chrono::milliseconds& out);

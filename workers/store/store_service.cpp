@@ -18,23 +18,11 @@
 #include "workers/store/store_handler.hpp"
 
 namespace glint::store {
-namespace {
-
-std::string node_name(const config::Config& cfg) {
-  std::string n = cfg.get_string("DEFAULT", "node_name");
-  if (!n.empty()) return n;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
-
-}  // namespace
-
 int run_store(const config::Config& cfg) {
   util::tune_malloc();
   log::Level level = log::Level::info;
   log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
-  const std::string name = node_name(cfg);
+  const std::string name = config::node_name(cfg);
   auto logger = log::Logger::make("store", level, cfg.get_string("DEFAULT", "log_file")).with({{"node", name}});
 
   const std::string secret = cfg.get_string("auth", "shared_secret");

@@ -35,6 +35,18 @@ struct JobsDb {
   std::unique_ptr<db::JobRepository> jobs = db::make_job_repository(pool);
 };
 
+// A glint-test-worker config: schedule every `interval`, 10 items/s, 2 s job leases, locks in dir.
+std::string worker_conf(const TempDir& dir, const std::string& node, const std::string& url, const std::string& interval,
+                        const std::string& bus = "[bus]\nrouter_endpoint =\n") {
+  const std::string sched = dir / (node + ".sched");
+  std::ofstream(sched) << "[testwork]\ninterval = " << interval << "\nitems_per_second = 10\n";
+  const std::string conf = dir / (node + ".conf");
+  std::ofstream(conf) << "[DEFAULT]\nnode_name = " << node << "\nlog_file = " << (dir / (node + ".log"))
+                      << "\n[database]\nconnection = " << url << "\n[worker]\nschedule_defaults = " << sched
+                      << "\nlock_dir = " << (dir / "locks") << "\njob_lease = 2s\n" << bus;
+  return conf;
+}
+
 TEST(JobLease, KilledWorkersJobIsFinishedByAnother) {
   if (!admin_database_url()) GTEST_SKIP() << "no PostgreSQL";
   JobsDb d("joblease");
@@ -46,10 +58,8 @@ TEST(JobLease, KilledWorkersJobIsFinishedByAnother) {
 
   TempDir dir("glint-joblease");
   auto start = [&](const std::string& node) {
-    const std::string conf = dir / (node + ".conf");
-    std::ofstream(conf) << "[DEFAULT]\nnode_name = " << node << "\nlog_file = " << (dir / (node + ".log"))
-                        << "\n[database]\nconnection = " << url << "\n";
-    return Process({bin_path("glint-test-worker"), "--config-file", conf}, dir / (node + ".out"));
+    return Process({bin_path("glint-test-worker"), "--config-file", worker_conf(dir, node, url, "1s"), "--items", "60"},
+                   dir / (node + ".out"));
   };
   Process a = start("wa");
   // Worker A is mid-job: the job runs under its lease and has made progress.
@@ -69,7 +79,7 @@ TEST(JobLease, KilledWorkersJobIsFinishedByAnother) {
   auto done = *jobs->get(job->id);
   const auto result = nlohmann::json::parse(*done->result);
   EXPECT_EQ(result["owner"].get<std::string>().rfind("wb/", 0), 0u) << *done->result;  // finished by B
-  EXPECT_EQ(result["items"], 20) << *done->result;                                    // the whole pass, again
+  EXPECT_EQ(result["items"], 60) << *done->result;                                    // the whole pass, again
   EXPECT_EQ(done->state, "done");
   EXPECT_EQ(b.stop(SIGTERM, 10s), 0);
 }
@@ -92,14 +102,13 @@ TEST(JobDoorbell, QueuedJobWakesASleepingWorker) {
   ini["bus"]["pub_endpoint"] = pub;
   ASSERT_TRUE(coord.start(ini)) << read_file(coord.log_path());
 
-  const std::string conf = dir / "w.conf";
-  std::ofstream(conf) << "[DEFAULT]\nnode_name = wz\nlog_file = " << (dir / "w.log") << "\n[database]\nconnection = "
-                      << url << "\n[bus]\nrouter_endpoint = " << router << "\npub_endpoint = " << pub
-                      << "\nheartbeat_interval = 200ms\n";
-  Process worker({bin_path("glint-test-worker"), "--config-file", conf, "--interval-ms", "3600000"}, dir / "w.out");
+  const std::string conf = worker_conf(dir, "wz", url, "1h",
+                                       "[bus]\nrouter_endpoint = " + router + "\npub_endpoint = " + pub +
+                                           "\nheartbeat_interval = 200ms\n");
+  Process worker({bin_path("glint-test-worker"), "--config-file", conf}, dir / "w.out");
   // Its first (empty) pass is over: from now on it sleeps for an hour unless woken.
-  ASSERT_TRUE(wait_for([&] { return read_file(dir / "w.log").find("event=pass.done") != std::string::npos; }, 20s))
-      << read_file(dir / "w.log");
+  ASSERT_TRUE(wait_for([&] { return read_file(dir / "wz.log").find("event=pass.done") != std::string::npos; }, 20s))
+      << read_file(dir / "wz.log");
   auto job = jobs->create("testwork", std::nullopt, "test");
   ASSERT_TRUE(job.ok());
   SystemClock clock;
@@ -113,8 +122,49 @@ TEST(JobDoorbell, QueuedJobWakesASleepingWorker) {
       auto j = jobs->get(job->id);
       return j.ok() && *j && (*j)->state == "done";
     }, 1s);
-  }, 30s)) << read_file(dir / "w.log");
+  }, 30s)) << read_file(dir / "wz.log");
   EXPECT_EQ(worker.stop(SIGTERM, 10s), 0);
+}
+
+// The runtime's front door: --once runs one pass and exits 0; a second instance on the same node
+// is refused (the lock); a bad schedule line is reported with file and line and exits 1.
+TEST(WorkerMain, OnceLockAndBadSchedule) {
+  if (!admin_database_url()) GTEST_SKIP() << "no PostgreSQL";
+  JobsDb d("workermain");
+  ASSERT_TRUE(d.migrated);
+  TempDir dir("glint-workermain");
+  auto run = [&](const std::vector<std::string>& extra, const std::string& conf) {
+    std::vector<std::string> argv = {bin_path("glint-test-worker"), "--config-file", conf};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Process p(argv, dir / "run.out");
+    return p.stop(0, 30s);  // signal 0: just wait for it to exit
+  };
+  const std::string conf = worker_conf(dir, "wm", d.url, "1h");
+  int st = run({"--once", "--items", "3"}, conf);
+  ASSERT_TRUE(WIFEXITED(st)) << read_file(dir / "run.out");
+  EXPECT_EQ(WEXITSTATUS(st), 0) << read_file(dir / "run.out");
+  EXPECT_NE(read_file(dir / "wm.log").find("items=3"), std::string::npos) << read_file(dir / "wm.log");
+
+  Process holder({bin_path("glint-test-worker"), "--config-file", conf}, dir / "holder.out");
+  auto passes = [&] {
+    const std::string log = read_file(dir / "wm.log");
+    size_t n = 0;
+    for (size_t at = log.find("event=pass.done"); at != std::string::npos; at = log.find("event=pass.done", at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(wait_for([&] { return passes() >= 2; }, 20s)) << read_file(dir / "wm.log");  // the holder runs
+  st = run({"--once"}, conf);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 1);
+  EXPECT_NE(read_file(dir / "run.out").find("lock"), std::string::npos) << read_file(dir / "run.out");
+  EXPECT_EQ(holder.stop(SIGTERM, 10s), 0);
+
+  const std::string bad = dir / "bad.sched";
+  std::ofstream(bad) << "[testwork]\ninterval = soon\n";
+  st = run({"--once", "--schedule-file", bad}, conf);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 1);
+  EXPECT_NE(read_file(dir / "run.out").find(bad + ":2:"), std::string::npos) << read_file(dir / "run.out");
 }
 
 }  // namespace

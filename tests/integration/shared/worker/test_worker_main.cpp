@@ -1,17 +1,9 @@
-// glint-test-worker: a worker process for the runtime's fault tests. Its pass handles --items
-// items at --items-per-second (the token bucket paces it), through JobWorker and Daemon exactly as
-// the real workers will; it is killed with -9 mid-job by the tests.
-#include <unistd.h>
-
+// glint-test-worker: a worker process for the runtime's fault tests, run through worker_main exactly
+// as the real workers are. Its pass handles --items items, paced by the schedule's
+// items_per_second; the tests kill it with -9 mid-job, wake it through the bus, lock it out.
 #include <CLI/CLI.hpp>
 
-#include "shared/bus/bus_client.hpp"
-#include "shared/config/config.hpp"
-#include "shared/core/random.hpp"
-#include "shared/db/pool.hpp"
-#include "shared/db/pool_options.hpp"
-#include "shared/worker/daemon.hpp"
-#include "shared/worker/job_worker.hpp"
+#include "shared/worker/worker_main.hpp"
 
 namespace {
 
@@ -36,40 +28,11 @@ class CountingWorker final : public glint::worker::Worker {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"glint-test-worker"};
-  glint::config::CommandLine cl;
-  glint::config::add_standard_flags(app, cl);
   uint64_t items = 20;
-  double rate = 10;
-  int lease_s = 2;
-  int64_t interval_ms = 200;
-  app.add_option("--interval-ms", interval_ms, "Time between passes");
-  CLI11_PARSE(app, argc, argv);
-  const auto cfg = glint::config::load_or_exit(cl);
-  const std::string node = cfg.get_string("DEFAULT", "node_name");
-  auto logger = glint::log::Logger::make("testwork", glint::log::Level::info, cfg.get_string("DEFAULT", "log_file"));
-  glint::db::Pool pool(glint::db::pool_options(cfg));
-  auto jobs = glint::db::make_job_repository(pool);
-  glint::SystemClock clock;
-  glint::SystemRandom random;
-  glint::metrics::Metrics metrics;
-  glint::worker::TokenBucket bucket(rate, 1, clock);
-  CountingWorker inner(items);
-  glint::worker::JobWorker worker(inner, *jobs, node + "/" + std::to_string(getpid()), std::chrono::seconds(lease_s),
-                                  logger);
-  glint::worker::StopSource stop;
-  glint::worker::StopSignals signals(stop, logger);
-  glint::worker::DaemonOptions opts;
-  opts.next_run = [interval_ms](std::chrono::system_clock::time_point t) {
-    return t + std::chrono::milliseconds(interval_ms);
-  };
-  // The doorbell: a queued job of this kind ends the sleep at once (the job row is the truth).
-  auto bus_opts = glint::bus::client_options(cfg, "testwork", node);
-  bus_opts.topics = {"job.queued"};
-  glint::bus::BusClient bus(bus_opts, clock, logger, [&](const glint::bus::Envelope& e) {
-    if (e.body.value("kind", std::string()) == "testwork") stop.wake();
-  });
-  opts.items = &bucket;
-  glint::worker::Daemon daemon(worker, opts, clock, random, metrics, logger, stop.token());
-  return daemon.run();
+  glint::worker::WorkerMainSpec spec;
+  spec.name = "testwork";
+  spec.description = "glint-test-worker: counts items (runtime tests)";
+  spec.add_options = [&](CLI::App& app) { app.add_option("--items", items, "Items per pass"); };
+  spec.make = [&](glint::worker::WorkerEnv&) { return std::make_unique<CountingWorker>(items); };
+  return glint::worker::worker_main(argc, argv, spec);
 }
