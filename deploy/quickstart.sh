@@ -39,6 +39,18 @@ pg_bin=$(sed -n 's/^GLINT_PG_BIN=//p' "$var/pg/env")
 [ -s "$etc/secret" ] || (umask 077 && openssl rand -hex 32 > "$etc/secret")
 secret=$(cat "$etc/secret")
 
+# ensure_running NAME BIN CONF: starts NAME (pid, port and output files named after it)
+# unless it already runs; re-runs of the quickstart leave running processes alone.
+ensure_running() {
+  local name=$1 bin=$2 conf=$3
+  if glint_pid_alive "$run/$name.pid"; then
+    echo "$name: running (pid $(cat "$run/$name.pid"))"
+  else
+    glint_start_service "$bin" "$conf" "$name" "$run/$name.pid" "$log/$name.out" "$run/$name.port"
+    echo "$name: started (pid $(cat "$run/$name.pid"), port $(cat "$run/$name.port"))"
+  fi
+}
+
 # The control plane's two ZeroMQ ports, chosen free once and kept for later re-runs.
 if [ ! -s "$etc/bus.env" ]; then
   free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -65,13 +77,7 @@ $bus_section
 bind_port = 0
 port_file = $run/coordinator.port
 CONF
-if glint_pid_alive "$run/coordinator.pid"; then
-  echo "glint-coordinator: running (pid $(cat "$run/coordinator.pid"))"
-else
-  glint_start_service "$bin/glint-coordinator" "$etc/coordinator.conf" glint-coordinator "$run/coordinator.pid" \
-    "$log/coordinator.out" "$run/coordinator.port"
-  echo "glint-coordinator: started (pid $(cat "$run/coordinator.pid"), bus $bus_router)"
-fi
+ensure_running coordinator "$bin/glint-coordinator" "$etc/coordinator.conf"
 
 echo "== storage nodes"
 zone=0
@@ -97,12 +103,7 @@ zone = zone$zone
 port_file = $run/$n.port
 reserve = 256M
 CONF
-  if glint_pid_alive "$run/$n.pid"; then
-    echo "$n: running (pid $(cat "$run/$n.pid"))"
-  else
-    glint_start_service "$bin/glint-store" "$conf" "$n" "$run/$n.pid" "$log/$n.out" "$run/$n.port"
-    echo "$n: started (pid $(cat "$run/$n.pid"), port $(cat "$run/$n.port"))"
-  fi
+  ensure_running "$n" "$bin/glint-store" "$conf"
 done
 
 echo "== API"
@@ -126,12 +127,7 @@ write_quorum = 2
 bind_port = 0
 port_file = $run/api.port
 CONF
-if glint_pid_alive "$run/api.pid"; then
-  echo "glint-api: running (pid $(cat "$run/api.pid"))"
-else
-  glint_start_service "$bin/glint-api" "$etc/api.conf" glint-api "$run/api.pid" "$log/api.out" "$run/api.port"
-  echo "glint-api: started (pid $(cat "$run/api.pid"), port $(cat "$run/api.port"))"
-fi
+ensure_running api "$bin/glint-api" "$etc/api.conf"
 
 echo "== cluster status"
 glint_wait_for 15 bash -c "[ \"\$('$pg_bin/psql' -qAt '$db_url' -c \"select count(*) from nodes where state='up' and last_heartbeat > now() - interval '30 seconds'\" 2>/dev/null)\" = ${#nodes[@]} ]" ||

@@ -1,6 +1,7 @@
 // Beast client implementation; one of the few Asio/Beast translation units.
 #include "shared/http/client.hpp"
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <limits>
@@ -90,8 +91,12 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
     for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     out.headers[k] = std::string(f.value());
   }
-  constexpr size_t kChunk = 512 * 1024;
-  std::vector<std::byte> chunk(kChunk);
+  // Sized by the body: most answers between glint processes are a few hundred bytes, so a zeroed
+  // 256 KiB buffer for every call would be wasted work.
+  constexpr uint64_t kChunk = 256 * 1024;
+  std::vector<std::byte> chunk;
+  if (!parser.is_done())
+    chunk.resize(static_cast<size_t>(std::clamp<uint64_t>(parser.content_length().value_or(kChunk), 1, kChunk)));
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
@@ -101,10 +106,7 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
     // Hand over what arrived before looking at the error: a cut connection still delivered it.
     const size_t n = chunk.size() - parser.get().body().size;
     if (n > 0) {
-      if (req.on_body_owned) {
-        if (!req.on_body_owned(chunk, n)) co_return Error{Errc::cancelled, "body consumer stopped"};
-        chunk.resize(kChunk);
-      } else if (req.on_body) {
+      if (req.on_body) {
         if (!req.on_body({chunk.data(), n})) co_return Error{Errc::cancelled, "body consumer stopped"};
       } else {
         out.body.append(reinterpret_cast<const char*>(chunk.data()), n);

@@ -35,9 +35,6 @@ struct ClientRequest {
   std::optional<uint64_t> upload_length;      // nullopt with upload = chunked
   // Receives the response body in chunks instead of ClientResponse::body; return false to stop.
   std::function<bool(std::span<const std::byte>)> on_body;
-  // Like on_body, but takes the first n bytes of buf and may keep its storage by swapping in
-  // another vector (the client resizes it before the next read): a proxy forwards without a copy.
-  std::function<bool(std::vector<std::byte>& buf, size_t n)> on_body_owned;
 };
 
 class Client {

@@ -65,6 +65,9 @@ struct Server::Impl {
   awaitable<void> session(beast::tcp_stream stream);
   awaitable<bool> send(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
                        uint64_t& bytes_out);
+  // The status line and headers of a response whose body follows separately (stream or pipe).
+  awaitable<bool> write_body_header(beast::tcp_stream& stream, const Response& resp, const Request& req,
+                                    bool keep_alive);
   // send() for a body in a pipe (PipeBody): spliced to the socket.
   awaitable<bool> send_piped(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
                              PipeBody& body, uint64_t& bytes_out);
@@ -110,8 +113,8 @@ void copy_headers(const Response& resp, const Request& req, bhttp::fields& out) 
 
 }  // namespace
 
-awaitable<bool> Server::Impl::send_piped(beast::tcp_stream& stream, Response& resp, const Request& req,
-                                         bool keep_alive, PipeBody& body, uint64_t& bytes_out) {
+awaitable<bool> Server::Impl::write_body_header(beast::tcp_stream& stream, const Response& resp, const Request& req,
+                                                bool keep_alive) {
   beast::error_code ec;
   bhttp::response<bhttp::empty_body> r{static_cast<bhttp::status>(resp.status), 11};
   copy_headers(resp, req, r.base());
@@ -120,7 +123,13 @@ awaitable<bool> Server::Impl::send_piped(beast::tcp_stream& stream, Response& re
   bhttp::response_serializer<bhttp::empty_body> sr{r};
   stream.expires_after(opts.read_timeout);
   co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return false;
+  co_return !ec;
+}
+
+awaitable<bool> Server::Impl::send_piped(beast::tcp_stream& stream, Response& resp, const Request& req,
+                                         bool keep_alive, PipeBody& body, uint64_t& bytes_out) {
+  beast::error_code ec;
+  if (!co_await write_body_header(stream, resp, req, keep_alive)) co_return false;
   // The body moves pipe -> socket inside the kernel. Waits are bounded by read_timeout: a timer
   // cancels the socket's pending wait, as tcp_stream's own timer would.
   auto& sock = stream.socket();
@@ -203,14 +212,7 @@ awaitable<bool> Server::Impl::send(beast::tcp_stream& stream, Response& resp, co
       co_await bhttp::async_write(stream, sr, asio::redirect_error(use_awaitable, ec));
     co_return !ec && keep_alive && !resp.close;
   }
-  bhttp::response<bhttp::empty_body> r{static_cast<bhttp::status>(resp.status), 11};
-  copy_headers(resp, req, r.base());
-  r.content_length(resp.content_length.value_or(0));
-  r.keep_alive(keep_alive && !resp.close);
-  bhttp::response_serializer<bhttp::empty_body> sr{r};
-  stream.expires_after(opts.read_timeout);
-  co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return false;
+  if (!co_await write_body_header(stream, resp, req, keep_alive)) co_return false;
   auto chunk = first;
   while (!chunk.empty()) {
     stream.expires_after(opts.read_timeout);

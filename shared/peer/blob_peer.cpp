@@ -68,20 +68,6 @@ class HttpBlobPeer final : public BlobPeer {
     return Error{Errc::io_error, why};
   }
 
-  ReadResult read(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
-                  const BodyConsumer& on_body) override {
-    http::ClientRequest req = signed_request("GET", id);
-    set_range(req.headers, first, last);
-    ReadResult out;
-    req.on_body_owned = [&](std::vector<std::byte>& buf, size_t n) {
-      out.delivered += n;
-      return on_body(buf, n);
-    };
-    auto resp = client(node).send(req);
-    if (resp) return classify(node, id, out, resp->status, Errc::ok, {});
-    return classify(node, id, out, 0, resp.code(), resp.error().message);
-  }
-
   ReadResult read_into(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
                        int out_fd) override {
     http::ClientRequest req = signed_request("GET", id);

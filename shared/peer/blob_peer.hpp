@@ -38,13 +38,9 @@ const char* outcome_name(ReadOutcome o);
 
 struct ReadResult {
   ReadOutcome outcome = ReadOutcome::failed;
-  uint64_t delivered = 0;  // bytes handed to on_body
+  uint64_t delivered = 0;  // bytes written to the output
   std::string detail;
 };
-
-// Takes the first n bytes of buf, possibly keeping its storage (swap in another vector); false:
-// stop reading.
-using BodyConsumer = std::function<bool(std::vector<std::byte>& buf, size_t n)>;
 
 class BlobPeer {
  public:
@@ -54,12 +50,9 @@ class BlobPeer {
   // was stored), io_error when the transfer broke or the node refused otherwise (it may hold a copy).
   virtual Expected<StoredBlob> put(const Endpoint& node, const std::string& id, http::BodySource& body,
                                    std::optional<uint64_t> length) = 0;
-  // Reads bytes [first, last] (to the end when last is nullopt) into on_body, every block verified
-  // by the node.
-  virtual ReadResult read(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
-                          const BodyConsumer& on_body) = 0;
-  // Like read(), but the bytes are written to out_fd (a pipe's write end) and, over HTTP, spliced
-  // there from the socket without passing through user space.
+  // Reads bytes [first, last] (to the end when last is nullopt), every block verified by the node,
+  // into out_fd (a pipe's write end); over HTTP they are spliced there from the socket without
+  // passing through user space.
   virtual ReadResult read_into(const Endpoint& node, const std::string& id, uint64_t first,
                                std::optional<uint64_t> last, int out_fd) = 0;
   // ok when the blob is gone (also when it never existed); unavailable when unreachable.

@@ -3,6 +3,7 @@
 // mutex each), since uploads run a thread per node.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <unistd.h>
@@ -124,8 +125,11 @@ class FakeBlobPeer final : public peer::BlobPeer {
     blobs_[node.node][id] = data;
     return peer::StoredBlob{data.size(), hash::digest_hex(x.digest())};
   }
+  using Consumer = std::function<bool(std::vector<std::byte>& buf, size_t n)>;
+  // Delivers bytes [first, last] of a stored copy to on_body in 64 KiB pieces, honouring the fault
+  // switches.
   peer::ReadResult read(const peer::Endpoint& node, const std::string& id, uint64_t first,
-                        std::optional<uint64_t> last, const peer::BodyConsumer& on_body) override {
+                        std::optional<uint64_t> last, const Consumer& on_body) {
     peer::ReadResult r;
     if (is_down(node.node)) {
       r.outcome = peer::ReadOutcome::unreachable;

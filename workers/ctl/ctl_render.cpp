@@ -41,11 +41,9 @@ std::string human_bytes(uint64_t n) {
   return buf;
 }
 
-std::string iso_time(db::Timestamp t) { return iso8601_utc(t); }
-
 namespace {
 
-std::string opt_time(const std::optional<db::Timestamp>& t) { return t ? iso_time(*t) : "-"; }
+std::string opt_time(const std::optional<db::Timestamp>& t) { return t ? iso8601_utc(*t) : "-"; }
 
 std::string percent(double p) {
   char buf[16];
@@ -56,7 +54,7 @@ std::string percent(double p) {
 nlohmann::json node_json(const db::NodeRow& n) {
   return {{"name", n.name}, {"address", n.address}, {"zone", n.zone}, {"state", n.state},
           {"weight", n.weight}, {"capacity", n.capacity}, {"free", n.free},
-          {"last_heartbeat", n.last_heartbeat ? nlohmann::json(iso_time(*n.last_heartbeat)) : nlohmann::json()}};
+          {"last_heartbeat", n.last_heartbeat ? nlohmann::json(iso8601_utc(*n.last_heartbeat)) : nlohmann::json()}};
 }
 
 }  // namespace
@@ -77,7 +75,7 @@ nlohmann::json nodes_json(const std::vector<db::NodeRow>& nodes) {
 std::string render_jobs(const std::vector<db::JobRow>& jobs) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& j : jobs)
-    rows.push_back({j.id, j.kind, j.target.value_or("-"), j.state, percent(j.progress), iso_time(j.created_at)});
+    rows.push_back({j.id, j.kind, j.target.value_or("-"), j.state, percent(j.progress), iso8601_utc(j.created_at)});
   return table({"JOB", "KIND", "TARGET", "STATE", "PROGRESS", "CREATED"}, rows);
 }
 
@@ -88,16 +86,16 @@ nlohmann::json job_json(const db::JobRow& j) {
           {"state", j.state}, {"progress", j.progress}, {"result", result.is_discarded() ? nlohmann::json() : result},
           {"requested_by", j.requested_by ? nlohmann::json(*j.requested_by) : nlohmann::json()},
           {"lease_owner", j.lease_owner ? nlohmann::json(*j.lease_owner) : nlohmann::json()},
-          {"created_at", iso_time(j.created_at)},
-          {"started_at", j.started_at ? nlohmann::json(iso_time(*j.started_at)) : nlohmann::json()},
-          {"finished_at", j.finished_at ? nlohmann::json(iso_time(*j.finished_at)) : nlohmann::json()}};
+          {"created_at", iso8601_utc(j.created_at)},
+          {"started_at", j.started_at ? nlohmann::json(iso8601_utc(*j.started_at)) : nlohmann::json()},
+          {"finished_at", j.finished_at ? nlohmann::json(iso8601_utc(*j.finished_at)) : nlohmann::json()}};
 }
 
 std::string render_job(const db::JobRow& j) {
   std::vector<std::vector<std::string>> rows = {
       {"id", j.id}, {"kind", j.kind}, {"target", j.target.value_or("-")}, {"state", j.state},
       {"progress", percent(j.progress)}, {"requested_by", j.requested_by.value_or("-")},
-      {"lease_owner", j.lease_owner.value_or("-")}, {"created", iso_time(j.created_at)},
+      {"lease_owner", j.lease_owner.value_or("-")}, {"created", iso8601_utc(j.created_at)},
       {"started", opt_time(j.started_at)}, {"finished", opt_time(j.finished_at)}, {"result", j.result.value_or("-")}};
   return table({"FIELD", "VALUE"}, rows);
 }
@@ -150,7 +148,7 @@ nlohmann::json image_json(const ImageView& v) {
   for (const auto& r : v.replicas) {
     reps.push_back({{"node", r.node}, {"state", r.state}, {"size", r.size ? nlohmann::json(*r.size) : nlohmann::json()},
                     {"digest", r.digest ? nlohmann::json(*r.digest) : nlohmann::json()},
-                    {"verified_at", r.verified_at ? nlohmann::json(iso_time(*r.verified_at)) : nlohmann::json()}});
+                    {"verified_at", r.verified_at ? nlohmann::json(iso8601_utc(*r.verified_at)) : nlohmann::json()}});
   }
   return {{"id", v.image.id}, {"name", v.image.name}, {"status", v.image.status},
           {"size", v.image.size ? nlohmann::json(*v.image.size) : nlohmann::json()}, {"replicas", reps}};

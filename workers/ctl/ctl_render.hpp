@@ -26,7 +26,6 @@ struct ImageView {
 // Fixed-width table with a header row; columns as wide as their widest cell.
 std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 std::string human_bytes(uint64_t n);   // "1.5 GiB"
-std::string iso_time(db::Timestamp t);  // "2026-11-26T22:50:25Z"
 
 std::string render_status(const StatusView& v);
 nlohmann::json status_json(const StatusView& v);
