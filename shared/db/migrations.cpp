@@ -129,12 +129,29 @@ CREATE TABLE cache_queue (
 );
 )sql";
 
+// Migration 2: the last pass of every worker on every node (glintctl status, operators' first look).
+constexpr const char* kWorkerPasses = R"sql(
+CREATE TABLE worker_passes (
+  node        text NOT NULL,
+  worker      text NOT NULL,
+  started_at  timestamptz NOT NULL,
+  finished_at timestamptz NOT NULL,
+  ok          boolean NOT NULL,
+  items       bigint NOT NULL DEFAULT 0,
+  failed      bigint NOT NULL DEFAULT 0,
+  bytes       bigint NOT NULL DEFAULT 0,
+  note        text,
+  PRIMARY KEY (node, worker)
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   // Immutable after first use (thread-safe static initialisation).
   static const std::vector<Migration> all = {
       {1, "initial schema", kInitialSchema},
+      {2, "worker passes", kWorkerPasses},
   };
   return all;
 }

@@ -225,6 +225,28 @@ class JobRepository {
   virtual Expected<std::vector<JobRow>> list(const std::string& state, size_t limit) = 0;
 };
 
+// The last pass of one worker on one node.
+struct WorkerPassRow {
+  std::string node;
+  std::string worker;
+  Timestamp started_at{};
+  Timestamp finished_at{};
+  bool ok = true;
+  uint64_t items = 0;
+  uint64_t failed = 0;
+  uint64_t bytes = 0;
+  std::string note;  // the pass summary, or the error of a failed pass
+};
+
+class WorkerPassRepository {
+ public:
+  virtual ~WorkerPassRepository() = default;
+  // Replaces the (node, worker) row.
+  virtual Status record(const WorkerPassRow& r) = 0;
+  // Ordered by node, then worker.
+  virtual Expected<std::vector<WorkerPassRow>> list() = 0;
+};
+
 // Cluster-wide counts for operators (glintctl status).
 struct ClusterCounts {
   std::map<std::string, int64_t> images_by_status;  // deleted images excluded
@@ -236,6 +258,7 @@ struct ClusterCounts {
 Expected<ClusterCounts> cluster_counts(Pool& pool, int replicas);
 
 std::unique_ptr<JobRepository> make_job_repository(Pool& pool);
+std::unique_ptr<WorkerPassRepository> make_worker_pass_repository(Pool& pool);
 std::unique_ptr<NodeRepository> make_node_repository(Pool& pool);
 std::unique_ptr<MemberRepository> make_member_repository(Pool& pool);
 std::unique_ptr<ImageRepository> make_image_repository(Pool& pool);

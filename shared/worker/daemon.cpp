@@ -116,6 +116,7 @@ Expected<PassResult> Daemon::guarded_run_once(const PassContext& ctx) {
 
 bool Daemon::pass() {
   const auto start = clock_.now();
+  const auto start_wall = clock_.wall();
   ProgressReporter progress(clock_, log_, opts_.progress_interval);
   PassContext ctx;
   ctx.stop = stop_;
@@ -131,12 +132,19 @@ bool Daemon::pass() {
   const nanoseconds took = last_end_ - start;
   m_.pass_seconds.Observe(duration<double>(took).count());
   m_.last_pass_timestamp.Set(duration<double>(last_end_wall_.time_since_epoch()).count());
+  db::WorkerPassRow record;
+  record.worker = worker_.name();
+  record.started_at = start_wall;
+  record.finished_at = last_end_wall_;
   if (!result) {
     if (result.code() == Errc::cancelled && stop_.stop_requested()) {
       // Stopped before it could report anything: not a failure, the next run resumes the work.
       log_.info("pass.cancelled", {{"ms", to_ms(took)}});
       return true;
     }
+    record.ok = false;
+    record.note = result.error().message;
+    if (opts_.on_pass) opts_.on_pass(record);
     m_.last_pass_success.Set(0);
     m_.passes_failed.Increment();
     log_.error("pass.failed",
@@ -156,6 +164,11 @@ bool Daemon::pass() {
   if (stop_.stop_requested()) line = line.with({{"stopped", "true"}});
   if (!r.summary.empty()) line = line.with({{"summary", r.summary}});
   line.info("pass.done");
+  record.items = r.items;
+  record.failed = r.failed;
+  record.bytes = r.bytes;
+  record.note = r.summary;
+  if (opts_.on_pass) opts_.on_pass(record);
   return true;
 }
 

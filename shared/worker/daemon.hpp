@@ -7,6 +7,7 @@
 
 #include "shared/core/clock.hpp"
 #include "shared/core/random.hpp"
+#include "shared/db/repositories.hpp"
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
 #include "shared/worker/rate_limiter.hpp"
@@ -30,6 +31,9 @@ struct DaemonOptions {
   // Limits handed to every pass (PassContext); not owned, nullptr = unlimited.
   TokenBucket* bytes = nullptr;
   TokenBucket* items = nullptr;
+  // Told about every finished pass (not a cancelled one): worker, times, outcome, counts, summary
+  // or error; node is left empty. worker_main records it in the worker_passes table.
+  std::function<void(const db::WorkerPassRow&)> on_pass = {};
   // Least time between two pass.progress lines.
   std::chrono::milliseconds progress_interval{std::chrono::seconds(30)};
 };

@@ -6,9 +6,9 @@
 
 namespace glint::worker {
 
-JobWorker::JobWorker(Worker& inner, db::JobRepository& jobs, std::string owner, std::chrono::seconds lease,
-                     log::Logger logger)
-    : inner_(inner), jobs_(jobs), owner_(std::move(owner)), lease_(lease), log_(std::move(logger)) {}
+JobWorker::JobWorker(Worker& inner, db::JobRepository& jobs, bus::Publisher& events, std::string owner,
+                     std::chrono::seconds lease, log::Logger logger)
+    : inner_(inner), jobs_(jobs), events_(events), owner_(std::move(owner)), lease_(lease), log_(std::move(logger)) {}
 
 Expected<PassResult> JobWorker::run_once(const PassContext& ctx) {
   auto claimed = jobs_.claim(inner_.name(), owner_, lease_);
@@ -17,6 +17,7 @@ Expected<PassResult> JobWorker::run_once(const PassContext& ctx) {
   if (!job_) return inner_.run_once(ctx);  // a plain scheduled pass
   const std::string id = job_->id;
   log_.info("job.claimed", {{"job", id}, {"kind", job_->kind}, {"target", job_->target.value_or("")}});
+  events_.publish("job.started", {{"job", id}, {"kind", job_->kind}, {"owner", owner_}});
 
   // The pass stops when the daemon stops or the lease is lost (cancelled, or taken after expiry).
   StopSource pass_stop;
@@ -35,6 +36,7 @@ Expected<PassResult> JobWorker::run_once(const PassContext& ctx) {
   });
   PassContext inner_ctx = ctx;
   inner_ctx.stop = pass_stop.token();
+  inner_ctx.job_target = job_->target.value_or("");
   inner_ctx.progress = [&](uint64_t done, uint64_t total) {
     if (total > 0) progress = static_cast<double>(done) / static_cast<double>(total);
     ctx.report_progress(done, total);
@@ -57,9 +59,14 @@ Expected<PassResult> JobWorker::run_once(const PassContext& ctx) {
   } else {
     out["error"] = result.error().message;
   }
-  Status s = jobs_.finish(id, owner_, result && result->failed == 0 ? "done" : "failed", out.dump());
-  if (!s) log_.warn("job.finish_failed", {{"job", id}, {"error", s.message()}});
-  else log_.info("job.finished", {{"job", id}, {"state", result && result->failed == 0 ? "done" : "failed"}});
+  const std::string state = result && result->failed == 0 ? "done" : "failed";
+  Status s = jobs_.finish(id, owner_, state, out.dump());
+  if (!s) {
+    log_.warn("job.finish_failed", {{"job", id}, {"error", s.message()}});
+  } else {
+    log_.info("job.finished", {{"job", id}, {"state", state}});
+    events_.publish("job.finished", {{"job", id}, {"kind", inner_.name()}, {"state", state}});
+  }
   return result;
 }
 

@@ -90,9 +90,6 @@ int worker_main(int argc, char** argv, const WorkerMainSpec& spec) {
   }
   WorkerEnv env{cfg, pool, clock, metrics, logger, node};
   std::unique_ptr<Worker> inner = spec.make(env);
-  auto jobs = db::make_job_repository(pool);
-  JobWorker worker(*inner, *jobs, node + "/" + std::to_string(::getpid()),
-                   std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("worker", "job_lease")), logger);
 
   StopSource stop;
   StopSignals signals(stop, logger);
@@ -102,6 +99,9 @@ int worker_main(int argc, char** argv, const WorkerMainSpec& spec) {
   bus::BusClient bus(bus_opts, clock, logger, [&](const bus::Envelope& e) {
     if (e.body.value("kind", std::string()) == spec.name) stop.wake();
   });
+  auto jobs = db::make_job_repository(pool);
+  JobWorker worker(*inner, *jobs, bus, node + "/" + std::to_string(::getpid()),
+                   std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("worker", "job_lease")), logger);
 
   TokenBucket bytes(sched->bytes_per_second, 0, clock);
   TokenBucket items(sched->items_per_second, 0, clock);
@@ -113,6 +113,12 @@ int worker_main(int argc, char** argv, const WorkerMainSpec& spec) {
   opts.once = once;
   opts.bytes = s.bytes_per_second > 0 ? &bytes : nullptr;
   opts.items = s.items_per_second > 0 ? &items : nullptr;
+  auto passes = db::make_worker_pass_repository(pool);
+  opts.on_pass = [&](db::WorkerPassRow row) {
+    row.node = node;
+    // Operators' view only: a database hiccup here must not fail the pass.
+    if (Status st = passes->record(row); !st) logger.warn("pass.record_failed", {{"error", st.message()}});
+  };
   Daemon daemon(worker, opts, clock, random, metrics, logger, stop.token());
   return daemon.run();
 }

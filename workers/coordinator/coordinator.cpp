@@ -4,10 +4,11 @@
 
 namespace glint::coordinator {
 
-Coordinator::Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, const Clock& clock,
-                         metrics::Metrics& metrics, log::Logger logger)
+Coordinator::Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, db::JobRepository& jobs,
+                         const Clock& clock, metrics::Metrics& metrics, log::Logger logger)
     : opts_(std::move(opts)),
       nodes_(nodes),
+      jobs_(jobs),
       clock_(clock),
       log_(std::move(logger)),
       messages_(metrics.counter("glint_coordinator_messages_total", "Bus messages received, by type")),
@@ -26,7 +27,7 @@ bus::Envelope Coordinator::event(const std::string& topic, nlohmann::json body) 
   return e;
 }
 
-std::vector<bus::Envelope> Coordinator::on_message(const bus::Envelope& e) {
+Actions Coordinator::on_message(const bus::Envelope& e) {
   messages_.Add({{"type", e.type}}).Increment();
   if (e.type == bus::type::kRegister || e.type == bus::type::kHeartbeat) {
     const std::string key = e.from.node + "/" + e.from.role + "/" + std::to_string(e.from.pid);
@@ -37,8 +38,64 @@ std::vector<bus::Envelope> Coordinator::on_message(const bus::Envelope& e) {
     if (fresh) log_.info("member.registered", {{"member", key}, {"version", e.from.version}});
     return {};
   }
-  if (e.type == bus::type::kEvent) return {e};  // fan out as published
+  if (e.type == bus::type::kEvent) return {{e}, std::nullopt};  // fan out as published
+  if (e.type == bus::type::kCommand) return on_command(e);
   return {};
+}
+
+Actions Coordinator::on_command(const bus::Envelope& e) {
+  Actions out;
+  bus::Envelope reply;
+  reply.type = bus::type::kReply;
+  reply.from = opts_.self;
+  reply.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+  nlohmann::json body = {{"ok", false}};
+  if (e.body.contains("request_id")) body["request_id"] = e.body["request_id"];
+  auto text = [&](const char* key) {
+    const auto it = e.body.find(key);
+    return it != e.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string command = text("command");
+  if (command == "job") {
+    const std::string kind = text("kind");
+    const std::string target = text("target");
+    std::string who = text("requested_by");
+    if (who.empty()) who = e.from.role + "@" + e.from.node;
+    auto job = kind.empty() ? Expected<db::JobRow>(Error{Errc::invalid, "job command without kind"})
+                            : jobs_.create(kind, target.empty() ? std::nullopt : std::optional(target), who);
+    if (job) {
+      body["ok"] = true;
+      body["job"] = {{"id", job->id}, {"kind", job->kind}, {"target", target}, {"state", job->state}};
+      log_.info("job.queued", {{"job", job->id}, {"kind", kind}, {"target", target}, {"by", who}});
+      out.publish.push_back(event("job.queued", {{"job", job->id}, {"kind", kind}, {"target", target}}));
+    } else {
+      body["error"] = job.error().message;
+      log_.warn("command.failed", {{"command", command}, {"error", job.error().message}});
+    }
+  } else if (command == "members") {
+    body["ok"] = true;
+    body["members"] = members_json();
+  } else {
+    bad_messages_.Increment();
+    body["error"] = "unknown command '" + command + "'";
+    log_.warn("bus.bad_message", {{"error", body["error"].get<std::string>()}});
+  }
+  reply.body = std::move(body);
+  out.reply = std::move(reply);
+  return out;
+}
+
+nlohmann::json Coordinator::members_json() const {
+  nlohmann::json arr = nlohmann::json::array();
+  const auto now = clock_.now();
+  for (const auto& [_, m] : members_) {
+    arr.push_back({{"node", m.who.node},
+                   {"role", m.who.role},
+                   {"pid", m.who.pid},
+                   {"version", m.who.version},
+                   {"last_seen_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now - m.last_seen).count()}});
+  }
+  return arr;
 }
 
 void Coordinator::on_bad_message(const std::string& why) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,13 +28,23 @@ struct MemberInfo {
   nlohmann::json status = nlohmann::json::object();
 };
 
+// What to do after a message: events to publish and, for a command, the reply to its sender.
+struct Actions {
+  std::vector<bus::Envelope> publish;
+  std::optional<bus::Envelope> reply;
+};
+
 class Coordinator {
  public:
-  Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, const Clock& clock, metrics::Metrics& metrics,
-              log::Logger logger);
+  Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, db::JobRepository& jobs, const Clock& clock,
+              metrics::Metrics& metrics, log::Logger logger);
 
-  // A message from a process; returns the envelopes to publish (events are fanned out as sent).
-  std::vector<bus::Envelope> on_message(const bus::Envelope& e);
+  // A message from a process. Events are fanned out as sent. Commands (body "command"):
+  //   job {kind, target?, requested_by?} -> the job row is created (the truth), job.queued is
+  //       published to wake the claimers, and the reply carries the job;
+  //   members -> the processes heard from, with their age.
+  // Replies echo the request's "request_id" and say ok true/false (with "error").
+  Actions on_message(const bus::Envelope& e);
   // A message that could not be decoded: counted and dropped.
   void on_bad_message(const std::string& why);
   // Periodic liveness check: marks silent storage nodes down and reports nodes that came back.
@@ -43,9 +54,12 @@ class Coordinator {
 
  private:
   bus::Envelope event(const std::string& topic, nlohmann::json body) const;
+  Actions on_command(const bus::Envelope& e);
+  nlohmann::json members_json() const;
 
   CoordinatorOptions opts_;
   db::NodeRepository& nodes_;
+  db::JobRepository& jobs_;
   const Clock& clock_;
   log::Logger log_;
   std::map<std::string, MemberInfo> members_;

@@ -65,7 +65,13 @@ void serve(Coordinator& c, zmq::socket_t& router, zmq::socket_t& pub, std::chron
         c.on_bad_message(e.error().message);
         continue;
       }
-      for (const auto& out : c.on_message(*e)) publish(pub, out);
+      Actions act = c.on_message(*e);
+      for (const auto& out : act.publish) publish(pub, out);
+      if (act.reply) {
+        const std::string frame = bus::encode(*act.reply);
+        router.send(parts[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+      }
     }
     if (clock.now() - last_sweep >= sweep_every) {
       for (const auto& out : c.sweep()) publish(pub, out);
@@ -98,12 +104,13 @@ int run_coordinator(const config::Config& cfg) {
     return 1;
   }
   auto nodes = db::make_node_repository(pool);
+  auto jobs = db::make_job_repository(pool);
   metrics::Metrics metrics;
   SystemClock clock;
   CoordinatorOptions copts;
   copts.node_down_after = cfg.get_duration("cluster", "node_down_after");
   copts.self = bus::Sender{cfg.get_string("DEFAULT", "node_name"), "coordinator", static_cast<int64_t>(getpid()), GLINT_VERSION};
-  Coordinator coordinator(copts, *nodes, clock, metrics, logger);
+  Coordinator coordinator(copts, *nodes, *jobs, clock, metrics, logger);
 
   zmq::context_t ctx(1);
   zmq::socket_t router(ctx, zmq::socket_type::router);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "shared/bus/bus_client.hpp"
+#include "shared/bus/request.hpp"
 #include "shared/db/pool.hpp"
 #include "shared/db/pool_options.hpp"
 #include "workers/ctl/ctl_render.hpp"
@@ -30,22 +31,58 @@ int show_job(const Args& a, const db::JobRow& j) {
   return j.state == "failed" || j.state == "cancelled" ? kFailed : 0;
 }
 
-// Creates the job, rings the doorbell, and follows the job row until it ends (or returns at once).
+constexpr auto kCoordinatorTimeout = std::chrono::seconds(5);
+
+bus::Envelope command(const config::Config& cfg, nlohmann::json body) {
+  bus::Envelope e;
+  e.type = bus::type::kCommand;
+  e.from = bus::client_options(cfg, "ctl", "").self;
+  e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count();
+  e.body = std::move(body);
+  return e;
+}
+
+// Asks the coordinator for a job (it records the row and wakes the claimers); without a configured
+// bus the row is written here and the worker finds it at its next scheduled pass.
+Expected<db::JobRow> queue_job(const config::Config& cfg, db::JobRepository& jobs, const std::string& kind,
+                               const std::optional<std::string>& target, bool& coordinator_down) {
+  char user[64] = "operator";
+  getlogin_r(user, sizeof user);
+  const std::string who = std::string("glintctl:") + user;
+  const std::string endpoint = cfg.get_string("bus", "router_endpoint");
+  if (endpoint.empty()) return jobs.create(kind, target, who);
+  auto reply = bus::request(endpoint,
+                            command(cfg, {{"command", "job"}, {"kind", kind}, {"target", target.value_or("")},
+                                          {"requested_by", who}}),
+                            kCoordinatorTimeout);
+  if (!reply) {
+    coordinator_down = true;
+    return reply.error();
+  }
+  if (!reply->body.value("ok", false)) return Error{Errc::invalid, reply->body.value("error", std::string("refused"))};
+  auto row = jobs.get(reply->body["job"].value("id", std::string()));
+  if (!row) return row.error();
+  if (!*row) return Error{Errc::not_found, "the coordinator's job is not in the database"};
+  return **row;
+}
+
+// Queues the job through the coordinator, and follows the job row until it ends (or returns at once).
 int run_worker(const config::Config& cfg, const Args& a, db::JobRepository& jobs) {
   std::optional<std::string> target;
   if (!a.node.empty()) target = "node:" + a.node;
   if (!a.image.empty()) target = "image:" + a.image;
-  char user[64] = "operator";
-  getlogin_r(user, sizeof user);
-  auto job = jobs.create(a.worker, target, std::string("glintctl:") + user);
-  if (!job) return unreachable(job.error());
-  {
-    SystemClock clock;
-    bus::BusClient bus(bus::client_options(cfg, "ctl", ""), clock, log::Logger::null());
-    bus.publish("job.queued", {{"job", job->id}, {"kind", job->kind}});
-    // The doorbell is best effort: a worker's next pass finds the queued job anyway.
-    if (!bus.flush(std::chrono::seconds(2))) std::cerr << "glintctl: coordinator unreachable; the job waits for the next pass\n";
+  bool coordinator_down = false;
+  auto job = queue_job(cfg, jobs, a.worker, target, coordinator_down);
+  if (!job && coordinator_down) {
+    std::cerr << "glintctl: the coordinator is unreachable: " << job.error().message << " (nothing queued)\n";
+    return kUnreachable;
   }
+  if (!job && job.code() == Errc::invalid) {
+    std::cerr << "glintctl: " << job.error().message << "\n";
+    return kFailed;
+  }
+  if (!job) return unreachable(job.error());
   if (a.no_wait) {
     print(a, job_json(*job), job->id + "\n");
     return 0;
@@ -67,6 +104,22 @@ int run_worker(const config::Config& cfg, const Args& a, db::JobRepository& jobs
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // polling interval of a human-facing tool
   }
+}
+
+// The coordinator's members; an unreachable coordinator is reported, not fatal (the database is
+// the truth and every process keeps working without it).
+CoordinatorView ask_coordinator(const config::Config& cfg) {
+  CoordinatorView c;
+  c.endpoint = cfg.get_string("bus", "router_endpoint");
+  if (c.endpoint.empty()) return c;
+  auto reply = bus::request(c.endpoint, command(cfg, {{"command", "members"}}), std::chrono::seconds(2));
+  if (!reply) {
+    c.error = reply.error().message;
+    return c;
+  }
+  c.reachable = true;
+  if (auto it = reply->body.find("members"); it != reply->body.end() && it->is_array()) c.members = *it;
+  return c;
 }
 
 }  // namespace
@@ -91,6 +144,10 @@ int run_command(const config::Config& cfg, const Args& a) {
     auto counts = db::cluster_counts(pool, v.replicas);
     if (!counts) return unreachable(counts.error());
     v.counts = *counts;
+    auto passes = db::make_worker_pass_repository(pool)->list();
+    if (!passes) return unreachable(passes.error());
+    v.passes = *passes;
+    v.coordinator = ask_coordinator(cfg);
     for (const char* st : {"running", "queued"}) {
       auto js = jobs->list(st, 50);
       if (!js) return unreachable(js.error());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "shared/core/time_text.hpp"
 
@@ -57,6 +58,28 @@ nlohmann::json node_json(const db::NodeRow& n) {
           {"last_heartbeat", n.last_heartbeat ? nlohmann::json(iso8601_utc(*n.last_heartbeat)) : nlohmann::json()}};
 }
 
+std::string seconds_text(db::Timestamp::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+// One line: where, whether it answered, and how many processes of each role it hears from.
+std::string render_coordinator(const CoordinatorView& c) {
+  if (c.endpoint.empty()) return "not configured ([bus] router_endpoint is empty)\n";
+  if (!c.reachable) return c.endpoint + " unreachable: " + c.error + "\n";
+  std::map<std::string, int> roles;
+  for (const auto& m : c.members) roles[m.value("role", std::string("?"))]++;
+  std::string out = c.endpoint + " reachable; processes:";
+  if (roles.empty()) out += " none";
+  bool first = true;
+  for (const auto& [role, n] : roles) {
+    out += std::string(first ? " " : ", ") + role + " " + std::to_string(n);
+    first = false;
+  }
+  return out + "\n";
+}
+
 }  // namespace
 
 std::string render_nodes(const std::vector<db::NodeRow>& nodes) {
@@ -109,9 +132,39 @@ std::string render_status(const StatusView& v) {
   out += table({"UNDER-REPLICATED", "CORRUPT", "MISSING", "EXCESS"},
                {{std::to_string(v.counts.under_replicated), std::to_string(v.counts.corrupt),
                  std::to_string(v.counts.missing), std::to_string(v.counts.excess)}});
+  out += "\nWorkers (last pass)\n";
+  std::vector<std::vector<std::string>> passes;
+  for (const auto& p : v.passes) {
+    passes.push_back({p.node, p.worker, iso8601_utc(p.finished_at), seconds_text(p.finished_at - p.started_at),
+                      p.ok ? "ok" : "failed", std::to_string(p.items), std::to_string(p.failed),
+                      human_bytes(p.bytes), p.note.empty() ? "-" : p.note});
+  }
+  out += table({"NODE", "WORKER", "FINISHED", "TOOK", "OUTCOME", "ITEMS", "FAILED", "BYTES", "NOTE"}, passes);
   out += "\nJobs (queued and running)\n" + render_jobs(v.active_jobs);
+  out += "\nCoordinator\n" + render_coordinator(v.coordinator);
   return out;
 }
+
+namespace {
+
+nlohmann::json passes_json(const std::vector<db::WorkerPassRow>& passes) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& p : passes) {
+    a.push_back({{"node", p.node}, {"worker", p.worker}, {"started_at", iso8601_utc(p.started_at)},
+                 {"finished_at", iso8601_utc(p.finished_at)}, {"ok", p.ok}, {"items", p.items},
+                 {"failed", p.failed}, {"bytes", p.bytes}, {"note", p.note}});
+  }
+  return a;
+}
+
+nlohmann::json coordinator_json(const CoordinatorView& c) {
+  if (c.endpoint.empty()) return nullptr;
+  nlohmann::json j = {{"endpoint", c.endpoint}, {"reachable", c.reachable}, {"members", c.members}};
+  if (!c.reachable) j["error"] = c.error;
+  return j;
+}
+
+}  // namespace
 
 nlohmann::json status_json(const StatusView& v) {
   nlohmann::json jobs = nlohmann::json::array();
@@ -123,7 +176,9 @@ nlohmann::json status_json(const StatusView& v) {
                         {"corrupt", v.counts.corrupt},
                         {"missing", v.counts.missing},
                         {"excess", v.counts.excess}}},
-          {"jobs", jobs}};
+          {"jobs", jobs},
+          {"workers", passes_json(v.passes)},
+          {"coordinator", coordinator_json(v.coordinator)}};
 }
 
 std::string render_image(const ImageView& v) {

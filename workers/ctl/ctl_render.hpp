@@ -10,10 +10,20 @@
 
 namespace glint::ctl {
 
+// What the coordinator said when asked for its members (glintctl status).
+struct CoordinatorView {
+  std::string endpoint;  // empty: the bus is not configured
+  bool reachable = false;
+  std::string error;                                    // when not reachable
+  nlohmann::json members = nlohmann::json::array();    // {node, role, pid, version, last_seen_ms}
+};
+
 struct StatusView {
   std::vector<db::NodeRow> nodes;
   db::ClusterCounts counts;
   std::vector<db::JobRow> active_jobs;  // queued and running
+  std::vector<db::WorkerPassRow> passes;  // the last pass of each worker on each node
+  CoordinatorView coordinator;
   int replicas = 3;
 };
 

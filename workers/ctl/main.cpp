@@ -1,5 +1,6 @@
 // glintctl: the operator's command line (status, nodes, image replica maps, jobs, run a worker).
-// Exit codes: 0 ok, 1 the job failed or was cancelled, 2 bad usage, 3 database unreachable,
+// Exit codes: 0 ok, 1 the job failed, was cancelled or refused, 2 bad usage, 3 database or
+// coordinator unreachable,
 // 4 not found. See docs/ARCHITECTURE.md.
 #include <CLI/CLI.hpp>
 

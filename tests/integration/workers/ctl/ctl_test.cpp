@@ -5,12 +5,17 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool.hpp"
 #include "tests/support/pg.hpp"
+#include "shared/bus/bus_client.hpp"
+#include "shared/db/repositories.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/service_process.hpp"
 #include "tests/support/store_node.hpp"
 
 namespace glint::testing {
@@ -85,6 +90,101 @@ TEST_F(CtlTest, ExitCodesScriptsCanRelyOn) {
   auto r = ctl("status", dead);
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.out.find("database is unreachable"), std::string::npos) << r.out;
+}
+
+// With a coordinator: `run` asks it for the job (it writes the row and rings job.queued, which a
+// subscribed worker receives), `status` lists who it hears; once it is gone, `run` fails with exit
+// 3 and queues nothing, while `status` still answers from the database.
+TEST_F(CtlTest, RunGoesThroughTheCoordinator) {
+  using namespace std::chrono_literals;
+  const std::string router = "tcp://127.0.0.1:" + std::to_string(closed_port());
+  const std::string pub = "tcp://127.0.0.1:" + std::to_string(closed_port());
+  ServiceProcess coord("glint-coordinator", "coordinator", dir_ / "coord");
+  IniMap ini;
+  ini["database"]["connection"] = url_;
+  ini["bus"]["router_endpoint"] = router;
+  ini["bus"]["pub_endpoint"] = pub;
+  ASSERT_TRUE(coord.start(ini)) << read_file(coord.log_path());
+  const std::string conf = dir_ / "bus.conf";
+  std::ofstream(conf) << "[database]\nconnection = " << url_ << "\nretry_budget = 500ms\n[bus]\nrouter_endpoint = "
+                      << router << "\npub_endpoint = " << pub << "\n";
+
+  // A stand-in auditor on the bus, listening for its doorbell.
+  SystemClock clock;
+  bus::ClientOptions bo;
+  bo.router_endpoint = router;
+  bo.pub_endpoint = pub;
+  bo.self = bus::Sender{"node9", "auditor", 4242, "test"};
+  bo.heartbeat_interval = 200ms;
+  bo.topics = {"job.queued"};
+  std::mutex mu;
+  std::set<std::string> rung;
+  bus::BusClient auditor(bo, clock, log::Logger::null(), [&](const bus::Envelope& e) {
+    std::lock_guard lk(mu);
+    rung.insert(e.body.value("job", std::string()));
+  });
+  ASSERT_TRUE(wait_for([&] {
+    auto s = ctl("--json status", conf);
+    if (s.code != 0) return false;
+    const auto j = nlohmann::json::parse(s.out, nullptr, false);
+    if (j.is_discarded() || !j["coordinator"]["reachable"].get<bool>()) return false;
+    for (const auto& m : j["coordinator"]["members"])
+      if (m["role"] == "auditor" && m["node"] == "node9") return true;
+    return false;
+  }, 20s)) << ctl("status", conf).out;
+
+  // The subscription may still be joining (ZeroMQ's slow joiner): queue until one ring arrives.
+  std::string heard;
+  ASSERT_TRUE(wait_for([&] {
+    auto r = ctl("--json run auditor --node node9 --no-wait", conf);
+    if (r.code != 0) return false;
+    const std::string id = nlohmann::json::parse(r.out)["id"];
+    return wait_for([&] {
+      std::lock_guard lk(mu);
+      if (!rung.count(id)) return false;
+      heard = id;
+      return true;
+    }, 1s);
+  }, 30s)) << read_file(coord.log_path());
+  auto jobs = db::make_job_repository(*pool_);
+  auto row = *jobs->get(heard);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->kind, "auditor");
+  EXPECT_EQ(row->target.value_or(""), "node:node9");
+  EXPECT_EQ(row->requested_by.value_or("").rfind("glintctl:", 0), 0u);
+
+  const size_t before = jobs->list("", 1000)->size();
+  coord.stop(SIGKILL);
+  auto r = ctl("run auditor --no-wait", conf);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_NE(r.out.find("coordinator is unreachable"), std::string::npos) << r.out;
+  EXPECT_EQ(jobs->list("", 1000)->size(), before);  // nothing queued behind the operator's back
+  auto s = ctl("status", conf);
+  EXPECT_EQ(s.code, 0) << s.out;
+  EXPECT_NE(s.out.find(router + " unreachable"), std::string::npos) << s.out;
+}
+
+// The last pass of a worker is recorded per node and shown by status.
+TEST_F(CtlTest, StatusShowsTheLastPassOfEachWorker) {
+  using namespace std::chrono_literals;
+  const std::string sched = dir_ / "w.sched";
+  std::ofstream(sched) << "[testwork]\ninterval = 1h\n";
+  const std::string wconf = dir_ / "w.conf";
+  std::ofstream(wconf) << "[DEFAULT]\nnode_name = nodeW\nlog_file = " << (dir_ / "w.log") << "\n[database]\nconnection = "
+                       << url_ << "\n[worker]\nschedule_defaults = " << sched << "\nlock_dir = " << (dir_ / "locks")
+                       << "\n[bus]\nrouter_endpoint =\n";
+  Process w({bin_path("glint-test-worker"), "--config-file", wconf, "--once", "--items", "7"}, dir_ / "w.out");
+  ASSERT_TRUE(WIFEXITED(w.stop(0, 30s))) << read_file(dir_ / "w.out");
+  auto s = ctl("--json status");
+  ASSERT_EQ(s.code, 0) << s.out;
+  const auto workers = nlohmann::json::parse(s.out)["workers"];
+  ASSERT_EQ(workers.size(), 1u) << s.out;
+  EXPECT_EQ(workers[0]["node"], "nodeW");
+  EXPECT_EQ(workers[0]["worker"], "testwork");
+  EXPECT_EQ(workers[0]["items"], 7);
+  EXPECT_EQ(workers[0]["ok"], true);
+  auto table = ctl("status");
+  EXPECT_NE(table.out.find("nodeW  testwork"), std::string::npos) << table.out;
 }
 
 }  // namespace

@@ -141,6 +141,35 @@ TEST_F(DaemonTest, OnceReturnsOneWhenThePassFails) {
   EXPECT_EQ(metric(metrics_, "glint_worker_last_pass_success{worker=\"fake\"}"), 0);
 }
 
+TEST_F(DaemonTest, EveryFinishedPassIsReportedForTheWorkerPassesTable) {
+  int n = 0;
+  FakeWorker w(
+      clock_,
+      [&](int, const PassContext&) -> Expected<PassResult> {
+        if (++n == 2) return Error{Errc::unavailable, "database down"};
+        PassResult r = items(4);
+        r.bytes = 99;
+        r.summary = "quick";
+        return r;
+      },
+      1500ms);
+  std::vector<db::WorkerPassRow> seen;
+  DaemonOptions opts;
+  opts.once = true;
+  opts.on_pass = [&](const db::WorkerPassRow& r) { seen.push_back(r); };
+  EXPECT_EQ(make(w, opts).run(), 0);
+  EXPECT_EQ(make(w, opts).run(), 1);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].worker, "fake");
+  EXPECT_TRUE(seen[0].ok);
+  EXPECT_EQ(seen[0].items, 4u);
+  EXPECT_EQ(seen[0].bytes, 99u);
+  EXPECT_EQ(seen[0].note, "quick");
+  EXPECT_EQ(seen[0].finished_at - seen[0].started_at, 1500ms);
+  EXPECT_FALSE(seen[1].ok);
+  EXPECT_EQ(seen[1].note, "database down");
+}
+
 TEST_F(DaemonTest, DaemonModeWithoutScheduleFails) {
   FakeWorker w(clock_, [](int, const PassContext&) -> Expected<PassResult> { return items(1); });
   EXPECT_EQ(make(w, DaemonOptions{}).run(), 1);

@@ -6,6 +6,7 @@
 
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/fake_cluster.hpp"
+#include "tests/support/fake_jobs.hpp"
 
 namespace glint::coordinator {
 namespace {
@@ -41,14 +42,15 @@ class CoordinatorTest : public ::testing::Test {
 
   testing::FakeClock clock_;
   testing::FakeNodeRepository nodes_;
+  testing::FakeJobRepository jobs_;
   metrics::Metrics metrics_;
-  Coordinator c_{CoordinatorOptions{30s, {"hub", "coordinator", 1, "0.1.0"}}, nodes_, clock_, metrics_,
+  Coordinator c_{CoordinatorOptions{30s, {"hub", "coordinator", 1, "0.1.0"}}, nodes_, jobs_, clock_, metrics_,
                  log::Logger::null()};
 };
 
 TEST_F(CoordinatorTest, RegistrationAndHeartbeatsAreTracked) {
-  EXPECT_TRUE(c_.on_message(msg(bus::type::kRegister, "node1", "store")).empty());
-  EXPECT_TRUE(c_.on_message(msg(bus::type::kHeartbeat, "node1", "store")).empty());
+  EXPECT_TRUE(c_.on_message(msg(bus::type::kRegister, "node1", "store")).publish.empty());
+  EXPECT_TRUE(c_.on_message(msg(bus::type::kHeartbeat, "node1", "store")).publish.empty());
   EXPECT_EQ(c_.members().size(), 1u);
   c_.on_message(msg(bus::type::kRegister, "api1", "api"));
   EXPECT_EQ(c_.members().size(), 2u);
@@ -57,7 +59,7 @@ TEST_F(CoordinatorTest, RegistrationAndHeartbeatsAreTracked) {
 TEST_F(CoordinatorTest, EventsAreFannedOutAsPublished) {
   auto e = msg(bus::type::kEvent, "api1", "api");
   e.topic = "image.uploaded";
-  auto out = c_.on_message(e);
+  auto out = c_.on_message(e).publish;
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "image.uploaded");
   EXPECT_EQ(out[0].from.node, "api1");
@@ -80,9 +82,67 @@ TEST_F(CoordinatorTest, SilentStorageNodeGoesDownAndComesBack) {
 
 TEST_F(CoordinatorTest, RestartRebuildsWithoutFalseAlarms) {
   // A new coordinator sees the table as it is: fresh nodes stay up, no events.
-  Coordinator fresh(CoordinatorOptions{30s, {}}, nodes_, clock_, metrics_, log::Logger::null());
+  Coordinator fresh(CoordinatorOptions{30s, {}}, nodes_, jobs_, clock_, metrics_, log::Logger::null());
   EXPECT_TRUE(fresh.sweep().empty());
   EXPECT_TRUE(fresh.members().empty());
+}
+
+bus::Envelope command(nlohmann::json body) {
+  bus::Envelope e;
+  e.type = bus::type::kCommand;
+  e.from = bus::Sender{"ops", "ctl", 7, "0.1.0"};
+  e.body = std::move(body);
+  return e;
+}
+
+TEST_F(CoordinatorTest, JobCommandRecordsTheJobAndRingsTheDoorbell) {
+  auto act = c_.on_message(command({{"command", "job"}, {"kind", "replicator"}, {"target", "node:node1"},
+                                    {"requested_by", "glintctl:ops"}, {"request_id", "r1"}}));
+  ASSERT_TRUE(act.reply.has_value());
+  EXPECT_EQ(act.reply->type, bus::type::kReply);
+  EXPECT_EQ(act.reply->body["request_id"], "r1");
+  ASSERT_EQ(act.reply->body["ok"], true) << act.reply->body.dump();
+  const std::string id = act.reply->body["job"]["id"];
+  auto row = *jobs_.get(id);
+  ASSERT_TRUE(row.has_value());  // the database row is the truth
+  EXPECT_EQ(row->kind, "replicator");
+  EXPECT_EQ(row->target.value_or(""), "node:node1");
+  EXPECT_EQ(row->requested_by.value_or(""), "glintctl:ops");
+  ASSERT_EQ(act.publish.size(), 1u);
+  EXPECT_EQ(act.publish[0].topic, "job.queued");
+  EXPECT_EQ(act.publish[0].body["job"], id);
+  EXPECT_EQ(act.publish[0].body["kind"], "replicator");
+}
+
+TEST_F(CoordinatorTest, FailedOrUnknownCommandsGetAnErrorReplyAndNoEvent) {
+  jobs_.set_failing(true);
+  auto act = c_.on_message(command({{"command", "job"}, {"kind", "auditor"}}));
+  ASSERT_TRUE(act.reply.has_value());
+  EXPECT_EQ(act.reply->body["ok"], false);
+  EXPECT_NE(act.reply->body["error"].get<std::string>().find("database down"), std::string::npos);
+  EXPECT_TRUE(act.publish.empty());
+  jobs_.set_failing(false);
+  act = c_.on_message(command({{"command", "job"}}));  // no kind
+  EXPECT_EQ(act.reply->body["ok"], false);
+  act = c_.on_message(command({{"command", "explode"}}));
+  EXPECT_EQ(act.reply->body["ok"], false);
+  EXPECT_NE(metrics_.render().find("glint_coordinator_bad_messages_total 1"), std::string::npos);
+  act = c_.on_message(command({{"command", 42}}));  // wrong type: treated as unknown, no crash
+  EXPECT_EQ(act.reply->body["ok"], false);
+}
+
+TEST_F(CoordinatorTest, MembersCommandListsWhoIsHeard) {
+  c_.on_message(msg(bus::type::kRegister, "node1", "store"));
+  clock_.advance(2s);
+  c_.on_message(msg(bus::type::kRegister, "node1", "auditor"));
+  auto act = c_.on_message(command({{"command", "members"}}));
+  ASSERT_EQ(act.reply->body["ok"], true);
+  const auto& m = act.reply->body["members"];
+  ASSERT_EQ(m.size(), 2u);
+  std::map<std::string, int64_t> age;
+  for (const auto& x : m) age[x["role"]] = x["last_seen_ms"];
+  EXPECT_EQ(age["store"], 2000);
+  EXPECT_EQ(age["auditor"], 0);
 }
 
 TEST_F(CoordinatorTest, BadMessagesAreCountedNotFatal) {

@@ -33,6 +33,26 @@ StatusView sample() {
   j.progress = 0.25;
   j.created_at = at(1764190000);
   v.active_jobs.push_back(j);
+  db::WorkerPassRow p;
+  p.node = "node1";
+  p.worker = "auditor";
+  p.started_at = at(1764190000);
+  p.finished_at = at(1764190000) + std::chrono::milliseconds(2500);
+  p.items = 40;
+  p.bytes = 3ull << 20;
+  p.note = "quick";
+  v.passes.push_back(p);
+  p.worker = "replicator";
+  p.ok = false;
+  p.items = 0;
+  p.bytes = 0;
+  p.note = "database unreachable";
+  v.passes.push_back(p);
+  v.coordinator.endpoint = "tcp://127.0.0.1:9190";
+  v.coordinator.reachable = true;
+  v.coordinator.members = nlohmann::json::array({{{"node", "node1"}, {"role", "store"}, {"pid", 10}},
+                                                 {{"node", "node2"}, {"role", "store"}, {"pid", 11}},
+                                                 {{"node", "api1"}, {"role", "api"}, {"pid", 12}}});
   return v;
 }
 
@@ -52,22 +72,48 @@ TEST(CtlRender, StatusTable) {
             "UNDER-REPLICATED  CORRUPT  MISSING  EXCESS\n"
             "2                 1        0        0\n"
             "\n"
+            "Workers (last pass)\n"
+            "NODE   WORKER      FINISHED              TOOK  OUTCOME  ITEMS  FAILED  BYTES    NOTE\n"
+            "node1  auditor     2025-11-26T20:46:42Z  2.5s  ok       40     0       3.0 MiB  quick\n"
+            "node1  replicator  2025-11-26T20:46:42Z  2.5s  failed   0      0       0 B      database unreachable\n"
+            "\n"
             "Jobs (queued and running)\n"
             "JOB                                   KIND        TARGET  STATE    PROGRESS  CREATED\n"
-            "3f2504e0-4f89-41d3-9a0c-0305e82c3301  replicator  -       running  25%       2025-11-26T20:46:40Z\n");
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301  replicator  -       running  25%       2025-11-26T20:46:40Z\n"
+            "\n"
+            "Coordinator\n"
+            "tcp://127.0.0.1:9190 reachable; processes: api 1, store 2\n");
+}
+
+TEST(CtlRender, CoordinatorUnreachableOrOff) {
+  StatusView v;
+  v.coordinator.endpoint = "tcp://127.0.0.1:9190";
+  v.coordinator.error = "no answer within 2000 ms";
+  EXPECT_NE(render_status(v).find("Coordinator\ntcp://127.0.0.1:9190 unreachable: no answer within 2000 ms\n"),
+            std::string::npos);
+  EXPECT_EQ(status_json(v)["coordinator"]["reachable"], false);
+  v.coordinator.endpoint.clear();
+  EXPECT_NE(render_status(v).find("not configured"), std::string::npos);
+  EXPECT_TRUE(status_json(v)["coordinator"].is_null());
 }
 
 TEST(CtlRender, StatusJson) {
   const auto j = status_json(sample());
   EXPECT_EQ(j.dump(),
-            R"({"images":{"active":12,"queued":1},"jobs":[{"created_at":"2025-11-26T20:46:40Z","finished_at":null,)"
+            R"({"coordinator":{"endpoint":"tcp://127.0.0.1:9190","members":[{"node":"node1","pid":10,"role":"store"},)"
+            R"({"node":"node2","pid":11,"role":"store"},{"node":"api1","pid":12,"role":"api"}],"reachable":true},)"
+            R"("images":{"active":12,"queued":1},"jobs":[{"created_at":"2025-11-26T20:46:40Z","finished_at":null,)"
             R"("id":"3f2504e0-4f89-41d3-9a0c-0305e82c3301","kind":"replicator","lease_owner":null,"progress":0.25,)"
             R"("requested_by":null,"result":null,"started_at":null,"state":"running","target":null}],)"
             R"("nodes":[{"address":"127.0.0.1:9001","capacity":1099511627776,"free":1610612736,)"
             R"("last_heartbeat":"2025-11-26T20:46:40Z","name":"node1","state":"up","weight":1.0,"zone":"zone1"},)"
             R"({"address":"127.0.0.1:9001","capacity":1099511627776,"free":512,"last_heartbeat":"2025-11-26T20:46:40Z",)"
             R"("name":"node22","state":"down","weight":1.0,"zone":"z2"}],)"
-            R"("replicas":{"corrupt":1,"excess":0,"missing":0,"r":3,"under_replicated":2}})");
+            R"("replicas":{"corrupt":1,"excess":0,"missing":0,"r":3,"under_replicated":2},)"
+            R"("workers":[{"bytes":3145728,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":40,"node":"node1",)"
+            R"("note":"quick","ok":true,"started_at":"2025-11-26T20:46:40Z","worker":"auditor"},)"
+            R"({"bytes":0,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":0,"node":"node1",)"
+            R"("note":"database unreachable","ok":false,"started_at":"2025-11-26T20:46:40Z","worker":"replicator"}]})");
 }
 
 TEST(CtlRender, ImageReplicaMap) {
