@@ -56,6 +56,22 @@ glint_start_service() {
   glint_wait_for 30 curl -sf "http://127.0.0.1:$(cat "$portfile")/healthcheck" || { echo "$name not healthy; see $log" >&2; return 1; }
 }
 
+# glint_start_worker BIN CONF NAME PIDFILE OUT LOGFILE [ARGS...]: starts a worker daemon detached and
+# waits until its loop runs (a new event=daemon.start line in LOGFILE, the log_file of CONF).
+glint_start_worker() {
+  local bin=$1 conf=$2 name=$3 pidfile=$4 out=$5 logfile=$6 before=0
+  shift 6
+  [ -f "$logfile" ] && before=$(wc -l < "$logfile")
+  setsid "$bin" --config-file "$conf" "$@" >>"$out" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+  glint_wait_for 30 glint_worker_started "$logfile" "$before" "$(cat "$pidfile")" ||
+    { echo "$name did not start; see $out and $logfile" >&2; return 1; }
+  glint_alive "$(cat "$pidfile")" || { echo "$name exited at start-up; see $out" >&2; return 1; }
+}
+glint_worker_started() {  # LOGFILE LINES_BEFORE PID: the loop started, or the process is gone
+  ! glint_alive "$3" || tail -n +"$(($2 + 1))" "$1" 2>/dev/null | grep -q 'event=daemon.start'
+}
+
 # glint_stop_pid PIDFILE [SECONDS]: SIGTERM, wait, then SIGKILL; removes the pid file.
 glint_stop_pid() {
   local pidfile=$1 secs=${2:-20} pid

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # glint quickstart: installs what is missing, builds, and runs a local cluster under $GLINT_VAR
-# (default ./var): its own PostgreSQL, glint-coordinator, 3 glint-store nodes in 3 zones and glint-api on free loopback ports.
+# (default ./var): its own PostgreSQL, glint-coordinator, 3 glint-store nodes in 3 zones (each with
+# its glint-auditor, quick and deep, and glint-replicator) and glint-api on free loopback ports.
 # Re-running restarts only what is not running.   deploy/quickstart.sh down   stops exactly that.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,10 @@ nodes=(node1 node2 node3)
 
 down() {
   glint_stop_pid "$run/api.pid"
-  for n in "${nodes[@]}"; do glint_stop_pid "$run/$n.pid"; done
+  for n in "${nodes[@]}"; do
+    for w in replicator auditor auditor-deep; do glint_stop_pid "$run/$n-$w.pid"; done
+    glint_stop_pid "$run/$n.pid"
+  done
   glint_stop_pid "$run/coordinator.pid"
   [ -d "$var/pg" ] && "$root/tests/support/pg.sh" stop "$var/pg" >/dev/null
   echo "glint quickstart cluster stopped"
@@ -25,7 +29,7 @@ if [ "${1:-}" = "down" ]; then down; exit 0; fi
 mkdir -p "$run" "$log" "$etc" "$var/nodes"
 echo "== building"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
+cmake --build "$root/build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
 bin=$root/build/bin
 
 echo "== PostgreSQL"
@@ -104,6 +108,39 @@ port_file = $run/$n.port
 reserve = 256M
 CONF
   ensure_running "$n" "$bin/glint-store" "$conf"
+done
+
+echo "== self-healing workers (auditor, deep auditor and replicator per node)"
+# ensure_worker NAME BIN CONF [ARGS...]: like ensure_running for a worker daemon (no port).
+ensure_worker() {
+  local name=$1 bin=$2 conf=$3
+  shift 3
+  if glint_pid_alive "$run/$name.pid"; then
+    echo "$name: running (pid $(cat "$run/$name.pid"))"
+  else
+    glint_start_worker "$bin" "$conf" "$name" "$run/$name.pid" "$log/$name.out" "$log/$name.log" "$@"
+    echo "$name: started (pid $(cat "$run/$name.pid"))"
+  fi
+}
+for n in "${nodes[@]}"; do
+  for w in replicator auditor auditor-deep; do
+    # The node's own settings (data_dir, secret, bus) plus the worker runtime's.
+    sed -e "s|^log_file = .*|log_file = $log/$n-$w.log|" "$etc/$n.conf" > "$etc/$n-$w.conf"
+    cat >> "$etc/$n-$w.conf" <<CONF
+
+[worker]
+schedule_defaults = $root/schedules/default.conf
+lock_dir = $run/locks
+
+[cluster]
+replicas = 3
+CONF
+    case $w in
+      replicator) ensure_worker "$n-$w" "$bin/glint-replicator" "$etc/$n-$w.conf" ;;
+      auditor) ensure_worker "$n-$w" "$bin/glint-auditor" "$etc/$n-$w.conf" ;;
+      auditor-deep) ensure_worker "$n-$w" "$bin/glint-auditor" "$etc/$n-$w.conf" --deep ;;
+    esac
+  done
 done
 
 echo "== API"

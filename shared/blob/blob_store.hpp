@@ -84,6 +84,9 @@ struct FsOptions {
   // Uploads bypass the page cache (O_DIRECT through an aligned staging buffer) where the
   // filesystem supports it; otherwise, or when false, they are buffered writes.
   bool direct_io = true;
+  // Opened beside the glint-store that owns the directory (the auditor): no LOCK is taken and
+  // nothing is written except quarantine moves; create() is refused and cleanup_temp() does nothing.
+  bool shared = false;
 };
 
 // Opens (and creates) a data directory. io_error if it cannot be created or locked: one process per

@@ -54,6 +54,7 @@ std::vector<std::string> FsBlobStore::list() {
 }
 
 size_t FsBlobStore::cleanup_temp() {
+  if (opts_.shared) return 0;  // the owning store's uploads are none of our business
   // Under mu_ for the whole walk: temp files and placed sidecars of live uploads are skipped.
   std::lock_guard lk(mu_);
   size_t removed = 0;

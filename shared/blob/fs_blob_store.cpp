@@ -61,6 +61,7 @@ void FsBlobStore::release_upload(const std::string& id) {
 Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
                                                           std::optional<uint64_t> expected_size) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
+  if (opts_.shared) return Error{Errc::invalid, "blob store opened shared (read-only): " + opts_.data_dir};
   auto sp = fsutil::fs_space(opts_.data_dir);
   if (!sp) return sp.error();
   if (expected_size && (sp->free < *expected_size || sp->free - *expected_size < opts_.reserve_bytes)) {
@@ -142,6 +143,7 @@ Expected<std::unique_ptr<BlobStore>> open_fs_store(const FsOptions& opts) {
       return Error{Errc::io_error, "blob store: " + s.message()};
     }
   }
+  if (opts.shared) return std::unique_ptr<BlobStore>(std::make_unique<FsBlobStore>(opts, fsutil::UniqueFd()));
   const std::string lock_path = opts.data_dir + "/LOCK";
   fsutil::UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!lock.valid()) return fsutil::sys_error(Errc::io_error, "open", lock_path, errno);

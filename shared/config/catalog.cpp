@@ -186,6 +186,24 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "worker", .name = "metrics_address", .type = Type::String, .default_value = "",
        .help = "host:port where the worker serves /metrics for Prometheus; empty: no endpoint."},
 
+      // [auditor]: glint-auditor, on every storage node (reads the [store] data_dir beside glint-store).
+      {.section = "auditor", .name = "os_hash_interval", .type = Type::Duration, .default_value = "30d",
+       .help = "A deep pass also recomputes the image's os_hash on replicas whose last such check is older "
+               "than this (block checks happen on every deep pass)."},
+      {.section = "auditor", .name = "nice", .type = Type::Int, .default_value = "10",
+       .help = "CPU niceness of the auditor process (0 = unchanged), so audits yield to client traffic."},
+      {.section = "auditor", .name = "ionice_idle", .type = Type::Bool, .default_value = "false",
+       .help = "Run the auditor in the idle I/O class (only when the disk is otherwise idle)."},
+
+      // [replicator]: glint-replicator, on every storage node (each node pulls what it should hold).
+      {.section = "replicator", .name = "replicate_after_down", .type = Type::Duration, .default_value = "10m",
+       .help = "A storage node down for longer than this loses its placement slots: its images are copied "
+               "to the next nodes in placement order. Its copies count again when it comes back."},
+      {.section = "replicator", .name = "dry_run", .type = Type::Bool, .default_value = "false",
+       .help = "Log the excess replicas that would be removed instead of removing them (copies still happen)."},
+      {.section = "replicator", .name = "peer_timeout", .type = Type::Duration, .default_value = "30s",
+       .help = "Timeout of every read and write between the replicator and a storage node."},
+
       // [cluster]: replication settings every process of the deployment must agree on.
       {.section = "cluster", .name = "replicas", .type = Type::Int, .default_value = "3",
        .help = "Number of copies (R) kept of every image, on distinct nodes and zones where possible.",

@@ -52,7 +52,7 @@ class PgJobRepository final : public JobRepository {
   }
 
   Expected<std::optional<JobRow>> claim(const std::string& kind, const std::string& owner,
-                                        std::chrono::seconds lease) override {
+                                        std::chrono::seconds lease, const std::string& node) override {
     return pool_.query<std::optional<JobRow>>([&](pqxx::connection_base& c) -> std::optional<JobRow> {
       pqxx::work w(c);
       // SKIP LOCKED: concurrent claimers never wait for each other and never get the same job.
@@ -62,8 +62,10 @@ class PgJobRepository final : public JobRepository {
                       "  started_at = coalesce(started_at, now()), updated_at = now() "
                       "WHERE id = (SELECT id FROM jobs WHERE kind = $1 AND "
                       "  (state = 'queued' OR (state = 'running' AND lease_expires < now())) "
+                      "  AND (target IS NULL OR target NOT LIKE 'node:%' OR "
+                      "       split_part(substr(target, 6), ';', 1) = $4) "
                       "  ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ") + kJobColumns,
-          kind, owner, static_cast<int64_t>(lease.count()));
+          kind, owner, static_cast<int64_t>(lease.count()), node);
       w.commit();
       if (r.empty()) return std::nullopt;
       return job_from(r[0]);

@@ -145,6 +145,54 @@ CREATE TABLE worker_passes (
 );
 )sql";
 
+// Migration 3: self-healing. replication_log is the replicators' change feed (filled by triggers,
+// so no writer can forget it): an idle pass reads only what changed since its checkpoint.
+constexpr const char* kHealing = R"sql(
+ALTER TABLE replicas ADD COLUMN hash_verified_at timestamptz;
+CREATE INDEX replicas_node_verified_idx ON replicas (node, verified_at NULLS FIRST);
+
+CREATE TABLE orphans (
+  node     text NOT NULL,
+  image_id text NOT NULL,
+  size     bigint,
+  found_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (node, image_id)
+);
+
+CREATE TABLE checkpoints (
+  node       text NOT NULL,
+  worker     text NOT NULL,
+  position   text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (node, worker)
+);
+
+CREATE TABLE replication_log (
+  seq      bigserial PRIMARY KEY,
+  image_id uuid NOT NULL,
+  at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX replication_log_at_idx ON replication_log (at);
+
+CREATE FUNCTION glint_replication_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'images' THEN
+    INSERT INTO replication_log (image_id) VALUES (NEW.id);
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO replication_log (image_id) VALUES (OLD.image_id);
+  ELSE
+    INSERT INTO replication_log (image_id) VALUES (NEW.image_id);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER replicas_added_or_removed AFTER INSERT OR DELETE ON replicas
+  FOR EACH ROW EXECUTE FUNCTION glint_replication_changed();
+CREATE TRIGGER replicas_state_changed AFTER UPDATE OF state ON replicas
+  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION glint_replication_changed();
+CREATE TRIGGER images_status_changed AFTER UPDATE OF status ON images
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION glint_replication_changed();
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -152,6 +200,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "initial schema", kInitialSchema},
       {2, "worker passes", kWorkerPasses},
+      {3, "self-healing", kHealing},
   };
   return all;
 }

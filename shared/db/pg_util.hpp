@@ -80,4 +80,26 @@ std::optional<T> opt(const pqxx::field& f) {
   return f.as<T>();
 }
 
+// Replica rows: the columns every replica query selects, and their parsing.
+inline constexpr const char* kReplicaColumns =
+    "image_id::text, node, state, size, digest, (extract(epoch from verified_at) * 1000000)::bigint";
+
+inline ReplicaRow replica_from(const pqxx::row& r) {
+  ReplicaRow out;
+  out.image_id = r[0].as<std::string>();
+  out.node = r[1].as<std::string>();
+  out.state = r[2].as<std::string>();
+  out.size = opt<int64_t>(r[3]);
+  out.digest = opt<std::string>(r[4]);
+  out.verified_at = opt_timestamp(r[5]);
+  return out;
+}
+
+inline std::vector<ReplicaRow> replicas_from(const pqxx::result& r) {
+  std::vector<ReplicaRow> out;
+  out.reserve(r.size());
+  for (const auto& row : r) out.push_back(replica_from(row));
+  return out;
+}
+
 }  // namespace glint::db::detail

@@ -16,27 +16,6 @@ bool valid_replica_state(const std::string& s) {
 }
 
 // Timestamps travel as integer microseconds since the epoch (exact; see pg_util.hpp).
-constexpr const char* kReplicaColumns =
-    "image_id::text, node, state, size, digest, (extract(epoch from verified_at) * 1000000)::bigint";
-
-ReplicaRow replica_from(const pqxx::row& r) {
-  ReplicaRow out;
-  out.image_id = r[0].as<std::string>();
-  out.node = r[1].as<std::string>();
-  out.state = r[2].as<std::string>();
-  out.size = opt<int64_t>(r[3]);
-  out.digest = opt<std::string>(r[4]);
-  out.verified_at = detail::opt_timestamp(r[5]);
-  return out;
-}
-
-std::vector<ReplicaRow> replicas_from(const pqxx::result& r) {
-  std::vector<ReplicaRow> out;
-  out.reserve(r.size());
-  for (const auto& row : r) out.push_back(replica_from(row));
-  return out;
-}
-
 // Where each image's copies live and in what state, in PostgreSQL; each call is one short
 // transaction through the Pool. Thread-safe (holds only a Pool reference; the Pool must outlive it).
 class PgReplicaRepository final : public ReplicaRepository {
@@ -84,8 +63,8 @@ class PgReplicaRepository final : public ReplicaRepository {
     if (!is_canonical_uuid(image_id)) return std::vector<ReplicaRow>();
     return pool_.query<std::vector<ReplicaRow>>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);
-      return replicas_from(t.exec_params(
-          std::string("SELECT ") + kReplicaColumns + " FROM replicas WHERE image_id = $1::uuid ORDER BY node",
+      return detail::replicas_from(t.exec_params(
+          std::string("SELECT ") + detail::kReplicaColumns + " FROM replicas WHERE image_id = $1::uuid ORDER BY node",
           image_id));
     });
   }
@@ -93,8 +72,8 @@ class PgReplicaRepository final : public ReplicaRepository {
   Expected<std::vector<ReplicaRow>> for_node(const std::string& node) override {
     return pool_.query<std::vector<ReplicaRow>>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);
-      return replicas_from(t.exec_params(
-          std::string("SELECT ") + kReplicaColumns + " FROM replicas WHERE node = $1 ORDER BY image_id", node));
+      return detail::replicas_from(t.exec_params(
+          std::string("SELECT ") + detail::kReplicaColumns + " FROM replicas WHERE node = $1 ORDER BY image_id", node));
     });
   }
 

@@ -207,10 +207,11 @@ class JobRepository {
   virtual ~JobRepository() = default;
   virtual Expected<JobRow> create(const std::string& kind, const std::optional<std::string>& target,
                                   const std::string& requested_by) = 0;
-  // The oldest claimable job of `kind` (queued, or running with an expired lease), now running
-  // under `owner` until now + lease; nullopt when there is none.
+  // The oldest claimable job of `kind` (queued, or running with an expired lease) that `node` may
+  // serve (a target "node:N[;options]" is served only on N), now running under `owner` until now +
+  // lease; nullopt when there is none.
   virtual Expected<std::optional<JobRow>> claim(const std::string& kind, const std::string& owner,
-                                                std::chrono::seconds lease) = 0;
+                                                std::chrono::seconds lease, const std::string& node) = 0;
   // Extends the lease and records progress; conflict when the lease was lost (expired and taken,
   // or the job was cancelled): the worker must stop.
   virtual Status renew(const std::string& id, const std::string& owner, std::chrono::seconds lease,
@@ -247,6 +248,58 @@ class WorkerPassRepository {
   virtual Expected<std::vector<WorkerPassRow>> list() = 0;
 };
 
+// An image as the replicator and auditor see it: what must exist and where copies are.
+struct ImageCopies {
+  std::string id;
+  std::string status;
+  int64_t size = 0;
+  std::string os_hash_algo;
+  std::string os_hash_value;
+  std::vector<ReplicaRow> replicas;
+};
+
+// One replica due for a deep audit on a node, with what it must hash to.
+struct AuditItem {
+  std::string image_id;
+  int64_t size = 0;
+  std::string digest;  // XXH3-128 hex recorded for the replica
+  std::string os_hash_algo;
+  std::string os_hash_value;
+  std::optional<Timestamp> verified_at;
+  std::optional<Timestamp> hash_verified_at;
+};
+
+// The queries of the self-healing workers (auditor, replicator): change feed, checkpoints,
+// orphans, verification times. Every call is one short statement or transaction. Thread-safe.
+class HealingRepository {
+ public:
+  virtual ~HealingRepository() = default;
+  // The change feed: (seq, image id) after `after_seq`, oldest first, at most `limit`.
+  virtual Expected<std::vector<std::pair<int64_t, std::string>>> changes(int64_t after_seq, size_t limit) = 0;
+  // The feed's oldest and newest seq (0, 0 when empty).
+  virtual Expected<std::pair<int64_t, int64_t>> change_bounds() = 0;
+  // Forgets feed entries older than `age` (every replicator reads them within minutes).
+  virtual Status prune_changes(std::chrono::seconds age) = 0;
+  // Ids of images whose data must be kept (active, deactivated) after `after_id`, by id.
+  virtual Expected<std::vector<std::string>> images_with_data(const std::string& after_id, size_t limit) = 0;
+  // The images (any status) with their replica rows; unknown ids are left out.
+  virtual Expected<std::vector<ImageCopies>> copies(const std::vector<std::string>& ids) = 0;
+  // Replica rows placed on `node` after `after_id` (by image id), for the quick audit.
+  virtual Expected<std::vector<ReplicaRow>> node_replicas(const std::string& node, const std::string& after_id,
+                                                          size_t limit) = 0;
+  // Ok replicas on `node` not verified since `before` (never verified first, then oldest).
+  virtual Expected<std::vector<AuditItem>> due_for_audit(const std::string& node, Timestamp before, size_t limit) = 0;
+  // The replica was read in full and matched (and its os_hash too when `hash_checked`).
+  virtual Status mark_verified(const std::string& image_id, const std::string& node, bool hash_checked) = 0;
+  // Oldest verified_at among ok replicas on `node` (never verified counts as the epoch); nullopt
+  // when the node holds none.
+  virtual Expected<std::optional<Timestamp>> oldest_verification(const std::string& node) = 0;
+  virtual Status record_orphan(const std::string& node, const std::string& image_id, uint64_t size) = 0;
+  virtual Status clear_orphan(const std::string& node, const std::string& image_id) = 0;
+  virtual Expected<std::optional<std::string>> checkpoint(const std::string& node, const std::string& worker) = 0;
+  virtual Status save_checkpoint(const std::string& node, const std::string& worker, const std::string& position) = 0;
+};
+
 // Cluster-wide counts for operators (glintctl status).
 struct ClusterCounts {
   std::map<std::string, int64_t> images_by_status;  // deleted images excluded
@@ -259,6 +312,7 @@ Expected<ClusterCounts> cluster_counts(Pool& pool, int replicas);
 
 std::unique_ptr<JobRepository> make_job_repository(Pool& pool);
 std::unique_ptr<WorkerPassRepository> make_worker_pass_repository(Pool& pool);
+std::unique_ptr<HealingRepository> make_healing_repository(Pool& pool);
 std::unique_ptr<NodeRepository> make_node_repository(Pool& pool);
 std::unique_ptr<MemberRepository> make_member_repository(Pool& pool);
 std::unique_ptr<ImageRepository> make_image_repository(Pool& pool);

@@ -6,12 +6,12 @@
 
 namespace glint::worker {
 
-JobWorker::JobWorker(Worker& inner, db::JobRepository& jobs, bus::Publisher& events, std::string owner,
-                     std::chrono::seconds lease, log::Logger logger)
-    : inner_(inner), jobs_(jobs), events_(events), owner_(std::move(owner)), lease_(lease), log_(std::move(logger)) {}
+JobWorker::JobWorker(Worker& inner, db::JobRepository& jobs, bus::Publisher& events, std::string node,
+                     std::string owner, std::chrono::seconds lease, log::Logger logger)
+    : inner_(inner), jobs_(jobs), events_(events), node_(std::move(node)), owner_(std::move(owner)), lease_(lease), log_(std::move(logger)) {}
 
 Expected<PassResult> JobWorker::run_once(const PassContext& ctx) {
-  auto claimed = jobs_.claim(inner_.name(), owner_, lease_);
+  auto claimed = jobs_.claim(inner_.name(), owner_, lease_, node_);
   if (!claimed) return claimed.error();  // database trouble: the daemon retries next time
   job_ = std::move(*claimed);
   if (!job_) return inner_.run_once(ctx);  // a plain scheduled pass

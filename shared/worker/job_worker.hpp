@@ -18,7 +18,8 @@ namespace glint::worker {
 
 class JobWorker final : public Worker {
  public:
-  JobWorker(Worker& inner, db::JobRepository& jobs, bus::Publisher& events, std::string owner,
+  // node: jobs targeted at another node ("node:N") are left for that node's worker.
+  JobWorker(Worker& inner, db::JobRepository& jobs, bus::Publisher& events, std::string node, std::string owner,
             std::chrono::seconds lease, log::Logger logger);
   std::string name() const override { return inner_.name(); }
   Expected<PassResult> run_once(const PassContext& ctx) override;
@@ -29,6 +30,7 @@ class JobWorker final : public Worker {
   Worker& inner_;
   db::JobRepository& jobs_;
   bus::Publisher& events_;
+  const std::string node_;
   const std::string owner_;
   const std::chrono::seconds lease_;
   log::Logger log_;

@@ -88,23 +88,30 @@ int worker_main(int argc, char** argv, const WorkerMainSpec& spec) {
     const uint16_t port = metrics.start_exposer(addr);
     logger.info("metrics.listening", {{"port", port}});
   }
-  WorkerEnv env{cfg, pool, clock, metrics, logger, node};
-  std::unique_ptr<Worker> inner = spec.make(env);
 
   StopSource stop;
   StopSignals signals(stop, logger);
   // The doorbell: a queued job of this kind ends the sleep at once (the job row is the truth).
   auto bus_opts = bus::client_options(cfg, spec.name, node);
   bus_opts.topics = {"job.queued"};
+  bus_opts.topics.insert(bus_opts.topics.end(), spec.wake_on.begin(), spec.wake_on.end());
   bus::BusClient bus(bus_opts, clock, logger, [&](const bus::Envelope& e) {
-    if (e.body.value("kind", std::string()) == spec.name) stop.wake();
+    if (e.topic == "job.queued") {
+      if (e.body.value("kind", std::string()) == spec.name) stop.wake();
+      return;
+    }
+    stop.wake();  // one of wake_on: the pass finds what changed in the database
   });
+  WorkerEnv env{cfg, pool, clock, metrics, logger, node, bus, std::max(1, sched->concurrency)};
+  std::unique_ptr<Worker> inner = spec.make(env);
+  if (!inner) return 1;  // make() reported why
   auto jobs = db::make_job_repository(pool);
-  JobWorker worker(*inner, *jobs, bus, node + "/" + std::to_string(::getpid()),
+  JobWorker worker(*inner, *jobs, bus, node, node + "/" + std::to_string(::getpid()),
                    std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("worker", "job_lease")), logger);
 
-  TokenBucket bytes(sched->bytes_per_second, 0, clock);
-  TokenBucket items(sched->items_per_second, 0, clock);
+  // Bursts of a tenth of a second: a limit holds over seconds, not only over minutes.
+  TokenBucket bytes(sched->bytes_per_second, std::max(1.0, sched->bytes_per_second / 10), clock);
+  TokenBucket items(sched->items_per_second, std::max(1.0, sched->items_per_second / 10), clock);
   DaemonOptions opts;
   const schedule::WorkerSchedule s = *sched;
   opts.next_run = [s](std::chrono::system_clock::time_point t) { return s.next_run(t); };

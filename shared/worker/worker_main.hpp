@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "shared/bus/publisher.hpp"
 #include "shared/config/config.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/db/pool.hpp"
@@ -27,6 +29,8 @@ struct WorkerEnv {
   metrics::Metrics& metrics;
   log::Logger logger;
   std::string node;
+  bus::Publisher& events;  // the bus (a no-op when it is turned off)
+  int concurrency = 1;     // the schedule's concurrency limit
 };
 
 struct WorkerMainSpec {
@@ -34,6 +38,9 @@ struct WorkerMainSpec {
   std::string description;
   std::function<void(CLI::App&)> add_options = {};  // worker-specific flags (tests)
   std::function<std::unique_ptr<Worker>(WorkerEnv&)> make;
+  // Event topic prefixes that end the sleep early (besides job.queued for this worker), e.g.
+  // replica.bad and node. for the replicator.
+  std::vector<std::string> wake_on = {};
 };
 
 // Runs the worker process; returns its exit code (0 ok; 1 config/schedule/lock error or, with

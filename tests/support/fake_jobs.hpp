@@ -29,11 +29,14 @@ class FakeJobRepository final : public db::JobRepository {
     return j;
   }
   Expected<std::optional<db::JobRow>> claim(const std::string& kind, const std::string& owner,
-                                            std::chrono::seconds) override {
+                                            std::chrono::seconds, const std::string& node) override {
     std::lock_guard lk(mu_);
     if (fail_) return Error{Errc::unavailable, "database down"};
     for (const auto& id : order_) {
       auto& j = rows_[id];
+      const std::string t = j.target.value_or("");
+      if (t.rfind("node:", 0) == 0 && t.substr(5, t.find(';') == std::string::npos ? std::string::npos : t.find(';') - 5) != node)
+        continue;
       if (j.kind == kind && (j.state == "queued" || (j.state == "running" && expired_.count(id)))) {
         j.state = "running";
         j.lease_owner = owner;

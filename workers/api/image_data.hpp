@@ -15,6 +15,7 @@
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
 #include "shared/peer/blob_peer.hpp"
+#include "shared/peer/failover_source.hpp"
 
 namespace glint::api {
 
@@ -65,6 +66,7 @@ class ImageData {
   // Nodes that are up and heartbeating, as endpoints, in placement order for `image_id`.
   Expected<std::vector<peer::Endpoint>> placed_nodes(const std::string& image_id, size_t count);
   Expected<std::vector<peer::Endpoint>> read_sources(const std::string& image_id);
+  peer::FailoverHooks download_hooks(const std::string& image_id, log::Logger log);
   // Removes copies on `nodes` (best effort); unreachable ones are recorded as excess.
   void discard_copies(const std::string& image_id, const std::vector<peer::Endpoint>& nodes);
   friend class UploadSink;

@@ -72,6 +72,24 @@ Actions Coordinator::on_command(const bus::Envelope& e) {
       body["error"] = job.error().message;
       log_.warn("command.failed", {{"command", command}, {"error", job.error().message}});
     }
+  } else if (command == "node_state") {
+    // Operators drain and undrain nodes; down/up belong to the liveness sweep and the stores.
+    const std::string node = text("node");
+    const std::string state = text("state");
+    if (state != "draining" && state != "up") {
+      body["error"] = "node_state takes state draining or up, not '" + state + "'";
+    } else if (auto row = nodes_.get(node); !row) {
+      body["error"] = row.error().message;
+    } else if (!*row) {
+      body["error"] = "no node " + node;
+    } else if (Status s = nodes_.set_state(node, state); !s) {
+      body["error"] = s.message();
+    } else {
+      body["ok"] = true;
+      node_states_[node] = state;
+      log_.info("node." + state, {{"node", node}, {"by", e.from.role + "@" + e.from.node}});
+      out.publish.push_back(event(state == "up" ? "node.up" : "node.draining", {{"node", node}, {"zone", (*row)->zone}}));
+    }
   } else if (command == "members") {
     body["ok"] = true;
     body["members"] = members_json();

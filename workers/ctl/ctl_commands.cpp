@@ -68,12 +68,10 @@ Expected<db::JobRow> queue_job(const config::Config& cfg, db::JobRepository& job
 }
 
 // Queues the job through the coordinator, and follows the job row until it ends (or returns at once).
-int run_worker(const config::Config& cfg, const Args& a, db::JobRepository& jobs) {
-  std::optional<std::string> target;
-  if (!a.node.empty()) target = "node:" + a.node;
-  if (!a.image.empty()) target = "image:" + a.image;
+int start_job(const config::Config& cfg, const Args& a, db::JobRepository& jobs, const std::string& kind,
+              const std::optional<std::string>& target) {
   bool coordinator_down = false;
-  auto job = queue_job(cfg, jobs, a.worker, target, coordinator_down);
+  auto job = queue_job(cfg, jobs, kind, target, coordinator_down);
   if (!job && coordinator_down) {
     std::cerr << "glintctl: the coordinator is unreachable: " << job.error().message << " (nothing queued)\n";
     return kUnreachable;
@@ -104,6 +102,42 @@ int run_worker(const config::Config& cfg, const Args& a, db::JobRepository& jobs
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // polling interval of a human-facing tool
   }
+}
+
+int run_worker(const config::Config& cfg, const Args& a, db::JobRepository& jobs) {
+  std::optional<std::string> target;
+  if (!a.node.empty()) target = "node:" + a.node;
+  if (!a.image.empty()) target = "image:" + a.image;
+  return start_job(cfg, a, jobs, a.worker, target);
+}
+
+// Drain or undrain: the node's state through the coordinator (it announces the change), or in the
+// database when the bus is off; then the job that moves the data.
+int set_node_state(const config::Config& cfg, const Args& a, db::Pool& pool, const std::string& state) {
+  const std::string endpoint = cfg.get_string("bus", "router_endpoint");
+  if (endpoint.empty()) {
+    auto nodes = db::make_node_repository(pool);
+    auto row = nodes->get(a.id);
+    if (!row) return unreachable(row.error());
+    if (!*row) {
+      std::cerr << "glintctl: no node " << a.id << "\n";
+      return kNotFound;
+    }
+    if (Status s = nodes->set_state(a.id, state); !s) return unreachable(s.error());
+    return 0;
+  }
+  auto reply = bus::request(endpoint, command(cfg, {{"command", "node_state"}, {"node", a.id}, {"state", state}}),
+                            kCoordinatorTimeout);
+  if (!reply) {
+    std::cerr << "glintctl: the coordinator is unreachable: " << reply.error().message << " (nothing changed)\n";
+    return kUnreachable;
+  }
+  if (!reply->body.value("ok", false)) {
+    const std::string why = reply->body.value("error", std::string("refused"));
+    std::cerr << "glintctl: " << why << "\n";
+    return why.rfind("no node", 0) == 0 ? kNotFound : kFailed;
+  }
+  return 0;
 }
 
 // The coordinator's members; an unreachable coordinator is reported, not fatal (the database is
@@ -206,6 +240,16 @@ int run_command(const config::Config& cfg, const Args& a) {
     return 0;
   }
   if (a.command == "run") return run_worker(cfg, a, *jobs);
+  if (a.command == "repair") return start_job(cfg, a, *jobs, "replicator", "image:" + a.id);
+  if (a.command == "audit") {
+    return start_job(cfg, a, *jobs, a.deep ? "auditor-deep" : "auditor", "node:" + a.node + (a.deep ? ";deep" : ""));
+  }
+  if (a.command == "rebalance") return start_job(cfg, a, *jobs, "replicator", std::string("rebalance"));
+  if (a.command == "drain" || a.command == "undrain") {
+    const bool drain = a.command == "drain";
+    if (int rc = set_node_state(cfg, a, pool, drain ? "draining" : "up"); rc != 0) return rc;
+    return start_job(cfg, a, *jobs, "replicator", drain ? "node:" + a.id + ";drain" : std::string("rebalance"));
+  }
   std::cerr << "glintctl: unknown command '" << a.command << "'\n";
   return 2;
 }

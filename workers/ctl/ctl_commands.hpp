@@ -7,10 +7,11 @@
 namespace glint::ctl {
 
 struct Args {
-  std::string command;  // "status", "nodes", "image", "job list", "job show", "job cancel", "run"
+  std::string command;  // "status", "nodes", "image", "job list", "job show", "job cancel", "run", "repair", "audit", "drain", "undrain", "rebalance"
   bool json = false;
   std::string id, state, worker, node, image;
   bool no_wait = false;
+  bool deep = false;
 };
 
 // Runs one command, printing to stdout (results) and stderr (errors); returns the exit code.

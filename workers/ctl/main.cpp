@@ -27,6 +27,18 @@ int main(int argc, char** argv) {
   run->add_option("--node", args.node, "Only this node");
   run->add_option("--image", args.image, "Only this image");
   run->add_flag("--no-wait", args.no_wait, "Print the job id and return");
+  auto* repair = app.add_subcommand("repair", "Verify every replica of IMAGE deeply now and repair it (a job)");
+  repair->add_option("IMAGE", args.id)->required();
+  auto* audit = app.add_subcommand("audit", "Audit one node's replicas now (a job for its auditor)");
+  audit->add_option("--node", args.node, "The storage node")->required();
+  audit->add_flag("--deep", args.deep, "Re-read every block and recompute os_hash");
+  auto* drain = app.add_subcommand("drain", "Copy everything off NODE until it holds nothing");
+  drain->add_option("NODE", args.id)->required();
+  auto* undrain = app.add_subcommand("undrain", "Give NODE its placement back and rebalance onto it");
+  undrain->add_option("NODE", args.id)->required();
+  auto* rebalance = app.add_subcommand("rebalance", "Move replicas to where placement wants them now");
+  for (auto* sub : {repair, audit, drain, undrain, rebalance})
+    sub->add_flag("--no-wait", args.no_wait, "Print the job id and return");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -707,14 +707,14 @@ TEST_F(DbTest, JobsAreClaimedOnceAndLeasesExpire) {
   ASSERT_TRUE(a.ok() && b.ok() && other.ok());
   EXPECT_EQ(a->state, "queued");
   // Two claimers get different jobs, oldest first; a third finds nothing of its kind.
-  auto c1 = jobs->claim("replicator", "w1", std::chrono::seconds(60));
-  auto c2 = jobs->claim("replicator", "w2", std::chrono::seconds(1));
+  auto c1 = jobs->claim("replicator", "w1", std::chrono::seconds(60), "n1");
+  auto c2 = jobs->claim("replicator", "w2", std::chrono::seconds(1), "n1");
   ASSERT_TRUE(c1.ok() && *c1 && c2.ok() && *c2);
   EXPECT_EQ((*c1)->id, a->id);
   EXPECT_EQ((*c2)->id, b->id);
   EXPECT_EQ((*c1)->state, "running");
   EXPECT_EQ(*(*c1)->lease_owner, "w1");
-  auto none = jobs->claim("replicator", "w3", std::chrono::seconds(60));
+  auto none = jobs->claim("replicator", "w3", std::chrono::seconds(60), "n1");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   // w2's lease runs out (it "died"); w3 takes the job over and w2 can no longer touch it.
@@ -723,7 +723,7 @@ TEST_F(DbTest, JobsAreClaimedOnceAndLeasesExpire) {
     w.exec_params("UPDATE jobs SET lease_expires = now() - interval '1 second' WHERE id = $1::uuid", b->id);
     w.commit();
   }).ok());
-  auto taken = jobs->claim("replicator", "w3", std::chrono::seconds(60));
+  auto taken = jobs->claim("replicator", "w3", std::chrono::seconds(60), "n1");
   ASSERT_TRUE(taken.ok() && *taken);
   EXPECT_EQ((*taken)->id, b->id);
   EXPECT_EQ(jobs->renew(b->id, "w2", std::chrono::seconds(60), 0.5).code(), glint::Errc::conflict);
@@ -738,6 +738,67 @@ TEST_F(DbTest, JobsAreClaimedOnceAndLeasesExpire) {
   EXPECT_EQ(jobs->finish(a->id, "w1", "done", "not json").code(), glint::Errc::invalid);
 }
 
+TEST_F(DbTest, NodeTargetedJobsAreClaimedOnlyByThatNode) {
+  migrate();
+  auto jobs = glint::db::make_job_repository(*pool_);
+  auto j = jobs->create("auditor", std::string("node:n2;deep"), "ops");
+  ASSERT_TRUE(j.ok());
+  EXPECT_FALSE((*jobs->claim("auditor", "w", std::chrono::seconds(5), "n1")).has_value());
+  EXPECT_FALSE((*jobs->claim("auditor", "w", std::chrono::seconds(5), "n22")).has_value());
+  auto mine = jobs->claim("auditor", "w", std::chrono::seconds(5), "n2");
+  ASSERT_TRUE(mine.ok() && *mine);
+  EXPECT_EQ((*mine)->id, j->id);
+}
+
+// The replicators' change feed is written by triggers: replica rows added, removed or changing
+// state and image status changes each leave one entry; a verification (no state change) none.
+TEST_F(DbTest, ChangeFeedRecordsReplicaAndImageChanges) {
+  migrate();
+  auto nodes = glint::db::make_node_repository(*pool_);
+  auto images = glint::db::make_image_repository(*pool_);
+  auto replicas = glint::db::make_replica_repository(*pool_);
+  auto heal = glint::db::make_healing_repository(*pool_);
+  glint::db::NodeRow n;
+  n.name = "n1";
+  n.address = "127.0.0.1:1";
+  ASSERT_TRUE(nodes->register_node(n).ok());
+  glint::db::ImageRow img;
+  img.id = glint::random_uuid();
+  ASSERT_TRUE(images->create(img).ok());
+  const auto start = (*heal->change_bounds()).second;
+  glint::db::ReplicaRow r;
+  r.image_id = img.id;
+  r.node = "n1";
+  r.state = "ok";
+  r.digest = "ab";
+  r.size = 3;
+  ASSERT_TRUE(replicas->upsert(r).ok());                  // +1 (insert)
+  ASSERT_TRUE(heal->mark_verified(img.id, "n1", true).ok());  // no state change: nothing
+  ASSERT_TRUE(replicas->set_state(img.id, "n1", "corrupt").ok());  // +1
+  ASSERT_TRUE(images->transition(img.id, "queued", "saving").ok());  // +1
+  ASSERT_TRUE(replicas->remove(img.id, "n1").ok());  // +1
+  auto feed = heal->changes(start, 100);
+  ASSERT_TRUE(feed.ok());
+  ASSERT_EQ(feed->size(), 4u);
+  for (const auto& [seq, id] : *feed) EXPECT_EQ(id, img.id);
+  EXPECT_EQ((*heal->changes(feed->back().first, 100)).size(), 0u);
+  // Copies: the image with its replica rows in one statement; unknown and malformed ids are skipped.
+  ASSERT_TRUE(replicas->upsert(r).ok());
+  auto copies = heal->copies({img.id, glint::random_uuid(), "not-a-uuid"});
+  ASSERT_TRUE(copies.ok());
+  ASSERT_EQ(copies->size(), 1u);
+  EXPECT_EQ((*copies)[0].status, "saving");
+  ASSERT_EQ((*copies)[0].replicas.size(), 1u);
+  EXPECT_EQ((*copies)[0].replicas[0].digest.value_or(""), "ab");
+  // Checkpoints and orphans.
+  EXPECT_FALSE((*heal->checkpoint("n1", "auditor")).has_value());
+  ASSERT_TRUE(heal->save_checkpoint("n1", "auditor", "42").ok());
+  ASSERT_TRUE(heal->save_checkpoint("n1", "auditor", "43").ok());
+  EXPECT_EQ((*heal->checkpoint("n1", "auditor")).value_or(""), "43");
+  ASSERT_TRUE(heal->record_orphan("n1", img.id, 7).ok());
+  ASSERT_TRUE(heal->clear_orphan("n1", img.id).ok());
+}
+
 TEST_F(DbTest, JobsCancelAndList) {
   migrate();
   auto jobs = glint::db::make_job_repository(*pool_);
@@ -746,7 +807,7 @@ TEST_F(DbTest, JobsCancelAndList) {
   ASSERT_TRUE(jobs->cancel(a->id).ok());
   EXPECT_EQ(jobs->cancel(a->id).code(), glint::Errc::conflict);
   EXPECT_EQ(jobs->cancel(glint::random_uuid()).code(), glint::Errc::not_found);
-  EXPECT_FALSE((*jobs->claim("reaper", "w", std::chrono::seconds(5))).has_value());  // cancelled is not claimable
+  EXPECT_FALSE((*jobs->claim("reaper", "w", std::chrono::seconds(5), "n1")).has_value());  // cancelled is not claimable
   auto b = jobs->create("reaper", std::nullopt, "ops");
   ASSERT_TRUE(b.ok());
   auto queued = jobs->list("queued", 10);

@@ -39,7 +39,7 @@ class JobWorkerTest : public ::testing::Test {
   testing::FakeJobRepository jobs_;
   testing::RecordingPublisher events_;
   ScriptedWorker inner_;
-  JobWorker worker_{inner_, jobs_, events_, "node1/42", 3s, log::Logger::null()};
+  JobWorker worker_{inner_, jobs_, events_, "node1", "node1/42", 3s, log::Logger::null()};
   PassContext ctx_;
 };
 
@@ -66,6 +66,15 @@ TEST_F(JobWorkerTest, ClaimedJobIsFinishedWithItsResult) {
   ASSERT_EQ(events_.count("job.finished"), 1u);
   EXPECT_EQ(events_.events().back().second["state"], "done");
   EXPECT_FALSE(worker_.current_job().has_value());
+}
+
+TEST_F(JobWorkerTest, JobsForAnotherNodeAreLeftAlone) {
+  auto other = jobs_.create("auditor", std::string("node:node2;deep"), "ops");
+  auto mine = jobs_.create("auditor", std::string("node:node1;deep"), "ops");
+  ASSERT_TRUE(worker_.run_once(ctx_).ok());
+  EXPECT_EQ(inner_.target.value_or("?"), "node:node1;deep");
+  EXPECT_EQ((**jobs_.get(other->id)).state, "queued");
+  EXPECT_EQ((**jobs_.get(mine->id)).state, "done");
 }
 
 TEST_F(JobWorkerTest, FailedItemsFailTheJob) {

@@ -1,0 +1,1 @@
+glint_fuzz(coordinator_command_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/coordinator_command_fuzz.cpp glint_coordinator_core)

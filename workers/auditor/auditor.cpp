@@ -1,0 +1,256 @@
+#include "workers/auditor/auditor.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+namespace glint::auditor {
+
+namespace {
+
+constexpr const char* kDone = "";  // checkpoint of a finished pass
+
+std::string micros_text(std::chrono::system_clock::time_point t) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+}  // namespace
+
+Auditor::Auditor(AuditorOptions opts, blob::BlobStore& blobs, db::HealingRepository& heal,
+                 db::ReplicaRepository& replicas, bus::Publisher& events, metrics::Metrics& metrics,
+                 const Clock& clock)
+    : opts_(std::move(opts)),
+      blobs_(blobs),
+      heal_(heal),
+      replicas_(replicas),
+      events_(events),
+      clock_(clock),
+      files_(metrics.counter("glint_auditor_files_total", "Replicas checked by the auditor.")
+                 .Add({{"mode", opts_.deep ? "deep" : "quick"}})),
+      bytes_(metrics.counter("glint_auditor_bytes_total", "Bytes re-read and verified by deep audits.").Add({})),
+      found_(metrics.counter("glint_auditor_found_total", "Problems found by the auditor, by kind.")),
+      oldest_unverified_(metrics.gauge("glint_auditor_oldest_unverified_seconds",
+                                       "Age of the least recently verified ok replica on this node.")
+                             .Add({})) {}
+
+Expected<worker::PassResult> Auditor::run_once(const worker::PassContext& ctx) {
+  // An operator job may ask for this node only ("node:N"), with ";deep" forcing the os_hash check.
+  const bool force_hash = ctx.job_target && ctx.job_target->find(";deep") != std::string::npos;
+  auto r = opts_.deep ? deep_pass(ctx, force_hash) : quick_pass(ctx);
+  update_oldest_gauge();
+  return r;
+}
+
+Auditor::Verdict Auditor::check_exists(const db::ReplicaRow& r, std::string& why) {
+  auto st = blobs_.stat(r.image_id);
+  if (!st) {
+    why = st.error().message;
+    if (st.code() == Errc::not_found) return Verdict::missing;
+    if (st.code() == Errc::corrupt) return Verdict::corrupt;
+    return Verdict::failed;
+  }
+  if (r.size && st->size != static_cast<uint64_t>(*r.size)) {
+    why = "size " + std::to_string(st->size) + " differs from the recorded " + std::to_string(*r.size);
+    return Verdict::corrupt;
+  }
+  return Verdict::ok;
+}
+
+bool Auditor::report_bad(const std::string& image_id, Verdict v, const std::string& why,
+                         const worker::PassContext& ctx) {
+  const char* state = v == Verdict::missing ? "missing" : "corrupt";
+  if (v == Verdict::corrupt) {
+    // Out of service first: from now on nobody is served these bytes.
+    if (Status s = blobs_.quarantine(image_id, why); !s && s.code() != Errc::not_found) {
+      ctx.logger.warn("audit.quarantine_failed", {{"image", image_id}, {"error", s.message()}});
+    }
+  }
+  found_.Add({{"kind", state}}).Increment();
+  ctx.logger.warn("audit.bad_replica", {{"image", image_id}, {"state", state}, {"reason", why}});
+  if (Status s = replicas_.set_state(image_id, opts_.node, state); !s && s.code() != Errc::not_found) {
+    ctx.logger.warn("db.failed", {{"image", image_id}, {"error", s.message()}});
+    return false;
+  }
+  events_.publish("replica.bad", {{"image", image_id}, {"node", opts_.node}, {"state", state}, {"reason", why}});
+  return true;
+}
+
+Expected<worker::PassResult> Auditor::quick_pass(const worker::PassContext& ctx) {
+  worker::PassResult out;
+  // Resume after the last image of an interrupted pass.
+  auto cp = heal_.checkpoint(opts_.node, name());
+  if (!cp) return cp.error();
+  std::string after = cp->value_or(kDone);
+  const bool resumed = !after.empty();
+  std::set<std::string> placed;  // ids with a replica row here (orphan check); only complete passes use it
+  uint64_t missing = 0, corrupt = 0;
+  for (;;) {
+    auto page = heal_.node_replicas(opts_.node, after, opts_.page);
+    if (!page) return page.error();
+    if (page->empty()) break;
+    for (const auto& r : *page) {
+      if (!ctx.take_item()) {
+        (void)heal_.save_checkpoint(opts_.node, name(), after);
+        out.summary = "stopped; resumes after " + after;
+        return out;
+      }
+      placed.insert(r.image_id);
+      after = r.image_id;
+      if (r.state != "ok") continue;  // missing/corrupt/writing/excess: the replicator's and reaper's work
+      ++out.items;
+      files_.Increment();
+      std::string why;
+      const Verdict v = check_exists(r, why);
+      if (v == Verdict::failed) {
+        ++out.failed;
+        ctx.logger.warn("audit.failed", {{"image", r.image_id}, {"error", why}});
+      } else if (v != Verdict::ok) {
+        (v == Verdict::missing ? missing : corrupt)++;
+        if (!report_bad(r.image_id, v, why, ctx)) ++out.failed;
+      }
+    }
+    if (Status s = heal_.save_checkpoint(opts_.node, name(), after); !s) return s.error();
+    ctx.report_progress(out.items, out.items);
+  }
+  // Orphans: files here with no replica row (a whole walk; only after a pass that saw every row).
+  uint64_t orphans = 0;
+  if (!resumed) {
+    for (const auto& id : blobs_.list()) {
+      if (ctx.stop.stop_requested()) break;
+      if (placed.count(id)) continue;
+      auto st = blobs_.stat(id);
+      if (!st) continue;  // removed meanwhile
+      // Re-check: a new upload may have recorded its row since the walk of the table.
+      auto rows = replicas_.for_image(id);
+      if (!rows) return rows.error();
+      bool has_row = false;
+      for (const auto& r : *rows) has_row = has_row || r.node == opts_.node;
+      if (has_row) continue;
+      ++orphans;
+      found_.Add({{"kind", "orphan"}}).Increment();
+      if (Status s = heal_.record_orphan(opts_.node, id, st->size); !s) return s.error();
+    }
+  }
+  if (Status s = heal_.save_checkpoint(opts_.node, name(), kDone); !s) return s.error();
+  out.summary = "missing=" + std::to_string(missing) + " corrupt=" + std::to_string(corrupt) +
+                " orphans=" + std::to_string(orphans) + (resumed ? " resumed=true" : "");
+  return out;
+}
+
+Auditor::Verdict Auditor::verify(const db::AuditItem& item, bool hash_due, const worker::PassContext& ctx,
+                                 uint64_t& bytes, std::string& why) {
+  auto reader = blobs_.open(item.image_id);
+  if (!reader) {
+    why = reader.error().message;
+    if (reader.code() == Errc::not_found) return Verdict::missing;
+    if (reader.code() == Errc::corrupt) return Verdict::corrupt;
+    return Verdict::failed;
+  }
+  const blob::BlobInfo& info = (*reader)->info();
+  if (static_cast<int64_t>(info.size) != item.size) {
+    why = "size " + std::to_string(info.size) + " differs from the recorded " + std::to_string(item.size);
+    return Verdict::corrupt;
+  }
+  if (!item.digest.empty() && hash::digest_hex(info.digest) != item.digest) {
+    why = "blob digest differs from the recorded replica digest";
+    return Verdict::corrupt;
+  }
+  std::unique_ptr<hash::Digester> os_hash;
+  const std::string algo = item.os_hash_algo.empty() ? "sha512" : item.os_hash_algo;
+  // An algorithm this build lacks: blocks and the whole digest are still verified.
+  if (hash_due && !item.os_hash_value.empty() && hash::ImageHasher::algo_supported(algo))
+    os_hash = std::make_unique<hash::Digester>(algo);
+  hash::Xxh128Stream whole;
+  std::vector<std::byte> buf;
+  for (uint64_t i = 0; i < info.block_count; ++i) {
+    const uint64_t len = std::min<uint64_t>(info.block_size, info.size - i * info.block_size);
+    if (!ctx.take_bytes(len)) return Verdict::stopped;
+    auto block = (*reader)->read_block(i, buf);
+    if (!block) {
+      why = block.error().message;
+      return block.code() == Errc::corrupt ? Verdict::corrupt : Verdict::failed;
+    }
+    whole.update(*block);
+    if (os_hash) os_hash->update(*block);
+    bytes += block->size();
+    bytes_.Increment(static_cast<double>(block->size()));
+  }
+  // Block hashes can be self-consistent with a rewritten sidecar; the whole digest cannot.
+  if (whole.digest() != info.digest) {
+    why = "blob content does not match its digest";
+    return Verdict::corrupt;
+  }
+  if (os_hash && os_hash->finish_hex() != item.os_hash_value) {
+    why = algo + " of the blob differs from the image's os_hash_value";
+    return Verdict::corrupt;
+  }
+  return Verdict::ok;
+}
+
+Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, bool force_hash) {
+  worker::PassResult out;
+  // Every ok replica not verified since the pass began; an interrupted pass keeps its start time
+  // (the checkpoint), so a restart continues instead of starting over.
+  auto cp = heal_.checkpoint(opts_.node, name());
+  if (!cp) return cp.error();
+  auto started = clock_.wall();
+  if (cp->has_value() && !(*cp)->empty()) {
+    started = std::chrono::system_clock::time_point(std::chrono::microseconds(std::stoll(**cp)));
+  } else if (Status s = heal_.save_checkpoint(opts_.node, name(), micros_text(started)); !s) {
+    return s.error();
+  }
+  uint64_t corrupt = 0, missing = 0, hashed = 0;
+  std::set<std::string> failed_ids;  // failed items stay due; do not spin on them within one pass
+  for (;;) {
+    auto due = heal_.due_for_audit(opts_.node, started, opts_.page + failed_ids.size());
+    if (!due) return due.error();
+    size_t fresh = 0;
+    for (const auto& item : *due) {
+      if (failed_ids.count(item.image_id)) continue;
+      ++fresh;
+      if (!ctx.take_item()) break;
+      const bool hash_due = force_hash || !item.hash_verified_at ||
+                            clock_.wall() - *item.hash_verified_at > opts_.os_hash_interval;
+      std::string why;
+      const Verdict v = verify(item, hash_due, ctx, out.bytes, why);
+      if (v == Verdict::stopped) break;
+      ++out.items;
+      files_.Increment();
+      if (v == Verdict::ok) {
+        hashed += hash_due && !item.os_hash_value.empty();
+        if (Status s = heal_.mark_verified(item.image_id, opts_.node, hash_due); !s && s.code() != Errc::not_found) {
+          return s.error();
+        }
+      } else if (v == Verdict::failed) {
+        ++out.failed;
+        failed_ids.insert(item.image_id);
+        ctx.logger.warn("audit.failed", {{"image", item.image_id}, {"error", why}});
+      } else {
+        (v == Verdict::missing ? missing : corrupt)++;
+        if (!report_bad(item.image_id, v, why, ctx)) {
+          ++out.failed;
+          failed_ids.insert(item.image_id);
+        }
+      }
+      ctx.report_progress(out.items, out.items + due->size() - fresh);
+    }
+    if (ctx.stop.stop_requested()) {
+      out.summary = "stopped; resumes with the replicas not verified since the pass began";
+      return out;
+    }
+    if (fresh == 0) break;
+  }
+  if (Status s = heal_.save_checkpoint(opts_.node, name(), kDone); !s) return s.error();
+  out.summary = "corrupt=" + std::to_string(corrupt) + " missing=" + std::to_string(missing) +
+                " os_hash_checked=" + std::to_string(hashed);
+  return out;
+}
+
+void Auditor::update_oldest_gauge() {
+  auto oldest = heal_.oldest_verification(opts_.node);
+  if (!oldest) return;
+  const double age = *oldest ? std::chrono::duration<double>(clock_.wall() - **oldest).count() : 0.0;
+  oldest_unverified_.Set(age);
+}
+
+}  // namespace glint::auditor

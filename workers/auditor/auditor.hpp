@@ -1,0 +1,60 @@
+// glint-auditor's pass over one storage node's blobs, read straight from the node's data directory
+// (opened shared beside glint-store). Quick mode: every replica the database places here exists
+// with its recorded size (missing → replica missing), and files with no replica row are recorded
+// as orphan candidates (never deleted here). Deep mode: every ok replica, never/oldest verified
+// first, is re-read block by block against its XXH3s and its recorded digest, and its os_hash is
+// recomputed when that check is older than os_hash_interval. A corrupt blob is quarantined, its
+// replica marked corrupt and replica.bad published so the replicators repair it at once.
+// Resumable: the position of an unfinished pass is a checkpoint in the database. Called by one
+// thread at a time (the daemon's).
+#pragma once
+#include <chrono>
+#include <string>
+
+#include "shared/blob/blob_store.hpp"
+#include "shared/bus/publisher.hpp"
+#include "shared/core/clock.hpp"
+#include "shared/db/repositories.hpp"
+#include "shared/metrics/metrics.hpp"
+#include "shared/worker/worker.hpp"
+
+namespace glint::auditor {
+
+struct AuditorOptions {
+  std::string node;
+  bool deep = false;
+  std::chrono::milliseconds os_hash_interval{std::chrono::hours(24 * 30)};
+  size_t page = 500;  // rows per database round trip
+};
+
+class Auditor final : public worker::Worker {
+ public:
+  Auditor(AuditorOptions opts, blob::BlobStore& blobs, db::HealingRepository& heal, db::ReplicaRepository& replicas,
+          bus::Publisher& events, metrics::Metrics& metrics, const Clock& clock);
+  std::string name() const override { return opts_.deep ? "auditor-deep" : "auditor"; }
+  Expected<worker::PassResult> run_once(const worker::PassContext& ctx) override;
+
+ private:
+  enum class Verdict { ok, missing, corrupt, failed, stopped };
+  Expected<worker::PassResult> quick_pass(const worker::PassContext& ctx);
+  Expected<worker::PassResult> deep_pass(const worker::PassContext& ctx, bool force_hash);
+  Verdict check_exists(const db::ReplicaRow& r, std::string& why);
+  Verdict verify(const db::AuditItem& item, bool hash_due, const worker::PassContext& ctx, uint64_t& bytes,
+                 std::string& why);
+  // Quarantines (when corrupt) and marks the replica, publishes replica.bad; false on database trouble.
+  bool report_bad(const std::string& image_id, Verdict v, const std::string& why, const worker::PassContext& ctx);
+  void update_oldest_gauge();
+
+  AuditorOptions opts_;
+  blob::BlobStore& blobs_;
+  db::HealingRepository& heal_;
+  db::ReplicaRepository& replicas_;
+  bus::Publisher& events_;
+  const Clock& clock_;
+  prometheus::Counter& files_;
+  prometheus::Counter& bytes_;
+  prometheus::Family<prometheus::Counter>& found_;
+  prometheus::Gauge& oldest_unverified_;
+};
+
+}  // namespace glint::auditor
