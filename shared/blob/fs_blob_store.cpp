@@ -135,6 +135,28 @@ SpaceInfo FsBlobStore::space() {
   return info;  // zeros if statvfs failed: nothing can be promised
 }
 
+namespace {
+constexpr size_t kMaxFreeStaging = 4;
+constexpr size_t kStagingAlign = 4096;
+}  // namespace
+
+AlignedBuffer FsBlobStore::take_staging(size_t bytes) {
+  {
+    std::lock_guard lk(mu_);
+    if (!staging_free_.empty()) {
+      AlignedBuffer b = std::move(staging_free_.back());
+      staging_free_.pop_back();
+      return b;
+    }
+  }
+  return AlignedBuffer(static_cast<std::byte*>(std::aligned_alloc(kStagingAlign, bytes)));
+}
+
+void FsBlobStore::give_staging(AlignedBuffer b) {
+  std::lock_guard lk(mu_);
+  if (staging_free_.size() < kMaxFreeStaging) staging_free_.push_back(std::move(b));
+}
+
 Expected<std::unique_ptr<BlobStore>> open_fs_store(const FsOptions& opts) {
   if (opts.data_dir.empty()) return Error{Errc::invalid, "blob store: data_dir is empty"};
   if (opts.block_size == 0) return Error{Errc::invalid, "blob store: block_size must be > 0"};

@@ -39,9 +39,12 @@ FsBlobWriter::FsBlobWriter(FsBlobStore& store, std::string id, std::optional<uin
       fd_(std::move(fd)),
       free_at_check_(free_bytes),
       direct_(direct),
-      staging_(direct ? static_cast<std::byte*>(std::aligned_alloc(kAlign, kStagingBytes)) : nullptr) {}
+      staging_(direct ? store.take_staging(kStagingBytes) : nullptr) {}
 
-FsBlobWriter::~FsBlobWriter() { abort(); }
+FsBlobWriter::~FsBlobWriter() {
+  abort();
+  if (staging_) store_.give_staging(std::move(staging_));
+}
 
 Status FsBlobWriter::write(std::span<const std::byte> data) {
   if (finished_) return Status(Errc::conflict, "upload of " + id_ + " is already finished");

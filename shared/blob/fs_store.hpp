@@ -25,6 +25,12 @@
 
 namespace glint::blob {
 
+// Frees aligned_alloc'ed memory (direct-I/O staging buffers).
+struct AlignedFree {
+  void operator()(std::byte* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<std::byte, AlignedFree>;
+
 // One node's data directory. Thread-safe: the only shared mutable state is the set of ids being
 // uploaded, guarded by mu_; everything else relies on atomic renames.
 class FsBlobStore final : public BlobStore {
@@ -51,6 +57,10 @@ class FsBlobStore final : public BlobStore {
   Status ensure_shard_dir(const std::string& id);
   // Ends the upload reservation taken by create().
   void release_upload(const std::string& id);
+  // Direct-I/O staging buffers of `bytes` (aligned), kept for the next upload: a fresh 2 MiB
+  // mapping per upload costs page faults that dominated small uploads. nullptr if out of memory.
+  AlignedBuffer take_staging(size_t bytes);
+  void give_staging(AlignedBuffer b);
 
  private:
   FsOptions opts_;
@@ -60,15 +70,13 @@ class FsBlobStore final : public BlobStore {
   fsutil::UniqueFd lock_fd_;
   std::mutex mu_;
   std::unordered_set<std::string> uploading_;  // ids with a live writer in this process
+  std::vector<AlignedBuffer> staging_free_;     // at most kMaxFreeStaging
 };
 
 // An upload into tmp/. Single-threaded; holds a reservation for its id in the store until it
 // commits, aborts or is destroyed. Any failed write() or commit() aborts it (temp files removed).
 class FsBlobWriter final : public BlobWriter {
  public:
-  struct FreeDeleter {  // for aligned_alloc'ed buffers
-    void operator()(std::byte* p) const { std::free(p); }
-  };
 
   FsBlobWriter(FsBlobStore& store, std::string id, std::optional<uint64_t> expected_size, std::string tmp_path,
                fsutil::UniqueFd fd, uint64_t free_bytes, bool direct);
@@ -107,7 +115,7 @@ class FsBlobWriter final : public BlobWriter {
   // O_DIRECT needs aligned buffers, offsets and lengths: bytes are staged and written in whole
   // aligned chunks; the tail is written padded and the file truncated to its real size.
   const bool direct_;
-  std::unique_ptr<std::byte, FreeDeleter> staging_;
+  AlignedBuffer staging_;
   size_t staged_ = 0;
 };
 

@@ -147,18 +147,17 @@ class PgHealingRepository final : public HealingRepository {
     });
   }
 
-  Status mark_verified(const std::string& image_id, const std::string& node, bool hash_checked) override {
-    if (!is_canonical_uuid(image_id)) return Status(Errc::not_found, "no replica of " + image_id);
-    return detail::run_status(pool_, [&](pqxx::connection_base& c) {
+  Status mark_verified(const std::vector<std::string>& image_ids, const std::string& node,
+                       bool hash_checked) override {
+    if (image_ids.empty()) return {};
+    return pool_.run([&](pqxx::connection_base& c) {
       pqxx::work w(c);
-      auto res = w.exec_params(
+      w.exec_params(
           "UPDATE replicas SET verified_at = now(), "
           "hash_verified_at = CASE WHEN $3 THEN now() ELSE hash_verified_at END "
-          "WHERE image_id = $1::uuid AND node = $2 AND state = 'ok'",
-          image_id, node, hash_checked);
-      if (res.affected_rows() == 0) return Status(Errc::not_found, "no ok replica of " + image_id + " on " + node);
+          "WHERE image_id = ANY($1::uuid[]) AND node = $2 AND state = 'ok'",
+          uuid_array(image_ids), node, hash_checked);
       w.commit();
-      return Status();
     });
   }
 

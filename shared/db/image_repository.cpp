@@ -168,10 +168,12 @@ class PgImageRepository final : public ImageRepository {
       }
       for (const auto& rep : d.replicas) {
         w.exec_params(
-            "INSERT INTO replicas (image_id, node, state, size, digest, verified_at, updated_at) "
-            "VALUES ($1::uuid, $2, 'ok', $3, $4, now(), now()) "
+            // The node's digest equals the one of the bytes the API hashed (md5, os_hash): the
+            // copy's os_hash is verified as of now too.
+            "INSERT INTO replicas (image_id, node, state, size, digest, verified_at, hash_verified_at, updated_at) "
+            "VALUES ($1::uuid, $2, 'ok', $3, $4, now(), now(), now()) "
             "ON CONFLICT (image_id, node) DO UPDATE SET state = 'ok', size = excluded.size, "
-            "  digest = excluded.digest, verified_at = now(), updated_at = now()",
+            "  digest = excluded.digest, verified_at = now(), hash_verified_at = now(), updated_at = now()",
             d.image_id, rep.node, d.size, rep.digest);
       }
       w.commit();

@@ -29,10 +29,13 @@ class PgReplicaRepository final : public ReplicaRepository {
       pqxx::work w(c);
       try {
         w.exec_params(
-            "INSERT INTO replicas (image_id, node, state, size, digest, verified_at, updated_at) "
-            "VALUES ($1::uuid, $2, $3, $4, $5, $6::timestamptz, now()) "
+            // A copy written and verified against a verified digest carries that copy's os_hash
+            // check too: hash_verified_at follows verified_at.
+            "INSERT INTO replicas (image_id, node, state, size, digest, verified_at, hash_verified_at, updated_at) "
+            "VALUES ($1::uuid, $2, $3, $4, $5, $6::timestamptz, $6::timestamptz, now()) "
             "ON CONFLICT (image_id, node) DO UPDATE SET state = excluded.state, size = excluded.size, "
-            "  digest = excluded.digest, verified_at = excluded.verified_at, updated_at = now()",
+            "  digest = excluded.digest, verified_at = excluded.verified_at, "
+            "  hash_verified_at = excluded.hash_verified_at, updated_at = now()",
             r.image_id, r.node, r.state, r.size, r.digest, detail::to_pg_text(r.verified_at));
       } catch (const pqxx::foreign_key_violation&) {
         // Expected when the image or node is unknown: an outcome, not a failure.

@@ -154,6 +154,8 @@ struct ReplicaRow {
 class ReplicaRepository {
  public:
   virtual ~ReplicaRepository() = default;
+  // Inserts or replaces the row; hash_verified_at is set to r.verified_at (a copy verified against
+  // a verified digest inherits its os_hash check).
   virtual Status upsert(const ReplicaRow& r) = 0;
   virtual Status set_state(const std::string& image_id, const std::string& node, const std::string& state) = 0;
   virtual Expected<std::vector<ReplicaRow>> for_image(const std::string& image_id) = 0;
@@ -289,8 +291,10 @@ class HealingRepository {
                                                           size_t limit) = 0;
   // Ok replicas on `node` not verified since `before` (never verified first, then oldest).
   virtual Expected<std::vector<AuditItem>> due_for_audit(const std::string& node, Timestamp before, size_t limit) = 0;
-  // The replica was read in full and matched (and its os_hash too when `hash_checked`).
-  virtual Status mark_verified(const std::string& image_id, const std::string& node, bool hash_checked) = 0;
+  // The replicas of these images on `node` were read in full and matched (and their os_hash too
+  // when `hash_checked`); one statement. Rows no longer ok are left alone.
+  virtual Status mark_verified(const std::vector<std::string>& image_ids, const std::string& node,
+                               bool hash_checked) = 0;
   // Oldest verified_at among ok replicas on `node` (never verified counts as the epoch); nullopt
   // when the node holds none.
   virtual Expected<std::optional<Timestamp>> oldest_verification(const std::string& node) = 0;

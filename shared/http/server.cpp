@@ -2,6 +2,8 @@
 // unit because every Asio/Beast TU costs ~30 s to compile here.
 #include "shared/http/server.hpp"
 
+#include "shared/core/buffer_pool.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -43,6 +45,10 @@ struct Server::Impl {
   std::optional<asio::steady_timer> drain_timer;
   std::atomic<int> in_flight{0};
   std::atomic<bool> draining{false};
+  // Full-size body chunks outlive their connection: one connection per upload (as glint's own
+  // clients do) would otherwise map, fault in and zero a fresh chunk every time.
+  BufferPool own_body_buffers{8};
+  BufferPool& body_buffers = opts.body_buffers ? *opts.body_buffers : own_body_buffers;
   size_t next_context = 0;
 
   Impl(ServerOptions o, Handler& h, log::Logger l) : opts(std::move(o)), handler(h), logger(std::move(l)) {
@@ -287,6 +293,7 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
       const size_t chunk_bytes = req.content_length
                                      ? static_cast<size_t>(std::clamp<uint64_t>(*req.content_length, 1, opts.body_chunk_bytes))
                                      : opts.body_chunk_bytes;
+      if (chunk.capacity() < chunk_bytes && chunk_bytes == opts.body_chunk_bytes) chunk = body_buffers.take();
       chunk.resize(chunk_bytes);
       while (!ec && !parser.is_done()) {
         parser.get().body().data = chunk.data();
@@ -329,6 +336,7 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
     --in_flight;
     if (!again || draining.load()) break;
   }
+  if (chunk.capacity() >= opts.body_chunk_bytes) body_buffers.give(std::move(chunk));
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (unread_body) {
     // Lingering close: closing with unread input would send a RST that can destroy our error

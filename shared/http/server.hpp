@@ -4,6 +4,8 @@
 // thread; stop() from any thread.
 #pragma once
 #include <chrono>
+
+#include "shared/core/buffer_pool.hpp"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,6 +25,9 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{10000};
   size_t max_header_bytes = 8192;
   size_t body_chunk_bytes = 1 << 20;  // upload buffer per connection
+  // Where full-size body chunks come from and go back to (shared with the handler's own buffers,
+  // which uploads swap them with); nullptr: a small pool of the server's own.
+  BufferPool* body_buffers = nullptr;
 };
 
 class Server {

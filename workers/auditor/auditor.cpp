@@ -1,5 +1,7 @@
 #include "workers/auditor/auditor.hpp"
 
+#include "shared/blob/read_ahead.hpp"
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -161,15 +163,22 @@ Auditor::Verdict Auditor::verify(const db::AuditItem& item, bool hash_due, const
   if (hash_due && !item.os_hash_value.empty() && hash::ImageHasher::algo_supported(algo))
     os_hash = std::make_unique<hash::Digester>(algo);
   hash::Xxh128Stream whole;
-  std::vector<std::byte> buf;
-  for (uint64_t i = 0; i < info.block_count; ++i) {
-    const uint64_t len = std::min<uint64_t>(info.block_size, info.size - i * info.block_size);
-    if (!ctx.take_bytes(len)) return Verdict::stopped;
-    auto block = (*reader)->read_block(i, buf);
+  // Blocks are read and checked against their XXH3 on a helper thread, a few ahead (direct I/O has
+  // no kernel readahead), while this thread hashes the whole blob.
+  uint64_t next_block = 0;
+  blob::BlobReader& r = **reader;
+  blob::ReadAhead ahead([&r, &info, &next_block](std::vector<std::byte>& buf) -> Expected<std::span<const std::byte>> {
+    if (next_block >= info.block_count) return std::span<const std::byte>();
+    return r.read_block(next_block++, buf);
+  });
+  for (;;) {
+    auto block = ahead.next();
     if (!block) {
       why = block.error().message;
       return block.code() == Errc::corrupt ? Verdict::corrupt : Verdict::failed;
     }
+    if (block->empty()) break;
+    if (!ctx.take_bytes(block->size())) return Verdict::stopped;
     whole.update(*block);
     if (os_hash) os_hash->update(*block);
     bytes += block->size();
@@ -201,6 +210,15 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
   }
   uint64_t corrupt = 0, missing = 0, hashed = 0;
   std::set<std::string> failed_ids;  // failed items stay due; do not spin on them within one pass
+  // Verified ids are recorded a page at a time (one statement each for with and without os_hash).
+  std::vector<std::string> verified, verified_hashed;
+  auto flush = [&]() -> Status {
+    Status a = heal_.mark_verified(verified, opts_.node, false);
+    Status b = heal_.mark_verified(verified_hashed, opts_.node, true);
+    verified.clear();
+    verified_hashed.clear();
+    return !a ? a : b;
+  };
   for (;;) {
     auto due = heal_.due_for_audit(opts_.node, started, opts_.page + failed_ids.size());
     if (!due) return due.error();
@@ -217,10 +235,9 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
       ++out.items;
       files_.Increment();
       if (v == Verdict::ok) {
-        hashed += hash_due && !item.os_hash_value.empty();
-        if (Status s = heal_.mark_verified(item.image_id, opts_.node, hash_due); !s && s.code() != Errc::not_found) {
-          return s.error();
-        }
+        const bool with_hash = hash_due && !item.os_hash_value.empty();
+        hashed += with_hash;
+        (with_hash ? verified_hashed : verified).push_back(item.image_id);
       } else if (v == Verdict::failed) {
         ++out.failed;
         failed_ids.insert(item.image_id);
@@ -234,6 +251,7 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
       }
       ctx.report_progress(out.items, out.items + due->size() - fresh);
     }
+    if (Status s = flush(); !s) return s.error();
     if (ctx.stop.stop_requested()) {
       out.summary = "stopped; resumes with the replicas not verified since the pass began";
       return out;

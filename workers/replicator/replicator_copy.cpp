@@ -102,7 +102,9 @@ Replicator::Outcome Replicator::pull(const Work& w, const Cluster& c, const work
     row.state = "ok";
     row.size = img.size;
     row.digest = digest;
-    row.verified_at = clock_.wall();  // every block was verified by the source and hashed by this store
+    // Every block was verified by the source and hashed by this store; the same digest as a
+    // verified copy means its os_hash holds as of now too (upsert sets hash_verified_at with it).
+    row.verified_at = clock_.wall();
     if (Status s = db_.replicas.upsert(row); !s) {
       ctx.logger.warn("db.failed", {{"image", img.id}, {"error", s.message()}});
       return Outcome::failed;

@@ -74,7 +74,7 @@ Expected<worker::PassResult> Replicator::repair(const std::string& image_id, con
     const bool os_ok = !os_hash || os_hash->finish_hex() == img.os_hash_value;
     if (digest_ok && os_ok) {
       ++good;
-      (void)db_.heal.mark_verified(img.id, r.node, os_hash != nullptr);
+      (void)db_.heal.mark_verified({img.id}, r.node, os_hash != nullptr);
     } else {
       mismatched.push_back(r.node);
     }

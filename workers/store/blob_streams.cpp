@@ -18,14 +18,14 @@ http::Response error_response(const Error& e) {
   }
 }
 
-RangeSource::RangeSource(std::unique_ptr<blob::BlobReader> reader, std::string image_id, uint64_t first,
+RangeSource::RangeSource(std::unique_ptr<blob::BlobReader> reader, BufferPool* buffers, std::string image_id, uint64_t first,
                          uint64_t last, CorruptHandler on_corrupt)
     : reader_(std::move(reader)),
       image_id_(std::move(image_id)),
       pos_(first),
       end_(last + 1),
       on_corrupt_(std::move(on_corrupt)),
-      ahead_(std::make_unique<ReadAhead>([this](std::vector<std::byte>& buf) { return fill(buf); })) {}
+      ahead_(std::make_unique<blob::ReadAhead>([this](std::vector<std::byte>& buf) { return fill(buf); }, buffers)) {}
 
 Expected<std::span<const std::byte>> RangeSource::fill(std::vector<std::byte>& buf) {
   if (pos_ >= end_) return std::span<const std::byte>();
@@ -42,11 +42,12 @@ Expected<std::span<const std::byte>> RangeSource::fill(std::vector<std::byte>& b
   return block->subspan(offset, n);
 }
 
-PutSink::PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id, StoreMetrics& metrics)
+PutSink::PutSink(std::unique_ptr<blob::BlobWriter> writer, BufferPool* buffers, std::string image_id,
+                 StoreMetrics& metrics)
     : writer_(std::move(writer)),
       image_id_(std::move(image_id)),
       metrics_(metrics),
-      behind_(std::make_unique<WriteBehind>(*writer_)) {}
+      behind_(std::make_unique<WriteBehind>(*writer_, buffers)) {}
 
 Status PutSink::write(std::span<const std::byte> chunk) {
   if (!behind_) return Status(Errc::cancelled, "upload already failed");

@@ -9,7 +9,7 @@
 #include "shared/blob/blob_store.hpp"
 #include "shared/http/message.hpp"
 #include "workers/store/store_metrics.hpp"
-#include "workers/store/read_ahead.hpp"
+#include "shared/blob/read_ahead.hpp"
 #include "workers/store/write_behind.hpp"
 
 namespace glint::store {
@@ -21,7 +21,7 @@ using CorruptHandler = std::function<void(const std::string& image_id, const std
 // next block is read and verified ahead (ReadAhead) while the current one is sent.
 class RangeSource final : public http::BodySource {
  public:
-  RangeSource(std::unique_ptr<blob::BlobReader> reader, std::string image_id, uint64_t first, uint64_t last,
+  RangeSource(std::unique_ptr<blob::BlobReader> reader, BufferPool* buffers, std::string image_id, uint64_t first, uint64_t last,
               CorruptHandler on_corrupt);
   Expected<std::span<const std::byte>> next() override { return ahead_->next(); }
 
@@ -34,14 +34,14 @@ class RangeSource final : public http::BodySource {
   uint64_t pos_;   // next byte to read
   uint64_t end_;   // one past the last byte
   CorruptHandler on_corrupt_;
-  std::unique_ptr<ReadAhead> ahead_;  // last: its thread stops before the members it uses go
+  std::unique_ptr<blob::ReadAhead> ahead_;  // last: its thread stops before the members it uses go
 };
 
 // Feeds a request body into a BlobWriter (through a WriteBehind thread); answers 201 with size,
 // digest and block count.
 class PutSink final : public http::BodySink {
  public:
-  PutSink(std::unique_ptr<blob::BlobWriter> writer, std::string image_id, StoreMetrics& metrics);
+  PutSink(std::unique_ptr<blob::BlobWriter> writer, BufferPool* buffers, std::string image_id, StoreMetrics& metrics);
   Status write(std::span<const std::byte> chunk) override;
   Status write_owned(std::vector<std::byte>& buf, size_t n) override;
   http::Response finish() override;

@@ -63,7 +63,7 @@ http::Reply StoreHandler::put(const http::Request& req, const std::string& id) {
     log_.info("put.refused", {{"req", req.request_id}, {"image", id}, {"error", writer.error().message}});
     return http::Reply::of(error_response(writer.error()));
   }
-  return http::Reply::upload(std::make_unique<PutSink>(std::move(writer.value()), id, m_));
+  return http::Reply::upload(std::make_unique<PutSink>(std::move(writer.value()), &buffers_, id, m_));
 }
 
 http::Response StoreHandler::get(const http::Request& req, const std::string& id, bool head) {
@@ -98,7 +98,7 @@ http::Response StoreHandler::get(const http::Request& req, const std::string& id
   const uint64_t length = info.size == 0 ? 0 : last - first + 1;
   resp.content_length = length;
   if (head || length == 0) return resp;
-  resp.stream = std::make_unique<RangeSource>(std::move(reader.value()), id, first, last,
+  resp.stream = std::make_unique<RangeSource>(std::move(reader.value()), &buffers_, id, first, last,
                                               [this](const std::string& i, const std::string& why) { report_corrupt(i, why); });
   return resp;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "shared/blob/blob_store.hpp"
+#include "shared/core/buffer_pool.hpp"
 #include "shared/bus/publisher.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/http/message.hpp"
@@ -29,6 +30,8 @@ class StoreHandler final : public http::Handler {
 
   // Quarantines a blob found corrupt (idempotent), counting and logging it.
   void report_corrupt(const std::string& image_id, const std::string& why);
+  // Block buffers shared with the HTTP server's upload chunks (they are swapped between the two).
+  BufferPool& buffers() { return buffers_; }
 
  private:
   http::Reply put(const http::Request& req, const std::string& id);
@@ -43,6 +46,7 @@ class StoreHandler final : public http::Handler {
   const Clock& clock_;
   log::Logger log_;
   bus::Publisher* events_;  // replica.bad after a corrupt read; may be null
+  BufferPool buffers_{16};  // block buffers of downloads (4 each) and uploads (3 each), reused
 };
 
 }  // namespace glint::store

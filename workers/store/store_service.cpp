@@ -51,6 +51,7 @@ int run_store(const config::Config& cfg) {
   StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger, &bus);
 
   http::ServerOptions sopts = http::server_options(cfg, "store");
+  sopts.body_buffers = &handler.buffers();
   sopts.body_chunk_bytes = fs.block_size;
   http::Server server(sopts, handler, logger);
   if (Status s = server.listen(); !s) {

@@ -4,7 +4,13 @@
 
 namespace glint::store {
 
-WriteBehind::WriteBehind(blob::BlobWriter& writer) : writer_(writer), thread_([this] { run(); }) {}
+WriteBehind::WriteBehind(blob::BlobWriter& writer, BufferPool* pool) : writer_(writer), pool_(pool) {
+  if (pool_) {
+    pending_ = pool_->take();
+    working_ = pool_->take();
+  }
+  thread_ = std::thread([this] { run(); });
+}
 
 WriteBehind::~WriteBehind() {
   {
@@ -13,6 +19,10 @@ WriteBehind::~WriteBehind() {
   }
   cv_.notify_all();
   thread_.join();
+  if (pool_) {
+    pool_->give(std::move(pending_));
+    pool_->give(std::move(working_));
+  }
 }
 
 Status WriteBehind::submit(std::span<const std::byte> data) {

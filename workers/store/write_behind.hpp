@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "shared/blob/blob_store.hpp"
+#include "shared/core/buffer_pool.hpp"
 
 namespace glint::store {
 
 class WriteBehind {
  public:
-  explicit WriteBehind(blob::BlobWriter& writer);
+  // Its two buffers come from `pool` (and go back) when one is given, so an upload's chunks are
+  // not freshly allocated and zeroed for each upload.
+  explicit WriteBehind(blob::BlobWriter& writer, BufferPool* pool = nullptr);
   ~WriteBehind();
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
@@ -32,6 +35,7 @@ class WriteBehind {
   void run();
 
   blob::BlobWriter& writer_;
+  BufferPool* pool_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::byte> pending_;  // filled by the caller

@@ -773,7 +773,7 @@ TEST_F(DbTest, ChangeFeedRecordsReplicaAndImageChanges) {
   r.digest = "ab";
   r.size = 3;
   ASSERT_TRUE(replicas->upsert(r).ok());                  // +1 (insert)
-  ASSERT_TRUE(heal->mark_verified(img.id, "n1", true).ok());  // no state change: nothing
+  ASSERT_TRUE(heal->mark_verified({img.id}, "n1", true).ok());  // no state change: nothing
   ASSERT_TRUE(replicas->set_state(img.id, "n1", "corrupt").ok());  // +1
   ASSERT_TRUE(images->transition(img.id, "queued", "saving").ok());  // +1
   ASSERT_TRUE(replicas->remove(img.id, "n1").ok());  // +1

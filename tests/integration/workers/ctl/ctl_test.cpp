@@ -85,6 +85,15 @@ TEST_F(CtlTest, ExitCodesScriptsCanRelyOn) {
   EXPECT_EQ(ctl("job show 3f2504e0-4f89-41d3-9a0c-0305e82c3301").code, 4);
   EXPECT_EQ(ctl("image 3f2504e0-4f89-41d3-9a0c-0305e82c3301").code, 4);
   EXPECT_EQ(ctl("frobnicate").code, 2);
+  EXPECT_EQ(ctl("audit").code, 2);                        // --node is required
+  EXPECT_EQ(ctl("drain nosuchnode --no-wait").code, 4);   // no such node: nothing queued
+  auto repair = ctl("--json repair 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --no-wait");
+  ASSERT_EQ(repair.code, 0) << repair.out;
+  EXPECT_EQ(nlohmann::json::parse(repair.out)["target"], "image:3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+  auto audit = ctl("--json audit --node node7 --deep --no-wait");
+  ASSERT_EQ(audit.code, 0) << audit.out;
+  EXPECT_EQ(nlohmann::json::parse(audit.out)["kind"], "auditor-deep");
+  EXPECT_EQ(nlohmann::json::parse(audit.out)["target"], "node:node7;deep");
   const std::string dead = dir_ / "dead.conf";
   write_conf(dead, "postgresql://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/none");
   auto r = ctl("status", dead);

@@ -1,10 +1,10 @@
-#include "workers/store/read_ahead.hpp"
+#include "shared/blob/read_ahead.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace glint::store {
+namespace glint::blob {
 namespace {
 
 // Produces chunks "0", "1", … up to n, optionally failing at one of them.
@@ -48,4 +48,4 @@ TEST(ReadAhead, AbandonedEarlyStopsCleanly) {
 }  // destructor joins the helper thread without reading the rest
 
 }  // namespace
-}  // namespace glint::store
+}  // namespace glint::blob

@@ -1,9 +1,12 @@
-#include "workers/store/read_ahead.hpp"
+#include "shared/blob/read_ahead.hpp"
 
-namespace glint::store {
+namespace glint::blob {
 
-ReadAhead::ReadAhead(Fill fill) : fill_(std::move(fill)) {
-  for (auto& s : slots_) free_.push_back(&s);
+ReadAhead::ReadAhead(Fill fill, BufferPool* pool) : fill_(std::move(fill)), pool_(pool) {
+  for (auto& s : slots_) {
+    if (pool_) s.buf = pool_->take();
+    free_.push_back(&s);
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -14,6 +17,8 @@ ReadAhead::~ReadAhead() {
   }
   cv_.notify_all();
   thread_.join();
+  if (pool_)
+    for (auto& s : slots_) pool_->give(std::move(s.buf));
 }
 
 Expected<std::span<const std::byte>> ReadAhead::next() {
@@ -51,4 +56,4 @@ void ReadAhead::run() {
   }
 }
 
-}  // namespace glint::store
+}  // namespace glint::blob

@@ -1,6 +1,6 @@
-// Reads and verifies the next chunk of a download on a helper thread while the current one is
-// being sent, so disk read + checksum overlap with the socket. Two chunk buffers per download
-// (one being sent, one being filled). next() is called by one thread at a time.
+// Reads and verifies the next chunk of a blob on a helper thread while the current one is being
+// used (sent by glint-store, hashed by the auditor), so disk reads overlap with the rest. Four
+// chunk buffers per reader. next() is called by one thread at a time.
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -12,16 +12,18 @@
 #include <thread>
 #include <vector>
 
+#include "shared/core/buffer_pool.hpp"
 #include "shared/core/result.hpp"
 
-namespace glint::store {
+namespace glint::blob {
 
 class ReadAhead {
  public:
   // fill(buf) reads the next chunk into buf and returns the bytes to send (empty at the end), or
   // an error, after which nothing more is read. It runs on the helper thread.
   using Fill = std::function<Expected<std::span<const std::byte>>(std::vector<std::byte>& buf)>;
-  explicit ReadAhead(Fill fill);
+  // Slot buffers come from `pool` (and go back to it) when one is given.
+  explicit ReadAhead(Fill fill, BufferPool* pool = nullptr);
   ~ReadAhead();
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
@@ -37,6 +39,7 @@ class ReadAhead {
   void run();
 
   Fill fill_;
+  BufferPool* pool_;
   std::mutex mu_;
   std::condition_variable cv_;
   // Four blocks: with direct I/O there is no kernel readahead, so the next reads queue up here.
@@ -48,4 +51,4 @@ class ReadAhead {
   std::thread thread_;
 };
 
-}  // namespace glint::store
+}  // namespace glint::blob
