@@ -10,6 +10,7 @@
 #include "shared/core/uuid.hpp"
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/worker/rate_limiter.hpp"
 #include "tests/support/pg.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/recording_publisher.hpp"
@@ -164,6 +165,26 @@ TEST_F(AuditorTest, AStoppedDeepPassResumesWithWhatItHadNotVerified) {
   auto rest = deep.run_once(ctx_);  // a new process would do the same: the start time is a checkpoint
   ASSERT_TRUE(rest.ok());
   EXPECT_EQ(rest->items, 3u);
+}
+
+// The deep pass reads no faster than its bytes/s budget: 6 MiB at 4 MiB/s (bursts of a tenth of a
+// second, as worker_main sets them) take 1.5 s, within ±10% (real clock: this is a rate test).
+TEST_F(AuditorTest, DeepPassHoldsItsByteRate) {
+  for (int i = 0; i < 3; ++i) add_image(2 << 20);
+  const double rate = 4 << 20;
+  worker::TokenBucket bucket(rate, rate / 10, clock_);
+  (void)bucket.reserve(rate / 10);  // start empty: the burst is not part of the measured rate
+  worker::PassContext ctx;
+  ctx.bytes = &bucket;
+  auto deep = make(true);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = deep.run_once(ctx);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->bytes, 3u << 21);
+  const double measured = static_cast<double>(r->bytes) / secs;
+  EXPECT_GT(measured, rate * 0.9) << secs << " s";
+  EXPECT_LT(measured, rate * 1.1) << secs << " s";
 }
 
 }  // namespace
