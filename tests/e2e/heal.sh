@@ -70,7 +70,9 @@ start_worker() {
   E2E_PIDS+=("${WORKER_PID[$node-$kind]}")
 }
 start_node_workers() { for k in replicator auditor auditor-deep; do start_worker "$1" "$k"; done; }
-for n in "${STORE_NODES[@]}"; do start_node_workers "$n"; done
+# The deep auditors start with their section: a deep pass also notices a missing file, and the
+# first section is about the quick pass finding it.
+for n in "${STORE_NODES[@]}"; do start_worker "$n" replicator; start_worker "$n" auditor; done
 
 ctl() { "$bin/glintctl" --config-file "$E2E_DIR/coordinator.conf" "$@"; }
 upload() {  # upload NAME FILE -> id
@@ -110,6 +112,7 @@ expect_eq "repaired on node1" "$(glint_wait_for 30 eval "[ \"\$(ok_on $a node1)\
 cmp -s "$(blob_path node1 "$a")" "${FILE[$a]}" && pass || fail "repaired copy of $a on node1 differs"
 
 section "deep audit: a flipped byte is quarantined and repaired; downloads stay correct"
+for n in "${STORE_NODES[@]}"; do start_worker "$n" auditor-deep; done
 target=$(blob_path node2 "$b")
 printf '\xff' | dd of="$target" bs=1 seek=1000 conv=notrunc status=none
 glint_wait_for 30 grep -q "event=audit.bad_replica.*image=$b.*state=corrupt" "$E2E_DIR/node2-auditor-deep.log" &&
