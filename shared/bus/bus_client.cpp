@@ -25,13 +25,7 @@ BusClient::~BusClient() {
   if (thread_.joinable()) thread_.join();
 }
 
-Envelope BusClient::make(const char* t) const {
-  Envelope e;
-  e.type = t;
-  e.from = opts_.self;
-  e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
-  return e;
-}
+Envelope BusClient::make(const char* t) const { return make_envelope(t, opts_.self, clock_.wall()); }
 
 void BusClient::publish(const std::string& topic, nlohmann::json body) {
   if (opts_.router_endpoint.empty()) return;

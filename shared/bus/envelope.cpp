@@ -21,6 +21,16 @@ Expected<std::string> string_at(const nlohmann::json& j, const char* key, bool r
 
 }  // namespace
 
+Envelope make_envelope(const char* type, Sender from, std::chrono::system_clock::time_point now,
+                       nlohmann::json body) {
+  Envelope e;
+  e.type = type;
+  e.from = std::move(from);
+  e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  e.body = std::move(body);
+  return e;
+}
+
 std::string encode(const Envelope& e) {
   nlohmann::json j = {{"v", e.version},
                       {"type", e.type},

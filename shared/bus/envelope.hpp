@@ -2,6 +2,7 @@
 // truth). One JSON frame per message; published events travel as [topic, envelope]. Pure
 // functions; thread-safe.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ struct Envelope {
   int64_t ts_ms = 0;  // sender's wall clock, ms since the epoch
   nlohmann::json body = nlohmann::json::object();
 };
+
+// A new envelope of `type` from `from`, stamped with the wall time `now`.
+Envelope make_envelope(const char* type, Sender from, std::chrono::system_clock::time_point now,
+                       nlohmann::json body = nlohmann::json::object());
 
 std::string encode(const Envelope& e);
 // invalid (with the reason) for anything that is not a well-formed envelope of a known version.

@@ -18,12 +18,8 @@ Coordinator::Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, db:
       transitions_(metrics.counter("glint_coordinator_node_transitions_total", "Storage nodes going down or up")) {}
 
 bus::Envelope Coordinator::event(const std::string& topic, nlohmann::json body) const {
-  bus::Envelope e;
-  e.type = bus::type::kEvent;
+  bus::Envelope e = bus::make_envelope(bus::type::kEvent, opts_.self, clock_.wall(), std::move(body));
   e.topic = topic;
-  e.from = opts_.self;
-  e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
-  e.body = std::move(body);
   return e;
 }
 
@@ -45,10 +41,7 @@ Actions Coordinator::on_message(const bus::Envelope& e) {
 
 Actions Coordinator::on_command(const bus::Envelope& e) {
   Actions out;
-  bus::Envelope reply;
-  reply.type = bus::type::kReply;
-  reply.from = opts_.self;
-  reply.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+  bus::Envelope reply = bus::make_envelope(bus::type::kReply, opts_.self, clock_.wall());
   nlohmann::json body = {{"ok", false}};
   if (e.body.contains("request_id")) body["request_id"] = e.body["request_id"];
   auto text = [&](const char* key) {

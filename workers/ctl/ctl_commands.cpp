@@ -34,13 +34,8 @@ int show_job(const Args& a, const db::JobRow& j) {
 constexpr auto kCoordinatorTimeout = std::chrono::seconds(5);
 
 bus::Envelope command(const config::Config& cfg, nlohmann::json body) {
-  bus::Envelope e;
-  e.type = bus::type::kCommand;
-  e.from = bus::client_options(cfg, "ctl", "").self;
-  e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
-  e.body = std::move(body);
-  return e;
+  return bus::make_envelope(bus::type::kCommand, bus::client_options(cfg, "ctl", "").self,
+                            std::chrono::system_clock::now(), std::move(body));
 }
 
 // Asks the coordinator for a job (it records the row and wakes the claimers); without a configured

@@ -8,6 +8,7 @@
 // "node:N;drain" (on N: until N holds nothing). Called by one thread at a time (the daemon's).
 #pragma once
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ class Replicator final : public worker::Worker {
   Expected<worker::PassResult> repair(const std::string& image_id, const worker::PassContext& ctx);
   Expected<worker::PassResult> rebalance(const worker::PassContext& ctx);
   Expected<worker::PassResult> drain(const worker::PassContext& ctx);
+  // Passes until left() reports nothing left, with progress; for rebalance and drain.
+  Expected<worker::PassResult> converge_until_none(const worker::PassContext& ctx,
+                                                   const std::function<Expected<size_t>()>& left);
   Expected<size_t> misplaced(const Cluster& c);
   Expected<size_t> held_here();
 

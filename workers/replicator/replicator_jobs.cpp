@@ -139,10 +139,8 @@ Expected<size_t> Replicator::held_here() {
   }
 }
 
-Expected<worker::PassResult> Replicator::rebalance(const worker::PassContext& ctx) {
-  // A new generation changes every replicator's cluster view: each scans everything next pass.
-  if (Status s = db_.heal.save_checkpoint("*", "rebalance", random_uuid()); !s) return s.error();
-  events_.publish("replica.rebalance", nlohmann::json::object());
+Expected<worker::PassResult> Replicator::converge_until_none(const worker::PassContext& ctx,
+                                                             const std::function<Expected<size_t>()>& left_fn) {
   worker::PassResult out;
   std::optional<size_t> initial;
   for (;;) {
@@ -150,34 +148,31 @@ Expected<worker::PassResult> Replicator::rebalance(const worker::PassContext& ct
     if (!pass) return pass;
     out.items += pass->items;
     out.bytes += pass->bytes;
-    auto c = cluster();
-    if (!c) return c.error();
-    auto left = misplaced(*c);
+    auto left = left_fn();
     if (!left) return left.error();
     if (!initial) initial = std::max<size_t>(*left, 1);
     ctx.report_progress(*initial - std::min(*initial, *left), *initial);
-    if (*left == 0) break;
+    if (*left == 0) return out;
     if (!pause(ctx, clock_, opts_.job_poll)) return out;
   }
-  out.summary = "every image in place";
+}
+
+Expected<worker::PassResult> Replicator::rebalance(const worker::PassContext& ctx) {
+  // A new generation changes every replicator's cluster view: each scans everything next pass.
+  if (Status s = db_.heal.save_checkpoint("*", "rebalance", random_uuid()); !s) return s.error();
+  events_.publish("replica.rebalance", nlohmann::json::object());
+  auto out = converge_until_none(ctx, [this]() -> Expected<size_t> {
+    auto c = cluster();
+    if (!c) return c.error();
+    return misplaced(*c);
+  });
+  if (out && !ctx.stop.stop_requested()) out->summary = "every image in place";
   return out;
 }
 
 Expected<worker::PassResult> Replicator::drain(const worker::PassContext& ctx) {
-  worker::PassResult out;
-  std::optional<size_t> initial;
-  for (;;) {
-    auto pass = converge(ctx, false);
-    if (!pass) return pass;
-    out.items += pass->items;
-    auto left = held_here();
-    if (!left) return left.error();
-    if (!initial) initial = std::max<size_t>(*left, 1);
-    ctx.report_progress(*initial - std::min(*initial, *left), *initial);
-    if (*left == 0) break;
-    if (!pause(ctx, clock_, opts_.job_poll)) return out;
-  }
-  out.summary = "node " + opts_.node + " holds no replica";
+  auto out = converge_until_none(ctx, [this] { return held_here(); });
+  if (out && !ctx.stop.stop_requested()) out->summary = "node " + opts_.node + " holds no replica";
   return out;
 }
 
