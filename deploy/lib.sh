@@ -1,21 +1,44 @@
 # Shared shell helpers for deploy/quickstart.sh and tests/bench/*.sh (source it; bash only).
 
-# glint_sign SECRET METHOD TARGET -> prints "-H X-Glint-Date: … -H Authorization: …" curl args, one per line.
+# glint_sign SECRET NODE METHOD TARGET LENGTH IF_MATCH -> prints the curl -H arguments (one per
+# line) of a request signed for storage node NODE: date, node, a fresh nonce (a signed request is
+# good once) and the signature over method, target, date, node, nonce, body length ("" without a
+# body, the byte count, or "chunked"), expected digest (unused here) and If-Match.
 glint_sign() {
-  local secret=$1 method=$2 target=$3 date sig
+  local secret=$1 node=$2 method=$3 target=$4 length=$5 if_match=$6 date nonce sig
   date=$(date +%s)
-  sig=$(printf '%s\n%s\n%s' "$method" "$target" "$date" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
-  printf '%s\n' -H "X-Glint-Date: $date" -H "Authorization: GLINT-HMAC-SHA256 $sig"
+  nonce=$(cat /proc/sys/kernel/random/uuid)
+  sig=$(printf '%s\n' "$method" "$target" "$date" "$node" "$nonce" "$length" "" "$if_match" |
+        openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
+  printf '%s\n' -H "X-Glint-Date: $date" -H "X-Glint-Node: $node" -H "X-Glint-Nonce: $nonce" \
+    -H "Authorization: GLINT-HMAC-SHA256 $sig"
+  if [ -n "$if_match" ]; then printf '%s\n' -H "If-Match: $if_match"; fi
 }
 
-# glint_curl SECRET METHOD URL [curl args...]: a signed request to a glint-store.
+# glint_curl [-T FILE] [-m IF_MATCH] SECRET NODE METHOD URL [curl args...]: a signed request to the
+# glint-store of node NODE. -T uploads FILE (its size is signed); -m names the copy a DELETE means
+# ('"<digest>"' or '*').
 glint_curl() {
-  local secret=$1 method=$2 url=$3
-  shift 3
-  local target="/${url#*://*/}"
-  local -a sig
-  mapfile -t sig < <(glint_sign "$secret" "$method" "$target")
-  curl -sS -X "$method" "${sig[@]}" "$@" "$url"
+  local upload="" if_match="" OPTIND=1 opt
+  while getopts "T:m:" opt; do
+    case $opt in
+      T) upload=$OPTARG ;;
+      m) if_match=$OPTARG ;;
+      *) return 2 ;;
+    esac
+  done
+  shift $((OPTIND - 1))
+  local secret=$1 node=$2 method=$3 url=$4
+  shift 4
+  local target="/${url#*://*/}" length=""
+  local -a sig extra=()
+  if [ -n "$upload" ]; then
+    length=$(stat -c %s "$upload")
+    [ "$length" = 0 ] && length=""
+    extra=(-T "$upload")
+  fi
+  mapfile -t sig < <(glint_sign "$secret" "$node" "$method" "$target" "$length" "$if_match")
+  curl -sS -X "$method" "${sig[@]}" "${extra[@]}" "$@" "$url"
 }
 
 # glint_wait_for SECONDS CMD...: polls CMD until it succeeds or the deadline passes.

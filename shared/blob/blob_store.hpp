@@ -56,17 +56,34 @@ class BlobReader {
   virtual Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) = 0;
 };
 
+// Conditions an upload must meet before it becomes visible.
+struct WriteConditions {
+  // commit() refuses (corrupt, nothing kept) bytes with another XXH3-128.
+  std::optional<hash::Digest128> expect_digest;
+  // Replace the committed blob if its digest is this one, instead of a conflict: the new bytes are
+  // written under a temporary name and swapped in only after they are complete (and match
+  // expect_digest); the old blob goes to quarantine, never deleted.
+  std::optional<hash::Digest128> replace_digest;
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
-  // Starts an upload. conflict if the blob exists or an upload of it is already in progress here;
-  // no_space if expected_size would cross the reserve; invalid for a non-canonical id.
-  virtual Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size) = 0;
+  // Starts an upload. conflict if the blob exists (with replace_digest: exists with another
+  // digest) or an upload of it is already in progress here; no_space if expected_size would
+  // cross the reserve; invalid for a non-canonical id.
+  virtual Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size,
+                                                       const WriteConditions& cond) = 0;
+  Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size) {
+    return create(id, expected_size, WriteConditions{});
+  }
   // not_found, corrupt (bad/missing sidecar), or a reader.
   virtual Expected<std::unique_ptr<BlobReader>> open(const std::string& id) = 0;
   virtual Expected<BlobInfo> stat(const std::string& id) = 0;
-  // Removes blob and sidecar (fsync dir). not_found if absent.
-  virtual Status remove(const std::string& id) = 0;
+  // Removes blob and sidecar (fsync dir). not_found if absent; with if_digest, conflict (nothing
+  // removed) when the blob's digest is another one.
+  virtual Status remove(const std::string& id, const std::optional<hash::Digest128>& if_digest) = 0;
+  Status remove(const std::string& id) { return remove(id, std::nullopt); }
   // Moves blob and sidecar into the quarantine directory (never deletes). not_found if absent.
   virtual Status quarantine(const std::string& id, const std::string& reason) = 0;
   virtual SpaceInfo space() = 0;

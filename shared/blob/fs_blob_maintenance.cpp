@@ -80,23 +80,34 @@ size_t FsBlobStore::cleanup_temp() {
 
 Status FsBlobStore::quarantine(const std::string& id, const std::string& reason) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::string base = quarantine_dir_ + "/" + id + "." + std::to_string(secs);
   std::string dest;
   {
     std::lock_guard lk(mu_);
-    const std::string data = data_path(id);
-    if (!fsutil::exists(data)) return Status(Errc::not_found, "blob " + id + " not found");
-    // Never overwrite an earlier quarantined copy (same id quarantined twice within a second).
-    dest = base;
-    for (int n = 1; fsutil::exists(dest) || fsutil::exists(dest + ".meta"); ++n) dest = base + "-" + std::to_string(n);
-    if (Status s = fsutil::rename_noreplace(data, dest); !s) return s;
-    const std::string meta = meta_path(id);
-    if (::rename(meta.c_str(), (dest + ".meta").c_str()) != 0 && errno != ENOENT) {
-      return fsutil::sys_error(Errc::io_error, "move to quarantine", meta, errno);
-    }
+    auto moved = move_to_quarantine_locked(id);
+    if (!moved) return moved.error();
+    dest = *moved;
   }
+  return write_quarantine_reason(id, dest, reason);
+}
+
+Expected<std::string> FsBlobStore::move_to_quarantine_locked(const std::string& id) {
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string base = quarantine_dir_ + "/" + id + "." + std::to_string(secs);
+  const std::string data = data_path(id);
+  if (!fsutil::exists(data)) return Error{Errc::not_found, "blob " + id + " not found"};
+  // Never overwrite an earlier quarantined copy (same id quarantined twice within a second).
+  std::string dest = base;
+  for (int n = 1; fsutil::exists(dest) || fsutil::exists(dest + ".meta"); ++n) dest = base + "-" + std::to_string(n);
+  if (Status s = fsutil::rename_noreplace(data, dest); !s) return s.error();
+  const std::string meta = meta_path(id);
+  if (::rename(meta.c_str(), (dest + ".meta").c_str()) != 0 && errno != ENOENT) {
+    return fsutil::sys_error(Errc::io_error, "move to quarantine", meta, errno);
+  }
+  return dest;
+}
+
+Status FsBlobStore::write_quarantine_reason(const std::string& id, const std::string& dest, const std::string& reason) {
   // The reason is informational: the blob is already out of service even if this fails.
   const std::string reason_path = dest + ".reason";
   fsutil::UniqueFd fd(::open(reason_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));

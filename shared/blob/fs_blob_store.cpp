@@ -59,7 +59,8 @@ void FsBlobStore::release_upload(const std::string& id) {
 }
 
 Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
-                                                          std::optional<uint64_t> expected_size) {
+                                                          std::optional<uint64_t> expected_size,
+                                                          const WriteConditions& cond) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
   if (opts_.shared) return Error{Errc::invalid, "blob store opened shared (read-only): " + opts_.data_dir};
   auto sp = fsutil::fs_space(opts_.data_dir);
@@ -72,7 +73,13 @@ Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
   {
     std::lock_guard lk(mu_);
     if (uploading_.count(id) != 0) return Error{Errc::conflict, "an upload of " + id + " is already in progress"};
-    if (fsutil::exists(data_path(id))) return Error{Errc::conflict, "blob " + id + " already exists"};
+    if (cond.replace_digest) {
+      auto current = digest_locked(id);
+      if (current && *current != *cond.replace_digest)
+        return Error{Errc::conflict, "blob " + id + " holds other bytes than the copy to replace"};
+    } else if (fsutil::exists(data_path(id))) {
+      return Error{Errc::conflict, "blob " + id + " already exists"};
+    }
     uploading_.insert(id);
   }
   std::string tmp;
@@ -94,7 +101,7 @@ Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
     return fsutil::sys_error(Errc::io_error, "create", tmp, err);
   }
   return std::unique_ptr<BlobWriter>(
-      std::make_unique<FsBlobWriter>(*this, id, expected_size, std::move(tmp), std::move(fd), sp->free, direct));
+      std::make_unique<FsBlobWriter>(*this, id, expected_size, std::move(tmp), std::move(fd), sp->free, direct, cond));
 }
 
 Expected<std::unique_ptr<BlobReader>> FsBlobStore::open(const std::string& id) {
@@ -110,11 +117,16 @@ Expected<BlobInfo> FsBlobStore::stat(const std::string& id) {
   return (*reader)->info();
 }
 
-Status FsBlobStore::remove(const std::string& id) {
+Status FsBlobStore::remove(const std::string& id, const std::optional<hash::Digest128>& if_digest) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
   {
-    // Under mu_ so an upload of the same id cannot publish between the two unlinks.
+    // Under mu_ so an upload of the same id cannot publish between the check and the unlinks.
     std::lock_guard lk(mu_);
+    if (if_digest) {
+      auto current = digest_locked(id);
+      if (!current && current.code() != Errc::corrupt) return current.error();
+      if (current && *current != *if_digest) return Status(Errc::conflict, "blob " + id + " holds other bytes");
+    }
     const std::string data = data_path(id);
     if (::unlink(data.c_str()) != 0) {
       return fsutil::sys_error(errno == ENOENT ? Errc::not_found : Errc::io_error, "remove", data, errno);
@@ -123,6 +135,27 @@ Status FsBlobStore::remove(const std::string& id) {
     if (::unlink(meta.c_str()) != 0 && errno != ENOENT) return fsutil::sys_error(Errc::io_error, "remove", meta, errno);
   }
   return opts_.fsync ? fsutil::fsync_dir(shard_dir(id)) : Status();
+}
+
+Expected<hash::Digest128> FsBlobStore::digest_locked(const std::string& id) {
+  auto reader = open_blob(data_path(id), meta_path(id), false);
+  if (!reader) return reader.error();
+  return (*reader)->info().digest;
+}
+
+Status FsBlobStore::retire_for_replace(const std::string& id, const hash::Digest128& digest) {
+  std::string dest;
+  {
+    std::lock_guard lk(mu_);
+    auto current = digest_locked(id);
+    if (!current && current.code() == Errc::not_found) return {};  // gone meanwhile: nothing to retire
+    if (current && *current != digest) return Status(Errc::conflict, "blob " + id + " holds other bytes");
+    // A blob whose sidecar is unreadable is retired too: it is the copy the caller examined.
+    auto moved = move_to_quarantine_locked(id);
+    if (!moved) return moved.error();
+    dest = *moved;
+  }
+  return write_quarantine_reason(id, dest, "replaced by a verified copy");
 }
 
 SpaceInfo FsBlobStore::space() {

@@ -30,10 +30,12 @@ std::string meta_tmp_for(const std::string& tmp_path) {
 }  // namespace
 
 FsBlobWriter::FsBlobWriter(FsBlobStore& store, std::string id, std::optional<uint64_t> expected_size,
-                           std::string tmp_path, fsutil::UniqueFd fd, uint64_t free_bytes, bool direct)
+                           std::string tmp_path, fsutil::UniqueFd fd, uint64_t free_bytes, bool direct,
+                           WriteConditions cond)
     : store_(store),
       id_(std::move(id)),
       expected_size_(expected_size),
+      cond_(std::move(cond)),
       tmp_path_(std::move(tmp_path)),
       meta_tmp_path_(meta_tmp_for(tmp_path_)),
       fd_(std::move(fd)),
@@ -171,8 +173,14 @@ Expected<BlobInfo> FsBlobWriter::publish() {
   sc.info.block_count = block_hashes_.size();
   sc.info.digest = blob_hash_.digest();
   sc.block_hashes = std::move(block_hashes_);
+  if (cond_.expect_digest && sc.info.digest != *cond_.expect_digest)
+    return Error{Errc::corrupt, "upload of " + id_ + " does not hash to the expected digest; nothing kept"};
   if (Status s = write_sidecar(sc); !s) return s.error();
   if (Status s = store_.ensure_shard_dir(id_); !s) return s.error();
+  // The new copy is complete and proven: only now does the old one step aside (to quarantine).
+  if (cond_.replace_digest) {
+    if (Status s = store_.retire_for_replace(id_, *cond_.replace_digest); !s) return s.error();
+  }
   if (Status s = place_sidecar(); !s) return s.error();
   if (Status s = place_data(); !s) {
     ::unlink(store_.meta_path(id_).c_str());  // ours, and no blob existed: see place_sidecar()

@@ -38,10 +38,11 @@ class FsBlobStore final : public BlobStore {
   FsBlobStore(FsOptions opts, fsutil::UniqueFd lock_fd);
   ~FsBlobStore() override = default;
 
-  Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size) override;
+  Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size,
+                                               const WriteConditions& cond) override;
   Expected<std::unique_ptr<BlobReader>> open(const std::string& id) override;
   Expected<BlobInfo> stat(const std::string& id) override;
-  Status remove(const std::string& id) override;
+  Status remove(const std::string& id, const std::optional<hash::Digest128>& if_digest) override;
   Status quarantine(const std::string& id, const std::string& reason) override;
   SpaceInfo space() override;
   std::vector<std::string> list() override;
@@ -57,12 +58,21 @@ class FsBlobStore final : public BlobStore {
   Status ensure_shard_dir(const std::string& id);
   // Ends the upload reservation taken by create().
   void release_upload(const std::string& id);
+  // For a verified replacement: moves the committed blob `id` to quarantine if its digest is
+  // `digest` (ok also when there is none); conflict if it holds other bytes.
+  Status retire_for_replace(const std::string& id, const hash::Digest128& digest);
   // Direct-I/O staging buffers of `bytes` (aligned), kept for the next upload: a fresh 2 MiB
   // mapping per upload costs page faults that dominated small uploads. nullptr if out of memory.
   AlignedBuffer take_staging(size_t bytes);
   void give_staging(AlignedBuffer b);
 
  private:
+  // Moves data + sidecar to quarantine (mu_ held); returns the destination base path.
+  Expected<std::string> move_to_quarantine_locked(const std::string& id);
+  Status write_quarantine_reason(const std::string& id, const std::string& dest, const std::string& reason);
+  // The committed blob's digest (mu_ held): not_found, corrupt (bad sidecar) or the digest.
+  Expected<hash::Digest128> digest_locked(const std::string& id);
+
   FsOptions opts_;
   std::string objects_dir_;
   std::string tmp_dir_;
@@ -79,7 +89,7 @@ class FsBlobWriter final : public BlobWriter {
  public:
 
   FsBlobWriter(FsBlobStore& store, std::string id, std::optional<uint64_t> expected_size, std::string tmp_path,
-               fsutil::UniqueFd fd, uint64_t free_bytes, bool direct);
+               fsutil::UniqueFd fd, uint64_t free_bytes, bool direct, WriteConditions cond);
   ~FsBlobWriter() override;
 
   Status write(std::span<const std::byte> data) override;
@@ -100,6 +110,7 @@ class FsBlobWriter final : public BlobWriter {
   FsBlobStore& store_;
   std::string id_;
   std::optional<uint64_t> expected_size_;
+  WriteConditions cond_;
   std::string tmp_path_;
   std::string meta_tmp_path_;
   fsutil::UniqueFd fd_;

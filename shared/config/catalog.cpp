@@ -41,6 +41,10 @@ const std::vector<OptionSpec>& catalog() {
        .help = "Largest accepted difference between the timestamp of a signed request and the local "
                "clock; requests outside this window are rejected so that captured requests cannot be "
                "replayed later. Keep node clocks in sync with NTP."},
+      {.section = "auth", .name = "nonce_cache", .type = Type::Int, .default_value = "200000",
+       .help = "Signed requests a storage node remembers within the clock-skew window, so none can be "
+               "replayed; when full, further requests get 503 until old ones expire.",
+       .min = 1000, .max = 100000000},
 
       // [store]: glint-store, the per-node blob server.
       {.section = "store", .name = "bind_host", .type = Type::String, .default_value = "127.0.0.1",
@@ -203,6 +207,13 @@ const std::vector<OptionSpec>& catalog() {
        .help = "Log the excess replicas that would be removed instead of removing them (copies still happen)."},
       {.section = "replicator", .name = "peer_timeout", .type = Type::Duration, .default_value = "30s",
        .help = "Timeout of every read and write between the replicator and a storage node."},
+      {.section = "replicator", .name = "full_scan_interval", .type = Type::Duration, .default_value = "1d",
+       .help = "Safety net under the change feed: every replicator scans every image at least this often "
+               "even when the feed reports nothing. At most 6 days: shorter than the feed's retention (7 days).",
+       .min = 60e3, .max = 6 * 86400e3},
+      {.section = "replicator", .name = "stall_polls", .type = Type::Int, .default_value = "3",
+       .help = "A drain, rebalance or repair job that sees no progress for this many polls makes the next "
+               "pass scan every image instead of trusting the change feed.", .min = 1, .max = 1000},
 
       // [cluster]: replication settings every process of the deployment must agree on.
       {.section = "cluster", .name = "replicas", .type = Type::Int, .default_value = "3",

@@ -133,8 +133,8 @@ bool valid_value(const OptionSpec& spec, std::string_view text) {
       return parse_double(text, v) && in_range(v);
     }
     case Type::Duration: {
-      std::chrono::milliseconds v{};
-      return parse_duration(text, v);
+      std::chrono::milliseconds v{};  // bounds in milliseconds
+      return parse_duration(text, v) && in_range(static_cast<double>(v.count()));
     }
   }
   return false;

@@ -13,14 +13,6 @@ namespace {
 
 using detail::run_status;
 
-bool valid_status(const std::string& s) {
-  for (const char* v : {"queued", "saving", "active", "killed", "deleted", "pending_delete", "deactivated",
-                        "uploading", "importing"}) {
-    if (s == v) return true;
-  }
-  return false;
-}
-
 bool valid_visibility(const std::string& s) {
   return s == "private" || s == "shared" || s == "community" || s == "public";
 }
@@ -35,7 +27,6 @@ class PgImageRepository final : public ImageRepository {
 
   Status create(const ImageRow& img) override {
     if (!is_canonical_uuid(img.id)) return Status(Errc::invalid, "image id is not a canonical uuid");
-    if (!valid_status(img.status)) return Status(Errc::invalid, "bad image status '" + img.status + "'");
     if (!valid_visibility(img.visibility)) {
       return Status(Errc::invalid, "bad image visibility '" + img.visibility + "'");
     }
@@ -54,7 +45,7 @@ class PgImageRepository final : public ImageRepository {
           "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
           "  coalesce($17::timestamptz, now()), coalesce($18::timestamptz, now()), $19::timestamptz) "
           "ON CONFLICT (id) DO NOTHING",
-          img.id, img.name, img.status, img.visibility, img.protected_, img.os_hidden, img.owner, img.size,
+          img.id, img.name, to_string(img.status), img.visibility, img.protected_, img.os_hidden, img.owner, img.size,
           img.virtual_size, img.checksum, img.os_hash_algo, img.os_hash_value, img.disk_format,
           img.container_format, img.min_disk, img.min_ram, stamp(img.created_at), stamp(img.updated_at),
           detail::to_pg_text(img.deleted_at));
@@ -82,9 +73,9 @@ class PgImageRepository final : public ImageRepository {
     });
   }
 
-  Status transition(const std::string& id, const std::string& from, const std::string& to) override {
+  Status transition(const std::string& id, ImageStatus from_state, ImageStatus to_state) override {
     if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
-    if (!valid_status(to)) return Status(Errc::invalid, "bad image status '" + to + "'");
+    const std::string from = to_string(from_state), to = to_string(to_state);
     return run_status(pool_, [&](pqxx::connection_base& c) {
       pqxx::work w(c);
       auto r = w.exec_params(
@@ -173,7 +164,8 @@ class PgImageRepository final : public ImageRepository {
             "INSERT INTO replicas (image_id, node, state, size, digest, verified_at, hash_verified_at, updated_at) "
             "VALUES ($1::uuid, $2, 'ok', $3, $4, now(), now(), now()) "
             "ON CONFLICT (image_id, node) DO UPDATE SET state = 'ok', size = excluded.size, "
-            "  digest = excluded.digest, verified_at = now(), hash_verified_at = now(), updated_at = now()",
+            "  digest = excluded.digest, verified_at = now(), hash_verified_at = now(), updated_at = now(), "
+            "  version = nextval('replica_version_seq')",
             d.image_id, rep.node, d.size, rep.digest);
       }
       w.commit();

@@ -42,7 +42,7 @@ ImageRow image_from(const pqxx::row& r) {
   ImageRow img;
   img.id = r[0].as<std::string>();
   img.name = r[1].is_null() ? std::string() : r[1].as<std::string>();
-  img.status = r[2].as<std::string>();
+  img.status = state_from<ImageStatus>(r[2]);
   img.visibility = r[3].as<std::string>();
   img.protected_ = r[4].as<bool>();
   img.os_hidden = r[5].as<bool>();

@@ -51,6 +51,23 @@ class PgJobRepository final : public JobRepository {
     });
   }
 
+  Expected<JobRow> ensure(const std::string& kind, const std::string& target, const std::string& requested_by) override {
+    if (kind.empty()) return Error{Errc::invalid, "job kind is empty"};
+    return pool_.query<JobRow>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto open = w.exec_params(std::string("SELECT ") + kJobColumns +
+                                    " FROM jobs WHERE kind = $1 AND target = $2 AND state IN ('queued', 'running') "
+                                    "ORDER BY created_at LIMIT 1",
+                                kind, target);
+      if (!open.empty()) return job_from(open[0]);
+      auto r = w.exec_params(std::string("INSERT INTO jobs (id, kind, target, state, requested_by) "
+                                         "VALUES ($1::uuid, $2, $3, 'queued', $4) RETURNING ") + kJobColumns,
+                             random_uuid(), kind, target, requested_by);
+      w.commit();
+      return job_from(r[0]);
+    });
+  }
+
   Expected<std::optional<JobRow>> claim(const std::string& kind, const std::string& owner,
                                         std::chrono::seconds lease, const std::string& node) override {
     return pool_.query<std::optional<JobRow>>([&](pqxx::connection_base& c) -> std::optional<JobRow> {
@@ -157,7 +174,7 @@ std::unique_ptr<JobRepository> make_job_repository(Pool& pool) { return std::mak
 
 Expected<ClusterCounts> cluster_counts(Pool& pool, int replicas) {
   return pool.query<ClusterCounts>([&](pqxx::connection_base& c) {
-    pqxx::read_transaction t(c);  // one snapshot for all three counts
+    pqxx::read_transaction t(c);  // one statement each; read committed
     ClusterCounts out;
     for (const auto& r : t.exec("SELECT status, count(*) FROM images WHERE status NOT IN ('deleted') GROUP BY status"))
       out.images_by_status[r[0].as<std::string>()] = r[1].as<int64_t>();
@@ -166,12 +183,16 @@ Expected<ClusterCounts> cluster_counts(Pool& pool, int replicas) {
         "(SELECT count(*) FROM replicas r WHERE r.image_id = i.id AND r.state = 'ok') < $1",
         replicas)[0][0].as<int64_t>();
     for (const auto& r : t.exec("SELECT state, count(*) FROM replicas WHERE state <> 'ok' GROUP BY state")) {
-      const std::string st = r[0].as<std::string>();
       const int64_t n = r[1].as<int64_t>();
-      if (st == "corrupt") out.corrupt = n;
-      if (st == "missing") out.missing = n;
-      if (st == "excess") out.excess = n;
+      switch (detail::state_from<ReplicaState>(r[0])) {
+        case ReplicaState::corrupt: out.corrupt = n; break;
+        case ReplicaState::missing: out.missing = n; break;
+        case ReplicaState::excess: out.excess = n; break;
+        case ReplicaState::ok:
+        case ReplicaState::writing: break;
+      }
     }
+    out.flagged = t.exec("SELECT count(*) FROM image_flags")[0][0].as<int64_t>();
     return out;
   });
 }

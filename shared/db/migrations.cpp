@@ -193,6 +193,37 @@ CREATE TRIGGER images_status_changed AFTER UPDATE OF status ON images
   FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION glint_replication_changed();
 )sql";
 
+// Migration 4: data safety.
+//  - replicas.version: every write of a row takes a new value from one sequence, so writers
+//    compare-and-set on what they read (a row removed and written again never repeats a version).
+//  - replication_log.xid: the writing transaction's id. Readers take only entries older than every
+//    running transaction (pg_snapshot_xmin), which are final, and advance by (xid, seq): a seq
+//    taken by a writer that commits late can no longer be skipped.
+//  - placement_generation: the rebalance generation, in its own row (it was a fake node's
+//    checkpoint).
+//  - image_flags: images whose catalog disagrees with every copy while the copies agree.
+constexpr const char* kDataSafety = R"sql(
+CREATE SEQUENCE replica_version_seq;
+ALTER TABLE replicas ADD COLUMN version bigint NOT NULL DEFAULT nextval('replica_version_seq');
+ALTER TABLE replication_log ADD COLUMN xid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint);
+CREATE INDEX replication_log_xid_idx ON replication_log (xid, seq);
+
+CREATE TABLE placement_generation (
+  id         int PRIMARY KEY CHECK (id = 1),
+  generation text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO placement_generation (id, generation)
+  SELECT 1, position FROM checkpoints WHERE node = '*' AND worker = 'rebalance';
+DELETE FROM checkpoints WHERE node = '*' AND worker = 'rebalance';
+
+CREATE TABLE image_flags (
+  image_id   uuid PRIMARY KEY REFERENCES images (id) ON DELETE CASCADE,
+  reason     text NOT NULL,
+  flagged_at timestamptz NOT NULL DEFAULT now()
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -201,6 +232,7 @@ const std::vector<Migration>& migrations() {
       {1, "initial schema", kInitialSchema},
       {2, "worker passes", kWorkerPasses},
       {3, "self-healing", kHealing},
+      {4, "data safety", kDataSafety},
   };
   return all;
 }

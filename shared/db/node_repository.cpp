@@ -9,8 +9,6 @@ namespace {
 
 using detail::run_status;
 
-bool valid_node_state(const std::string& s) { return s == "up" || s == "down" || s == "draining"; }
-
 // Timestamps travel as integer microseconds since the epoch (exact; see pg_util.hpp).
 constexpr const char* kNodeColumns =
     "name, address, zone, weight, capacity, free, state, "
@@ -25,7 +23,7 @@ NodeRow node_from(const pqxx::row& r) {
   n.weight = r[3].as<double>();
   n.capacity = detail::from_bigint(r[4]);
   n.free = detail::from_bigint(r[5]);
-  n.state = r[6].as<std::string>();
+  n.state = detail::state_from<NodeState>(r[6]);
   n.last_heartbeat = detail::opt_timestamp(r[7]);
   n.state_since = detail::opt_timestamp(r[8]);
   return n;
@@ -73,16 +71,28 @@ class PgNodeRepository final : public NodeRepository {
     });
   }
 
-  Status set_state(const std::string& name, const std::string& state) override {
-    if (!valid_node_state(state)) return Status(Errc::invalid, "bad node state '" + state + "'");
+  Status set_state(const std::string& name, NodeState from, NodeState to) override {
     return run_status(pool_, [&](pqxx::connection_base& c) {
       pqxx::work w(c);
       auto r = w.exec_params(
-          "UPDATE nodes SET state = $2, "
-          "  state_since = CASE WHEN state <> $2 THEN now() ELSE state_since END "
-          "WHERE name = $1",
-          name, state);
-      if (r.affected_rows() == 0) return Status(Errc::not_found, "unknown node " + name);
+          "UPDATE nodes SET state = $3, "
+          "  state_since = CASE WHEN state <> $3 THEN now() ELSE state_since END "
+          "WHERE name = $1 AND state = $2",
+          name, to_string(from), to_string(to));
+      if (r.affected_rows() == 0) return changed_or_unknown(w, name);
+      w.commit();
+      return Status();
+    });
+  }
+
+  Status mark_down(const std::string& name, std::optional<Timestamp> heartbeat_seen) override {
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "UPDATE nodes SET state = 'down', state_since = now() "
+          "WHERE name = $1 AND state = 'up' AND last_heartbeat IS NOT DISTINCT FROM $2::timestamptz",
+          name, detail::to_pg_text(heartbeat_seen));
+      if (r.affected_rows() == 0) return changed_or_unknown(w, name);
       w.commit();
       return Status();
     });
@@ -109,6 +119,12 @@ class PgNodeRepository final : public NodeRepository {
   }
 
  private:
+  static Status changed_or_unknown(pqxx::work& w, const std::string& name) {
+    if (w.exec_params("SELECT 1 FROM nodes WHERE name = $1", name).empty())
+      return Status(Errc::not_found, "unknown node " + name);
+    return Status(Errc::conflict, "node " + name + " changed since it was read");
+  }
+
   Pool& pool_;
 };
 

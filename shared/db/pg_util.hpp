@@ -8,7 +8,9 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -82,17 +84,34 @@ std::optional<T> opt(const pqxx::field& f) {
 
 // Replica rows: the columns every replica query selects, and their parsing.
 inline constexpr const char* kReplicaColumns =
-    "image_id::text, node, state, size, digest, (extract(epoch from verified_at) * 1000000)::bigint";
+    "image_id::text, node, state, size, digest, (extract(epoch from verified_at) * 1000000)::bigint, version";
+
+// A state word from the database; the CHECK constraints make anything else impossible, so an
+// unknown word is a schema mismatch (a newer glint wrote it): reported, not guessed.
+template <class E>
+E state_from(const pqxx::field& f) {
+  const std::string text = f.as<std::string>();
+  if (auto s = parse_state<E>(text)) return *s;
+  throw std::runtime_error("unknown state '" + text + "' in the database");
+}
 
 inline ReplicaRow replica_from(const pqxx::row& r) {
   ReplicaRow out;
   out.image_id = r[0].as<std::string>();
   out.node = r[1].as<std::string>();
-  out.state = r[2].as<std::string>();
+  out.state = state_from<ReplicaState>(r[2]);
   out.size = opt<int64_t>(r[3]);
   out.digest = opt<std::string>(r[4]);
   out.verified_at = opt_timestamp(r[5]);
+  out.version = r[6].as<int64_t>();
   return out;
+}
+
+// PostgreSQL array literals for ANY($1::type[]) parameters.
+inline std::string bigint_array(const std::vector<int64_t>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+  return out + "}";
 }
 
 inline std::vector<ReplicaRow> replicas_from(const pqxx::result& r) {

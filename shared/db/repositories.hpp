@@ -11,22 +11,10 @@
 
 #include "shared/core/result.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/db/rows.hpp"
 
 namespace glint::db {
 
-using Timestamp = std::chrono::system_clock::time_point;
-
-struct NodeRow {
-  std::string name;     // unique
-  std::string address;  // host:port of its glint-store
-  std::string zone;
-  double weight = 1.0;
-  uint64_t capacity = 0;
-  uint64_t free = 0;
-  std::string state = "up";  // up | down | draining
-  std::optional<Timestamp> last_heartbeat;
-  std::optional<Timestamp> state_since;
-};
 
 class NodeRepository {
  public:
@@ -34,9 +22,14 @@ class NodeRepository {
   // Inserts or updates by name (address, zone, weight, capacity, free; state=up; heartbeat=now()).
   // A node in state draining stays draining.
   virtual Status register_node(const NodeRow& n) = 0;
-  // Refreshes capacity/free and last_heartbeat.
+  // Refreshes capacity/free and last_heartbeat; a down node is up again (draining stays draining).
   virtual Status heartbeat(const std::string& name, uint64_t capacity, uint64_t free) = 0;
-  virtual Status set_state(const std::string& name, const std::string& state) = 0;
+  // Compare-and-set: the state becomes `to` only if it is still `from` (conflict otherwise, so a
+  // decision taken on a stale read never overwrites another one); not_found for an unknown node.
+  virtual Status set_state(const std::string& name, NodeState from, NodeState to) = 0;
+  // The liveness sweep's verdict: up -> down only if the node is still up and its heartbeat is
+  // still the one judged stale (conflict otherwise: it was drained, or it spoke meanwhile).
+  virtual Status mark_down(const std::string& name, std::optional<Timestamp> heartbeat_seen) = 0;
   virtual Expected<std::optional<NodeRow>> get(const std::string& name) = 0;
   virtual Expected<std::vector<NodeRow>> list() = 0;
 };
@@ -44,7 +37,7 @@ class NodeRepository {
 struct ImageRow {
   std::string id;
   std::string name;
-  std::string status = "queued";  // queued|saving|active|killed|deleted|pending_delete|deactivated|importing|uploading
+  ImageStatus status = ImageStatus::queued;
   std::string visibility = "shared";
   bool protected_ = false;
   bool os_hidden = false;
@@ -120,7 +113,7 @@ class ImageRepository {
   virtual Status create(const ImageRow& img) = 0;
   virtual Expected<std::optional<ImageRow>> get(const std::string& id) = 0;
   // Sets status only if the current status is `from` (compare-and-set); conflict otherwise.
-  virtual Status transition(const std::string& id, const std::string& from, const std::string& to) = 0;
+  virtual Status transition(const std::string& id, ImageStatus from, ImageStatus to) = 0;
   // Images not deleted, with properties and tags. invalid for an unknown sort key; not_found for a
   // marker that names no visible image.
   virtual Expected<std::vector<ImageRow>> list(const ImageQuery& q) = 0;
@@ -142,26 +135,33 @@ class ImageRepository {
   virtual Status remove_tag(const std::string& id, const std::string& tag) = 0;
 };
 
-struct ReplicaRow {
-  std::string image_id;
-  std::string node;
-  std::string state = "writing";  // writing | ok | missing | corrupt | excess
-  std::optional<int64_t> size;
-  std::optional<std::string> digest;  // XXH3-128 hex
-  std::optional<Timestamp> verified_at;
-};
 
+// Replica rows. Every write is a compare-and-set on what the writer read (state and version): a
+// lost race is the outcome conflict — logged and counted by the caller, never an overwrite.
 class ReplicaRepository {
  public:
   virtual ~ReplicaRepository() = default;
-  // Inserts or replaces the row; hash_verified_at is set to r.verified_at (a copy verified against
-  // a verified digest inherits its os_hash check).
-  virtual Status upsert(const ReplicaRow& r) = 0;
-  virtual Status set_state(const std::string& image_id, const std::string& node, const std::string& state) = 0;
+  // A copy was made and verified: r (state ok, size, digest, verified_at; hash_verified_at follows
+  // verified_at, since a copy matching a verified digest inherits its os_hash check) is written
+  // only if the row is still what the writer read — absent when expected_version is nullopt,
+  // otherwise that version — and the image still keeps data (active or deactivated).
+  // conflict: the row changed; not_found: the image no longer keeps data, or is unknown.
+  virtual Status record_copy(const ReplicaRow& r, std::optional<int64_t> expected_version) = 0;
+  // seen.state -> to, only if the row still has seen's state and version. conflict otherwise,
+  // not_found if the row is gone.
+  virtual Status set_state(const ReplicaRow& seen, ReplicaState to) = 0;
+  // A copy whose bytes could not be removed, left for the reaper: the row is inserted as excess,
+  // or an existing row becomes excess. conflict when it is an ok copy of an image that keeps data
+  // (a good copy is never downgraded on a cleanup's word).
+  virtual Status mark_excess(const std::string& image_id, const std::string& node) = 0;
+  // Deletes the row only if it is still `seen` (state and version); ok if it is already gone,
+  // conflict if it changed.
+  virtual Status remove(const ReplicaRow& seen) = 0;
+  // Forgets the row of a copy whose bytes were just removed, for an image that keeps no data
+  // (failed upload, deleted image); never used for a copy of an active image.
+  virtual Status forget(const std::string& image_id, const std::string& node) = 0;
   virtual Expected<std::vector<ReplicaRow>> for_image(const std::string& image_id) = 0;
   virtual Expected<std::vector<ReplicaRow>> for_node(const std::string& node) = 0;
-  // Forgets a replica (its blob is gone); ok if there was none.
-  virtual Status remove(const std::string& image_id, const std::string& node) = 0;
 };
 
 struct MemberRow {
@@ -209,6 +209,10 @@ class JobRepository {
   virtual ~JobRepository() = default;
   virtual Expected<JobRow> create(const std::string& kind, const std::optional<std::string>& target,
                                   const std::string& requested_by) = 0;
+  // The queued or running job of `kind` with exactly this target, or a new one: for work that
+  // may be asked for repeatedly (an auditor's cross-check of the same image) but must run once.
+  virtual Expected<JobRow> ensure(const std::string& kind, const std::string& target,
+                                  const std::string& requested_by) = 0;
   // The oldest claimable job of `kind` (queued, or running with an expired lease) that `node` may
   // serve (a target "node:N[;options]" is served only on N), now running under `owner` until now +
   // lease; nullopt when there is none.
@@ -250,36 +254,21 @@ class WorkerPassRepository {
   virtual Expected<std::vector<WorkerPassRow>> list() = 0;
 };
 
-// An image as the replicator and auditor see it: what must exist and where copies are.
-struct ImageCopies {
-  std::string id;
-  std::string status;
-  int64_t size = 0;
-  std::string os_hash_algo;
-  std::string os_hash_value;
-  std::vector<ReplicaRow> replicas;
-};
-
-// One replica due for a deep audit on a node, with what it must hash to.
-struct AuditItem {
-  std::string image_id;
-  int64_t size = 0;
-  std::string digest;  // XXH3-128 hex recorded for the replica
-  std::string os_hash_algo;
-  std::string os_hash_value;
-  std::optional<Timestamp> verified_at;
-  std::optional<Timestamp> hash_verified_at;
-};
-
 // The queries of the self-healing workers (auditor, replicator): change feed, checkpoints,
-// orphans, verification times. Every call is one short statement or transaction. Thread-safe.
+// orphans, verification times, the placement generation, flagged images. Every call is one
+// short statement or transaction. Thread-safe.
 class HealingRepository {
  public:
   virtual ~HealingRepository() = default;
-  // The change feed: (seq, image id) after `after_seq`, oldest first, at most `limit`.
-  virtual Expected<std::vector<std::pair<int64_t, std::string>>> changes(int64_t after_seq, size_t limit) = 0;
-  // The feed's oldest and newest seq (0, 0 when empty).
-  virtual Expected<std::pair<int64_t, int64_t>> change_bounds() = 0;
+  // The change feed (filled by triggers on replicas and images): entries after `after`, in
+  // (xid, seq) order, at most `limit` — only entries whose writing transaction is older than
+  // every transaction still running. Those are final: no entry can later appear before them, so
+  // a reader that advances to the last one returned never skips a change (a seq taken by a
+  // writer that commits late would otherwise be passed over).
+  virtual Expected<std::vector<FeedEntry>> changes(FeedPosition after, size_t limit) = 0;
+  // A position that every settled entry precedes and every entry still to settle follows: where
+  // a full scan that starts now leaves its reader.
+  virtual Expected<FeedPosition> feed_head() = 0;
   // Forgets feed entries older than `age` (every replicator reads them within minutes).
   virtual Status prune_changes(std::chrono::seconds age) = 0;
   // Ids of images whose data must be kept (active, deactivated) after `after_id`, by id.
@@ -291,9 +280,9 @@ class HealingRepository {
                                                           size_t limit) = 0;
   // Ok replicas on `node` not verified since `before` (never verified first, then oldest).
   virtual Expected<std::vector<AuditItem>> due_for_audit(const std::string& node, Timestamp before, size_t limit) = 0;
-  // The replicas of these images on `node` were read in full and matched (and their os_hash too
-  // when `hash_checked`); one statement. Rows no longer ok are left alone.
-  virtual Status mark_verified(const std::vector<std::string>& image_ids, const std::string& node,
+  // These replicas on `node` (image id, row version as read) were read in full and matched (and
+  // their os_hash too when `hash_checked`); one statement. Rows changed since are left alone.
+  virtual Status mark_verified(const std::vector<std::pair<std::string, int64_t>>& seen, const std::string& node,
                                bool hash_checked) = 0;
   // Oldest verified_at among ok replicas on `node` (never verified counts as the epoch); nullopt
   // when the node holds none.
@@ -302,6 +291,16 @@ class HealingRepository {
   virtual Status clear_orphan(const std::string& node, const std::string& image_id) = 0;
   virtual Expected<std::optional<std::string>> checkpoint(const std::string& node, const std::string& worker) = 0;
   virtual Status save_checkpoint(const std::string& node, const std::string& worker, const std::string& position) = 0;
+  // The rebalance generation: part of every replicator's cluster view, so a new one makes each
+  // of them scan everything once. Empty until the first rebalance.
+  virtual Expected<std::string> placement_generation() = 0;
+  virtual Status set_placement_generation(const std::string& generation) = 0;
+  // Images whose catalog digests disagree with every copy while the copies agree (flag_image is
+  // idempotent; clear_flag when a copy matches again).
+  virtual Status flag_image(const std::string& image_id, const std::string& reason) = 0;
+  virtual Status clear_flag(const std::string& image_id) = 0;
+  virtual Expected<bool> is_flagged(const std::string& image_id) = 0;
+  virtual Expected<std::vector<ImageFlag>> flagged(size_t limit) = 0;
 };
 
 // Cluster-wide counts for operators (glintctl status).
@@ -311,6 +310,7 @@ struct ClusterCounts {
   int64_t corrupt = 0;           // replica rows by state
   int64_t missing = 0;
   int64_t excess = 0;
+  int64_t flagged = 0;           // images whose catalog disagrees with every (agreeing) copy
 };
 Expected<ClusterCounts> cluster_counts(Pool& pool, int replicas);
 

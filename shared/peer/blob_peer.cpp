@@ -47,8 +47,11 @@ class HttpBlobPeer final : public BlobPeer {
       : secret_(std::move(secret)), timeout_(timeout), clock_(clock) {}
 
   Expected<StoredBlob> put(const Endpoint& node, const std::string& id, http::BodySource& body,
-                           std::optional<uint64_t> length) override {
-    http::ClientRequest req = signed_request("PUT", id);
+                           std::optional<uint64_t> length, const PutOptions& opts) override {
+    http::Headers extra;
+    if (opts.expect_digest) extra.set(std::string(http::kExpectDigestHeader), *opts.expect_digest);
+    if (opts.replace_digest) extra.set("If-Match", quoted(*opts.replace_digest));
+    http::ClientRequest req = signed_request("PUT", id, node, http::body_binding(length, !length), extra);
     req.upload = &body;
     req.upload_length = length;
     req.headers.set("Content-Type", "application/octet-stream");
@@ -62,7 +65,8 @@ class HttpBlobPeer final : public BlobPeer {
       return Error{Errc::io_error, node.node + ": malformed PUT answer"};
     }
     const std::string why = node.node + ": PUT answered " + std::to_string(resp->status);
-    if (resp->status == 409) return Error{Errc::conflict, why};
+    if (resp->status == 409 || resp->status == 412) return Error{Errc::conflict, why};
+    if (resp->status == 422) return Error{Errc::corrupt, why + " (digest mismatch: nothing kept)"};
     if (resp->status == 507) return Error{Errc::no_space, why};
     if (resp->status == 503) return Error{Errc::unavailable, why};
     return Error{Errc::io_error, why};
@@ -70,27 +74,36 @@ class HttpBlobPeer final : public BlobPeer {
 
   ReadResult read_into(const Endpoint& node, const std::string& id, uint64_t first, std::optional<uint64_t> last,
                        int out_fd) override {
-    http::ClientRequest req = signed_request("GET", id);
-    set_range(req.headers, first, last);
+    http::Headers range;
+    set_range(range, first, last);
+    http::ClientRequest req = signed_request("GET", id, node, "", range);
     const PipeRead r = get_into_pipe(node.host, node.port, req.target, req.headers, out_fd, timeout_);
     ReadResult out;
     out.delivered = r.delivered;
     return classify(node, id, out, r.status, r.error, r.detail);
   }
 
-  Status remove(const Endpoint& node, const std::string& id) override {
-    auto resp = client(node).send(signed_request("DELETE", id));
+  Status remove(const Endpoint& node, const std::string& id, const std::string& if_match) override {
+    http::Headers cond;
+    cond.set("If-Match", if_match == "*" ? if_match : quoted(if_match));
+    auto resp = client(node).send(signed_request("DELETE", id, node, "", cond));
     if (!resp) return resp.error();
     if (resp->status == 204 || resp->status == 404) return {};
+    if (resp->status == 412) return Status(Errc::conflict, node.node + ": holds a different copy of " + id);
     return Status(Errc::io_error, node.node + ": DELETE answered " + std::to_string(resp->status));
   }
 
-  Expected<bool> exists(const Endpoint& node, const std::string& id) override {
-    auto resp = client(node).send(signed_request("HEAD", id));
+  Expected<std::optional<StoredBlob>> stat(const Endpoint& node, const std::string& id) override {
+    auto resp = client(node).send(signed_request("HEAD", id, node, "", {}));
     if (!resp) return resp.error();
-    if (resp->status == 200) return true;
-    if (resp->status == 404) return false;
-    return Error{Errc::io_error, node.node + ": HEAD answered " + std::to_string(resp->status)};
+    if (resp->status == 404) return std::optional<StoredBlob>();
+    if (resp->status != 200) return Error{Errc::io_error, node.node + ": HEAD answered " + std::to_string(resp->status)};
+    const std::string size = resp->header("x-glint-size");
+    const std::string digest = resp->header("x-glint-digest");
+    uint64_t n = 0;
+    if (size.empty() || digest.empty() || std::from_chars(size.data(), size.data() + size.size(), n).ec != std::errc())
+      return Error{Errc::io_error, node.node + ": HEAD without size and digest"};
+    return std::optional<StoredBlob>(StoredBlob{n, digest});
   }
 
  private:
@@ -122,17 +135,25 @@ class HttpBlobPeer final : public BlobPeer {
       return out;
     }
     out.detail = err == Errc::ok ? node.node + ": GET answered " + std::to_string(status) : detail;
-    auto still = exists(node, id);
+    auto still = stat(node, id);
     if (!still) out.outcome = ReadOutcome::unreachable;
-    else out.outcome = *still ? ReadOutcome::failed : ReadOutcome::corrupt;
+    else out.outcome = still->has_value() ? ReadOutcome::failed : ReadOutcome::corrupt;
     return out;
   }
 
-  http::ClientRequest signed_request(const char* method, const std::string& id) const {
+  static std::string quoted(const std::string& digest) { return "\"" + digest + "\""; }
+
+  // A request signed for this node only, with its declared body length ("" when it has none,
+  // "chunked") and its conditions, under a fresh nonce: a captured request cannot be replayed,
+  // sent to another node or given another body.
+  http::ClientRequest signed_request(const char* method, const std::string& id, const Endpoint& node,
+                                     const std::string& length, const http::Headers& extra) const {
     http::ClientRequest req;
     req.method = method;
     req.target = blob_target(id);
-    http::sign_headers(req.headers, secret_, req.method, req.target, clock_.wall());
+    req.headers = extra;
+    http::sign_headers(req.headers, secret_, http::fields_for(req.method, req.target, node.node, length, extra),
+                       clock_.wall());
     return req;
   }
   http::Client client(const Endpoint& node) const { return http::Client(node.host, node.port, timeout_); }

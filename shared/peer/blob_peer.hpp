@@ -42,23 +42,38 @@ struct ReadResult {
   std::string detail;
 };
 
+// Conditions on a PUT, checked by the node before anything becomes visible.
+struct PutOptions {
+  // The XXH3-128 hex the bytes must hash to: otherwise the node keeps nothing and answers corrupt.
+  std::optional<std::string> expect_digest;
+  // Replace the copy the node holds if (and only if) its digest is this one: the new copy is
+  // written under a temporary name and swapped in only once its digest is proven; the old bytes
+  // go to the node's quarantine, never deleted. Without it an existing copy is a conflict.
+  std::optional<std::string> replace_digest;
+};
+
 class BlobPeer {
  public:
   virtual ~BlobPeer() = default;
   // Streams `body` (exactly *length bytes, or chunked when nullopt) into a new blob. conflict when
-  // the node already holds one, no_space, unavailable when the node cannot be reached (nothing
-  // was stored), io_error when the transfer broke or the node refused otherwise (it may hold a copy).
+  // the node already holds one (or, with replace_digest, a different one), corrupt when the bytes
+  // missed expect_digest, no_space, unavailable when the node cannot be reached (nothing was
+  // stored), io_error when the transfer broke or the node refused otherwise (it may hold a copy).
   virtual Expected<StoredBlob> put(const Endpoint& node, const std::string& id, http::BodySource& body,
-                                   std::optional<uint64_t> length) = 0;
+                                   std::optional<uint64_t> length, const PutOptions& opts = {}) = 0;
   // Reads bytes [first, last] (to the end when last is nullopt), every block verified by the node,
   // into out_fd (a pipe's write end); over HTTP they are spliced there from the socket without
   // passing through user space.
   virtual ReadResult read_into(const Endpoint& node, const std::string& id, uint64_t first,
                                std::optional<uint64_t> last, int out_fd) = 0;
-  // ok when the blob is gone (also when it never existed); unavailable when unreachable.
-  virtual Status remove(const Endpoint& node, const std::string& id) = 0;
-  // Whether the node holds a readable copy; unavailable when unreachable.
-  virtual Expected<bool> exists(const Endpoint& node, const std::string& id) = 0;
+  // Removes the node's copy only if it is the one meant: its digest equals `if_match` ("*": any
+  // copy — for cleanups of data nobody counts, such as a failed upload). ok when the blob is gone
+  // (also when it never existed); conflict when the node holds a different copy; unavailable
+  // when unreachable.
+  virtual Status remove(const Endpoint& node, const std::string& id, const std::string& if_match) = 0;
+  // The node's copy (size and digest from its sidecar); nullopt when it holds none; unavailable
+  // when unreachable.
+  virtual Expected<std::optional<StoredBlob>> stat(const Endpoint& node, const std::string& id) = 0;
 };
 
 std::unique_ptr<BlobPeer> make_http_blob_peer(std::string shared_secret, std::chrono::milliseconds timeout,

@@ -6,9 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/core/states.hpp"
+
 namespace glint::placement {
 
-enum class NodeState { up, down, draining };
+using glint::NodeState;
 
 struct Node {
   std::string name;  // stable node identity (hashed)

@@ -36,12 +36,17 @@ Expected<PassResult> JobWorker::run_once(const PassContext& ctx) {
   });
   PassContext inner_ctx = ctx;
   inner_ctx.stop = pass_stop.token();
-  inner_ctx.job_target = job_->target.value_or("");
   inner_ctx.progress = [&](uint64_t done, uint64_t total) {
     if (total > 0) progress = static_cast<double>(done) / static_cast<double>(total);
     ctx.report_progress(done, total);
   };
-  auto result = inner_.run_once(inner_ctx);
+  // A target nobody can act on fails the job instead of running some other pass.
+  auto target = JobTarget::parse(job_->target.value_or(""));
+  Expected<PassResult> result = target ? Expected<PassResult>(PassResult{}) : Expected<PassResult>(target.error());
+  if (target) {
+    inner_ctx.job_target = *target;
+    result = inner_.run_once(inner_ctx);
+  }
   keeper_stop.stop();
   keeper.join();
   job_.reset();

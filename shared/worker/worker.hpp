@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "shared/core/job_target.hpp"
 #include "shared/core/result.hpp"
 #include "shared/log/log.hpp"
 #include "shared/worker/rate_limiter.hpp"
@@ -29,10 +30,8 @@ struct PassContext {
   TokenBucket* items = nullptr;   // items/s limit, nullptr = unlimited
   log::Logger logger = {};        // bound with worker=<name>
   std::function<void(uint64_t done, uint64_t total)> progress = {};  // rate-limited progress log
-  // The operator job this pass serves (JobWorker sets it): its target, "node:NAME", "image:ID" or
-  // empty for the whole cluster; nullopt in a plain scheduled pass. Extra job options ride in
-  // the target after the name ("node:NAME;deep").
-  std::optional<std::string> job_target = {};
+  // The operator job this pass serves (JobWorker sets it); nullopt in a plain scheduled pass.
+  std::optional<JobTarget> job_target = {};
 
   void report_progress(uint64_t done, uint64_t total) const {
     if (progress) progress(done, total);

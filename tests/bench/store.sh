@@ -39,6 +39,7 @@ log_level = warn
 [database]
 connection = postgresql://nobody@127.0.0.1:1/none
 retry_budget = 100ms
+node_name = bench
 [auth]
 shared_secret = $secret
 [store]
@@ -65,7 +66,7 @@ for i in $(seq "$runs"); do
   sync
   id=$(python3 -c 'import uuid; print(uuid.uuid4())')
   t0=$(now)
-  code=$(glint_curl "$secret" PUT "http://127.0.0.1:$port/v1/blobs/$id" -T "$dir/src" -o /dev/null -w '%{http_code}')
+  code=$(glint_curl -T "$dir/src" "$secret" bench PUT "http://127.0.0.1:$port/v1/blobs/$id" -o /dev/null -w '%{http_code}')
   t1=$(now)
   [ "$code" = 201 ] || { echo "PUT failed: HTTP $code" >&2; exit 1; }
   p=$(mbps "$bytes" "$(python3 -c "print($t1-$t0)")")
@@ -93,14 +94,14 @@ for i in $(seq "$runs"); do
   s=$(curl -sS -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$nport/blob")
   n=$(python3 -c "print(f'{$s/1e6:.1f}')")
   url="http://127.0.0.1:$port/v1/blobs/${ids[$((i - 1))]}"
-  s=$(glint_curl "$secret" GET "$url" -o /dev/null -w '%{speed_download}')
+  s=$(glint_curl "$secret" bench GET "$url" -o /dev/null -w '%{speed_download}')
   g=$(python3 -c "print(f'{$s/1e6:.1f}')")
   nginx_runs+=("$n"); get_runs+=("$g"); get_ratios+=("$(ratio "$g" "$n")")
 done
 rss_all=$(awk '/VmHWM/ {print $2}' "/proc/$store_pid/status")
 
 # Integrity: the stored blob reads back byte for byte.
-got=$(glint_curl "$secret" GET "http://127.0.0.1:$port/v1/blobs/${ids[0]}" | md5sum | cut -d' ' -f1)
+got=$(glint_curl "$secret" bench GET "http://127.0.0.1:$port/v1/blobs/${ids[0]}" | md5sum | cut -d' ' -f1)
 want=$(md5sum < "$dir/src" | cut -d' ' -f1)
 [ "$got" = "$want" ] || { echo "GET returned different bytes" >&2; exit 1; }
 

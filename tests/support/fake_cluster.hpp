@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "shared/db/repositories.hpp"
 #include "shared/hash/hash.hpp"
@@ -34,9 +35,23 @@ class FakeNodeRepository final : public db::NodeRepository {
     return {};
   }
   Status heartbeat(const std::string&, uint64_t, uint64_t) override { return {}; }
-  Status set_state(const std::string& name, const std::string& state) override {
+  Status set_state(const std::string& name, NodeState from, NodeState to) override {
+    if (before_write) before_write(name);
     std::lock_guard lk(mu_);
-    rows_[name].state = state;
+    auto it = rows_.find(name);
+    if (it == rows_.end()) return Status(Errc::not_found, "unknown node");
+    if (it->second.state != from) return Status(Errc::conflict, "node changed");
+    it->second.state = to;
+    return {};
+  }
+  Status mark_down(const std::string& name, std::optional<db::Timestamp> heartbeat_seen) override {
+    if (before_write) before_write(name);
+    std::lock_guard lk(mu_);
+    auto it = rows_.find(name);
+    if (it == rows_.end()) return Status(Errc::not_found, "unknown node");
+    if (it->second.state != NodeState::up || it->second.last_heartbeat != heartbeat_seen)
+      return Status(Errc::conflict, "node changed");
+    it->second.state = NodeState::down;
     return {};
   }
   Expected<std::optional<db::NodeRow>> get(const std::string& name) override {
@@ -51,24 +66,86 @@ class FakeNodeRepository final : public db::NodeRepository {
     for (auto& [_, r] : rows_) out.push_back(r);
     return out;
   }
+  // Changes a row directly (what another process would have written).
+  void edit(const std::string& name, const std::function<void(db::NodeRow&)>& fn) {
+    std::lock_guard lk(mu_);
+    fn(rows_[name]);
+  }
+  // Fault switch: runs before every state write, e.g. to let an operator's drain land between a
+  // reader's list() and its write.
+  std::function<void(const std::string& node)> before_write;
 
  private:
   std::mutex mu_;
   std::map<std::string, db::NodeRow> rows_;
 };
 
+// Replica rows with compare-and-set writes, versions from one counter (as the database's
+// sequence). `keeps_data` answers whether an image still keeps data (default: yes); `on_change`
+// sees every image whose rows changed (a change feed).
 class FakeReplicaRepository final : public db::ReplicaRepository {
  public:
-  Status upsert(const db::ReplicaRow& r) override {
-    std::lock_guard lk(mu_);
-    rows_[{r.image_id, r.node}] = r;
+  Status record_copy(const db::ReplicaRow& r, std::optional<int64_t> expected_version) override {
+    if (keeps_data && !keeps_data(r.image_id)) return Status(Errc::not_found, "image keeps no data");
+    {
+      std::lock_guard lk(mu_);
+      auto it = rows_.find({r.image_id, r.node});
+      if (expected_version ? it == rows_.end() || it->second.version != *expected_version : it != rows_.end())
+        return Status(Errc::conflict, "replica row changed");
+      db::ReplicaRow row = r;
+      row.state = ReplicaState::ok;
+      row.version = ++version_;
+      rows_[{r.image_id, r.node}] = row;
+    }
+    changed(r.image_id);
     return {};
   }
-  Status set_state(const std::string& image_id, const std::string& node, const std::string& state) override {
-    std::lock_guard lk(mu_);
-    auto it = rows_.find({image_id, node});
-    if (it == rows_.end()) return Status(Errc::not_found, "no replica");
-    it->second.state = state;
+  Status set_state(const db::ReplicaRow& seen, ReplicaState to) override {
+    {
+      std::lock_guard lk(mu_);
+      auto it = rows_.find({seen.image_id, seen.node});
+      if (it == rows_.end()) return Status(Errc::not_found, "no replica");
+      if (it->second.state != seen.state || it->second.version != seen.version)
+        return Status(Errc::conflict, "replica row changed");
+      it->second.state = to;
+      it->second.version = ++version_;
+    }
+    changed(seen.image_id);
+    return {};
+  }
+  Status mark_excess(const std::string& image_id, const std::string& node) override {
+    {
+      std::lock_guard lk(mu_);
+      auto it = rows_.find({image_id, node});
+      if (it != rows_.end() && it->second.state == ReplicaState::ok && (!keeps_data || keeps_data(image_id)))
+        return Status(Errc::conflict, "ok row");
+      db::ReplicaRow row;
+      row.image_id = image_id;
+      row.node = node;
+      row.state = ReplicaState::excess;
+      row.version = ++version_;
+      rows_[{image_id, node}] = row;
+    }
+    changed(image_id);
+    return {};
+  }
+  Status remove(const db::ReplicaRow& seen) override {
+    {
+      std::lock_guard lk(mu_);
+      auto it = rows_.find({seen.image_id, seen.node});
+      if (it == rows_.end()) return {};
+      if (it->second.version != seen.version) return Status(Errc::conflict, "replica row changed");
+      rows_.erase(it);
+    }
+    changed(seen.image_id);
+    return {};
+  }
+  Status forget(const std::string& image_id, const std::string& node) override {
+    {
+      std::lock_guard lk(mu_);
+      rows_.erase({image_id, node});
+    }
+    changed(image_id);
     return {};
   }
   Expected<std::vector<db::ReplicaRow>> for_image(const std::string& image_id) override {
@@ -85,19 +162,36 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
       if (k.second == node) out.push_back(r);
     return out;
   }
-  Status remove(const std::string& image_id, const std::string& node) override {
+  // Test set-up: writes a row as another process would (a new version; fires on_change).
+  void put(db::ReplicaRow r) {
+    const std::string id = r.image_id;
+    {
+      std::lock_guard lk(mu_);
+      r.version = ++version_;
+      rows_[{r.image_id, r.node}] = std::move(r);
+    }
+    changed(id);
+  }
+  // Changes a row in place without a new version or a feed entry (a stale-row fault).
+  void tamper(const std::string& image_id, const std::string& node, const std::function<void(db::ReplicaRow&)>& fn) {
     std::lock_guard lk(mu_);
-    rows_.erase({image_id, node});
-    return {};
+    auto it = rows_.find({image_id, node});
+    if (it != rows_.end()) fn(it->second);
   }
   std::string state(const std::string& image_id, const std::string& node) {
     std::lock_guard lk(mu_);
     auto it = rows_.find({image_id, node});
-    return it == rows_.end() ? std::string("none") : it->second.state;
+    return it == rows_.end() ? std::string("none") : to_string(it->second.state);
   }
+  std::function<bool(const std::string& image_id)> keeps_data;
+  std::function<void(const std::string& image_id)> on_change;
 
  private:
+  void changed(const std::string& image_id) {
+    if (on_change) on_change(image_id);
+  }
   std::mutex mu_;
+  int64_t version_ = 0;
   std::map<std::pair<std::string, std::string>, db::ReplicaRow> rows_;
 };
 
@@ -107,7 +201,7 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
 class FakeBlobPeer final : public peer::BlobPeer {
  public:
   Expected<peer::StoredBlob> put(const peer::Endpoint& node, const std::string& id, http::BodySource& body,
-                                 std::optional<uint64_t>) override {
+                                 std::optional<uint64_t>, const peer::PutOptions& opts = {}) override {
     if (is_down(node.node)) return Error{Errc::unavailable, "connect: refused"};
     std::string data;
     const uint64_t limit = cut(node.node);
@@ -118,12 +212,16 @@ class FakeBlobPeer final : public peer::BlobPeer {
       data.append(reinterpret_cast<const char*>(c->data()), c->size());
       if (data.size() > limit) return Error{Errc::io_error, "send body: connection reset"};
     }
-    hash::Xxh128Stream x;
-    x.update(hash::as_bytes(data));
+    const std::string digest = digest_of(data);
+    if (opts.expect_digest && digest != *opts.expect_digest) return Error{Errc::corrupt, "digest mismatch"};
     std::lock_guard lk(mu_);
-    if (blobs_[node.node].count(id)) return Error{Errc::conflict, "exists"};
+    auto it = blobs_[node.node].find(id);
+    if (it != blobs_[node.node].end()) {
+      if (!opts.replace_digest || digest_of(it->second) != *opts.replace_digest) return Error{Errc::conflict, "exists"};
+      quarantined_[node.node].push_back(it->second);  // the old bytes are kept aside
+    }
     blobs_[node.node][id] = data;
-    return peer::StoredBlob{data.size(), hash::digest_hex(x.digest())};
+    return peer::StoredBlob{data.size(), digest};
   }
   using Consumer = std::function<bool(std::vector<std::byte>& buf, size_t n)>;
   // Delivers bytes [first, last] of a stored copy to on_body in 64 KiB pieces, honouring the fault
@@ -178,16 +276,30 @@ class FakeBlobPeer final : public peer::BlobPeer {
       return true;
     });
   }
-  Status remove(const peer::Endpoint& node, const std::string& id) override {
+  Status remove(const peer::Endpoint& node, const std::string& id, const std::string& if_match) override {
     if (is_down(node.node)) return Status(Errc::unavailable, "connect: refused");
     std::lock_guard lk(mu_);
-    blobs_[node.node].erase(id);
+    auto it = blobs_[node.node].find(id);
+    if (it == blobs_[node.node].end()) return {};
+    if (if_match != "*" && digest_of(it->second) != if_match) return Status(Errc::conflict, "other bytes");
+    blobs_[node.node].erase(it);
     return {};
   }
-  Expected<bool> exists(const peer::Endpoint& node, const std::string& id) override {
+  Expected<std::optional<peer::StoredBlob>> stat(const peer::Endpoint& node, const std::string& id) override {
     if (is_down(node.node)) return Error{Errc::unavailable, "connect: refused"};
     std::lock_guard lk(mu_);
-    return blobs_[node.node].count(id) > 0;
+    auto it = blobs_[node.node].find(id);
+    if (it == blobs_[node.node].end()) return std::optional<peer::StoredBlob>();
+    return std::optional<peer::StoredBlob>(peer::StoredBlob{it->second.size(), digest_of(it->second)});
+  }
+  static std::string digest_of(const std::string& data) {
+    hash::Xxh128Stream x;
+    x.update(hash::as_bytes(data));
+    return hash::digest_hex(x.digest());
+  }
+  size_t quarantined(const std::string& node) {
+    std::lock_guard lk(mu_);
+    return quarantined_[node].size();
   }
 
   void set_down(const std::string& node, bool down) {
@@ -223,6 +335,7 @@ class FakeBlobPeer final : public peer::BlobPeer {
   std::set<std::string> down_;
   std::map<std::string, uint64_t> cut_after_;
   std::map<std::string, std::map<std::string, std::string>> blobs_;
+  std::map<std::string, std::vector<std::string>> quarantined_;
 };
 
 }  // namespace glint::testing

@@ -27,7 +27,7 @@ class FakeImageRepository final : public db::ImageRepository {
     if (it == rows_.end()) return std::optional<db::ImageRow>();
     return std::optional<db::ImageRow>(it->second);
   }
-  Status transition(const std::string& id, const std::string& from, const std::string& to) override {
+  Status transition(const std::string& id, ImageStatus from, ImageStatus to) override {
     std::lock_guard lk(mu_);
     auto it = rows_.find(id);
     if (it == rows_.end()) return Status(Errc::not_found, "unknown");
@@ -52,7 +52,7 @@ class FakeImageRepository final : public db::ImageRepository {
       auto name = q.equals.find("name");
       if (name != q.equals.end() && img.name != name->second) continue;
       auto status = q.equals.find("status");
-      if (status != q.equals.end() && img.status != status->second) continue;
+      if (status != q.equals.end() && to_string(img.status) != status->second) continue;
       out.push_back(img);
     }
     return out;
@@ -61,22 +61,25 @@ class FakeImageRepository final : public db::ImageRepository {
     std::lock_guard lk(mu_);
     auto it = rows_.find(id);
     if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "unknown");
-    it->second.status = pending ? "pending_delete" : "deleted";
+    it->second.status = pending ? ImageStatus::pending_delete : ImageStatus::deleted;
     return {};
   }
   Status activate(const db::UploadedData& d) override {
     std::lock_guard lk(mu_);
     auto it = rows_.find(d.image_id);
     if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "deleted during upload");
-    if (it->second.status != "saving") return Status(Errc::conflict, "not saving");
+    if (it->second.status != ImageStatus::saving) return Status(Errc::conflict, "not saving");
     auto& img = it->second;
-    img.status = "active";
+    img.status = ImageStatus::active;
     img.size = d.size;
     img.checksum = d.checksum;
     img.os_hash_algo = d.os_hash_algo;
     img.os_hash_value = d.os_hash_value;
     img.virtual_size = d.virtual_size;
     activated.push_back(d);
+    // Fault switch: the commit happened but its answer was lost (connection broke at COMMIT).
+    if (unavailable_after_activate) unavailable = true;
+    if (activate_answer_lost) return Status(Errc::unavailable, "database unavailable: connection lost during COMMIT");
     return {};
   }
   Status save(db::ImageRow& img) override {
@@ -85,7 +88,7 @@ class FakeImageRepository final : public db::ImageRepository {
     if (it == rows_.end() || gone(it->second)) return Status(Errc::not_found, "unknown");
     if (it->second.updated_at != img.updated_at) return Status(Errc::conflict, "changed");
     img.updated_at += std::chrono::microseconds(1);
-    const std::string status = it->second.status;
+    const ImageStatus status = it->second.status;
     it->second = img;
     it->second.status = status;  // save() never changes the status
     return {};
@@ -111,10 +114,14 @@ class FakeImageRepository final : public db::ImageRepository {
   }
 
   bool unavailable = false;
+  bool activate_answer_lost = false;
+  bool unavailable_after_activate = false;
   std::vector<db::UploadedData> activated;  // every successful activate(), in order
 
  private:
-  static bool gone(const db::ImageRow& img) { return img.status == "deleted" || img.status == "pending_delete"; }
+  static bool gone(const db::ImageRow& img) {
+    return img.status == ImageStatus::deleted || img.status == ImageStatus::pending_delete;
+  }
   std::mutex mu_;
   std::map<std::string, db::ImageRow> rows_;
   std::vector<std::string> order_;

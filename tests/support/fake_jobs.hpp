@@ -28,6 +28,17 @@ class FakeJobRepository final : public db::JobRepository {
     order_.push_back(j.id);
     return j;
   }
+  Expected<db::JobRow> ensure(const std::string& kind, const std::string& target,
+                              const std::string& requested_by) override {
+    {
+      std::lock_guard lk(mu_);
+      for (const auto& id : order_) {
+        const auto& j = rows_[id];
+        if (j.kind == kind && j.target == target && (j.state == "queued" || j.state == "running")) return j;
+      }
+    }
+    return create(kind, target, requested_by);
+  }
   Expected<std::optional<db::JobRow>> claim(const std::string& kind, const std::string& owner,
                                             std::chrono::seconds, const std::string& node) override {
     std::lock_guard lk(mu_);

@@ -56,8 +56,14 @@ http::Client StoreNode::client(std::chrono::milliseconds timeout) const { return
 
 Expected<http::ClientResponse> StoreNode::signed_request(const std::string& method, const std::string& target,
                                                          std::string body, http::Headers headers) const {
-  http::sign_headers(headers, opts_.secret, method, target, std::chrono::system_clock::now());
+  sign(headers, method, target, http::body_binding(body.size(), false));
   return client().request(method, target, std::move(headers), std::move(body));
+}
+
+void StoreNode::sign(http::Headers& headers, const std::string& method, const std::string& target,
+                     const std::string& length, const std::string& secret, std::chrono::system_clock::time_point at) const {
+  http::sign_headers(headers, secret.empty() ? opts_.secret : secret,
+                     http::fields_for(method, target, opts_.name, length, headers), at);
 }
 
 }  // namespace glint::testing

@@ -37,10 +37,15 @@ class StoreNode {
   const StoreNodeOptions& options() const { return opts_; }
 
   http::Client client(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
-  // A signed request (signature over method and target with the node's secret).
+  // A request signed for this node (method, target, body length, conditions in `headers`, nonce).
   Expected<http::ClientResponse> signed_request(const std::string& method, const std::string& target,
                                                 std::string body = {}, http::Headers headers = {}) const;
   static std::string blob_target(const std::string& id) { return "/v1/blobs/" + id; }
+  // Signs `headers` for a request to this node (length: "", a byte count or "chunked"; the
+  // conditions are read from `headers`), optionally with another secret or date.
+  void sign(http::Headers& headers, const std::string& method, const std::string& target, const std::string& length,
+            const std::string& secret = "",
+            std::chrono::system_clock::time_point at = std::chrono::system_clock::now()) const;
 
  private:
   StoreNodeOptions opts_;

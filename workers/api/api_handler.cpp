@@ -146,7 +146,8 @@ http::Response ApiHandler::create(const http::Request& req, const Identity& who,
 Expected<std::optional<db::ImageRow>> ApiHandler::visible_image(const Identity& who, const std::string& id) {
   auto img = images_.get(id);
   if (!img) return img.error();
-  if (!*img || (*img)->status == "deleted" || (*img)->status == "pending_delete") return std::optional<db::ImageRow>();
+  if (!*img || (*img)->status == ImageStatus::deleted || (*img)->status == ImageStatus::pending_delete)
+    return std::optional<db::ImageRow>();
   if (can_see(who, **img)) return img;
   // A shared image is visible to its members, whatever their status (Glance lists it only once
   // accepted; that is the list query's business).
@@ -239,25 +240,25 @@ http::Reply ApiHandler::file(const http::Request& req, const Identity& who, cons
   if (!*img) return reply(glance_error(req, 404, "No image found with ID " + id));
   const db::ImageRow& row = **img;
   if (m == "GET") {
-    if (row.status == "deactivated" && !who.is_admin())
+    if (row.status == ImageStatus::deactivated && !who.is_admin())
       return reply(glance_error(req, 403, "The requested image has been deactivated. Image data download is forbidden."));
     // No data yet (queued, or an upload still running): Glance answers 204.
-    if (row.status != "active" && row.status != "deactivated") return reply(no_content());
+    if (!keeps_data(row.status)) return reply(no_content());
     return reply(data_.download(req, row));
   }
   if (!owns(who, row)) return reply(glance_error(req, 403, "You are not permitted to upload data for this image."));
-  auto refuse_transition = [&](const std::string& from) {
-    return reply(glance_error(req, 409, "Image status transition from " + from + " to saving is not allowed"));
+  auto refuse_transition = [&](ImageStatus from) {
+    return reply(glance_error(req, 409, "Image status transition from " + to_string(from) + " to saving is not allowed"));
   };
-  if (row.status != "queued") return refuse_transition(row.status);
+  if (row.status != ImageStatus::queued) return refuse_transition(row.status);
   // Only one upload wins the queued -> saving step; a concurrent one gets the same 409 as Glance.
-  Status s = images_.transition(id, "queued", "saving");
-  if (s.code() == Errc::conflict) return refuse_transition("saving");
+  Status s = images_.transition(id, ImageStatus::queued, ImageStatus::saving);
+  if (s.code() == Errc::conflict) return refuse_transition(ImageStatus::saving);
   if (s.code() == Errc::not_found) return reply(glance_error(req, 404, "No image found with ID " + id));
   if (!s) return reply(unavailable(req, s.error()));
   auto sink = data_.begin_upload(req, row);
   if (!sink) {
-    Status back = images_.transition(id, "saving", "queued");
+    Status back = images_.transition(id, ImageStatus::saving, ImageStatus::queued);
     log_.warn("upload.refused", {{"req", req.request_id}, {"image", id}, {"error", sink.error().message},
                                  {"requeued", back ? "yes" : back.message()}});
     if (sink.code() == Errc::too_large) return reply(glance_error(req, 413, sink.error().message));
@@ -273,13 +274,13 @@ http::Response ApiHandler::action(const http::Request& req, const Identity& who,
   if (!img) return unavailable(req, img.error());
   if (!*img) return glance_error(req, 404, "No image found with ID " + id);
   if (!owns(who, **img)) return glance_error(req, 403, "You do not own this image");
-  const std::string& status = (*img)->status;
+  const ImageStatus status = (*img)->status;
   const bool deactivate = name == "deactivate";
-  const std::string target = deactivate ? "deactivated" : "active";
+  const ImageStatus target = deactivate ? ImageStatus::deactivated : ImageStatus::active;
   if (status == target) return no_content();  // idempotent, as in Glance
-  const std::string from = deactivate ? "active" : "deactivated";
+  const ImageStatus from = deactivate ? ImageStatus::active : ImageStatus::deactivated;
   if (status != from)
-    return glance_error(req, 403, "Not allowed to " + name + " image in status '" + status + "'");
+    return glance_error(req, 403, "Not allowed to " + name + " image in status '" + to_string(status) + "'");
   Status s = images_.transition(id, from, target);
   if (s.code() == Errc::conflict) return glance_error(req, 409, "Image status changed concurrently; retry.");
   if (!s) return unavailable(req, s.error());

@@ -119,7 +119,7 @@ std::variant<db::ImageRow, ApiError> image_from_create_body(const std::string& b
   if (j.is_discarded()) return ApiError{400, "Malformed JSON in request body."};
   if (!j.is_object()) return ApiError{400, "Request body must be a JSON object."};
   db::ImageRow img;
-  img.status = "queued";
+  img.status = ImageStatus::queued;
   img.visibility = "shared";
   for (const auto& [key, value] : j.items())
     if (auto e = apply_attribute(key, value, img)) return *e;

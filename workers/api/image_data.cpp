@@ -2,8 +2,7 @@
 
 #include <algorithm>
 #include <map>
-
-#include "shared/placement/placement.hpp"
+#include <thread>
 
 namespace glint::api {
 
@@ -16,7 +15,11 @@ DataMetrics::DataMetrics(metrics::Metrics& m)
                           "Downloads that continued from another replica after a node failed").Add({})),
       bad_replicas(m.counter("glint_api_bad_replicas_total", "Replicas found corrupt or missing while reading")),
       cleanup_deferred(m.counter("glint_api_cleanup_deferred_total",
-                                 "Copies that could not be removed at once and were left for the reaper").Add({})) {}
+                                 "Copies that could not be removed at once and were left for the reaper").Add({})),
+      commit_in_doubt(m.counter("glint_api_commit_in_doubt_total",
+                                "Uploads whose activation had to be re-read after the database connection broke").Add({})),
+      races_lost(m.counter("glint_api_replica_races_lost_total",
+                           "Replica marks not made because the row changed since it was read").Add({})) {}
 
 ImageData::ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepository& nodes,
                      db::ReplicaRepository& replicas, peer::BlobPeer& peer, bus::Publisher& events,
@@ -31,85 +34,72 @@ ImageData::ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepo
       clock_(clock),
       log_(std::move(logger)) {}
 
-namespace {
-
-// The nodes table as placement input plus endpoints; a node counts as live when it is up and its
-// last heartbeat is recent (the coordinator may not have marked a silent node down yet).
-struct ClusterView {
-  std::vector<placement::Node> nodes;
-  std::map<std::string, peer::Endpoint> endpoints;
-  std::map<std::string, bool> live;
-};
-
-ClusterView view_of(const std::vector<db::NodeRow>& rows, std::chrono::system_clock::time_point now,
-                    std::chrono::milliseconds down_after, const log::Logger& log) {
-  ClusterView v;
-  for (const auto& r : rows) {
-    auto ep = peer::endpoint_of(r.name, r.address);
-    if (!ep) {
-      log.warn("node.bad_address", {{"node", r.name}, {"address", r.address}});
-      continue;
-    }
-    const bool fresh = r.last_heartbeat && now - *r.last_heartbeat <= down_after;
-    const bool live = r.state == "up" && fresh;
-    v.nodes.push_back(placement::Node{r.name, r.zone, r.weight, live ? placement::NodeState::up
-                                                                     : placement::NodeState::down, false});
-    v.endpoints.emplace(r.name, std::move(*ep));
-    v.live[r.name] = live;
-  }
-  return v;
+Expected<placement::ClusterView> ImageData::view() {
+  auto rows = nodes_.list();
+  if (!rows) return rows.error();
+  placement::ViewOptions o;
+  o.replicas = opts_.replicas;
+  o.heartbeat_timeout = opts_.node_down_after;
+  return placement::ClusterView(std::move(*rows), clock_.wall(), o);
 }
 
-}  // namespace
+std::optional<peer::Endpoint> ImageData::endpoint(const placement::ClusterView& v, const std::string& node) const {
+  const db::NodeRow* r = v.row(node);
+  if (!r) return std::nullopt;
+  auto ep = peer::endpoint_of(r->name, r->address);
+  if (!ep) {
+    log_.warn("node.bad_address", {{"node", r->name}, {"address", r->address}});
+    return std::nullopt;
+  }
+  return *ep;
+}
 
 Expected<std::vector<peer::Endpoint>> ImageData::placed_nodes(const std::string& image_id, size_t count) {
-  auto rows = nodes_.list();
-  if (!rows) return rows.error();
-  ClusterView v = view_of(*rows, clock_.wall(), opts_.node_down_after, log_);
+  auto v = view();
+  if (!v) return v.error();
   std::vector<peer::Endpoint> out;
-  for (const auto& name : placement::choose(v.nodes, image_id, count)) out.push_back(v.endpoints.at(name));
+  for (const auto& name : v->upload_targets(image_id, count))
+    if (auto ep = endpoint(*v, name)) out.push_back(*ep);
   return out;
 }
 
-Expected<std::vector<peer::Endpoint>> ImageData::read_sources(const std::string& image_id) {
+Expected<ImageData::ReadPlan> ImageData::read_sources(const std::string& image_id) {
   auto reps = replicas_.for_image(image_id);
   if (!reps) return reps.error();
-  auto rows = nodes_.list();
-  if (!rows) return rows.error();
-  ClusterView v = view_of(*rows, clock_.wall(), opts_.node_down_after, log_);
-  // Live nodes in placement order first (the copies placement wants are the ones kept verified),
-  // then ok copies on nodes that look down, as a last resort.
-  const auto ranked = placement::rank(v.nodes, image_id);
-  auto position = [&](const std::string& node) {
-    auto it = std::find(ranked.begin(), ranked.end(), node);
-    return static_cast<size_t>(it - ranked.begin());
-  };
-  std::vector<std::string> ok;
-  for (const auto& r : *reps)
-    if (r.state == "ok" && v.endpoints.count(r.node)) ok.push_back(r.node);
-  std::stable_sort(ok.begin(), ok.end(), [&](const auto& a, const auto& b) { return position(a) < position(b); });
-  std::vector<peer::Endpoint> out;
-  for (const auto& n : ok) out.push_back(v.endpoints.at(n));
-  return out;
+  auto v = view();
+  if (!v) return v.error();
+  ReadPlan plan;
+  for (const auto& r : *reps) plan.rows[r.node] = r;
+  for (const auto& n : v->read_order(image_id, *reps))
+    if (auto ep = endpoint(*v, n)) plan.sources.push_back(*ep);
+  return plan;
 }
 
-void ImageData::discard_copies(const std::string& image_id, const std::vector<peer::Endpoint>& nodes) {
-  for (const auto& n : nodes) {
-    Status s = peer_.remove(n, image_id);
+void ImageData::discard_copies(const std::string& image_id, const std::vector<Discard>& copies) {
+  for (const auto& c : copies) {
+    Status s = peer_.remove(c.node, image_id, c.if_match);
     if (s) {
-      (void)replicas_.remove(image_id, n.node);  // a row may exist from an earlier attempt
+      (void)replicas_.forget(image_id, c.node.node);  // a row may exist from an earlier attempt
       continue;
     }
     // Recorded so the reaper finds the copy later; never a reason to fail the request.
     m_.cleanup_deferred.Increment();
-    db::ReplicaRow row;
-    row.image_id = image_id;
-    row.node = n.node;
-    row.state = "excess";
-    Status r = replicas_.upsert(row);
-    log_.warn("cleanup.deferred", {{"image", image_id}, {"node", n.node}, {"error", s.message()},
+    Status r = replicas_.mark_excess(image_id, c.node.node);
+    log_.warn("cleanup.deferred", {{"image", image_id}, {"node", c.node.node}, {"error", s.message()},
                                    {"recorded", r ? "yes" : r.message()}});
   }
+}
+
+std::optional<db::ImageRow> ImageData::reread_after_doubt(const std::string& image_id) {
+  auto backoff = opts_.doubt_backoff;
+  for (int i = 0; i < opts_.doubt_rereads; ++i) {
+    auto img = images_.get(image_id);
+    if (img) return img->value_or(db::ImageRow{});  // id empty: the row is gone
+    log_.warn("upload.commit_in_doubt", {{"image", image_id}, {"attempt", i + 1}, {"error", img.error().message}});
+    if (i + 1 < opts_.doubt_rereads) std::this_thread::sleep_for(backoff);
+    backoff *= 2;
+  }
+  return std::nullopt;
 }
 
 void ImageData::remove_data(const std::string& image_id) {
@@ -119,17 +109,14 @@ void ImageData::remove_data(const std::string& image_id) {
     log_.warn("cleanup.deferred", {{"image", image_id}, {"error", reps.error().message}});
     return;
   }
-  auto rows = nodes_.list();
-  if (!rows) {
-    log_.warn("cleanup.deferred", {{"image", image_id}, {"error", rows.error().message}});
+  auto v = view();
+  if (!v) {
+    log_.warn("cleanup.deferred", {{"image", image_id}, {"error", v.error().message}});
     return;
   }
-  ClusterView v = view_of(*rows, clock_.wall(), opts_.node_down_after, log_);
-  std::vector<peer::Endpoint> holders;
-  for (const auto& r : *reps) {
-    auto it = v.endpoints.find(r.node);
-    if (it != v.endpoints.end()) holders.push_back(it->second);
-  }
+  std::vector<Discard> holders;
+  for (const auto& r : *reps)
+    if (auto ep = endpoint(*v, r.node)) holders.push_back({*ep, r.digest.value_or("*")});
   discard_copies(image_id, holders);
 }
 

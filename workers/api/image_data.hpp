@@ -4,7 +4,9 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "shared/metrics/metrics.hpp"
 #include "shared/peer/blob_peer.hpp"
 #include "shared/peer/failover_source.hpp"
+#include "shared/placement/cluster_view.hpp"
 
 namespace glint::api {
 
@@ -25,6 +28,9 @@ struct DataOptions {
   uint64_t image_size_cap = 1ull << 40;
   size_t upload_buffer = 8u << 20;  // bytes per upload held while nodes catch up
   std::chrono::milliseconds node_down_after{30000};
+  // Re-reads of an image after an activate in doubt, with this first backoff (doubled each time).
+  int doubt_rereads = 4;
+  std::chrono::milliseconds doubt_backoff{100};
   bool delayed_delete = false;
   std::string os_hash_algo = "sha512";
 };
@@ -39,6 +45,8 @@ struct DataMetrics {
   prometheus::Counter& failovers;
   prometheus::Family<prometheus::Counter>& bad_replicas;  // {state="corrupt"|"missing"}
   prometheus::Counter& cleanup_deferred;                  // copies left for the reaper
+  prometheus::Counter& commit_in_doubt;                   // activates whose outcome had to be re-read
+  prometheus::Counter& races_lost;                        // replica marks refused: the row had changed
 };
 
 class ImageData {
@@ -63,12 +71,30 @@ class ImageData {
   const DataOptions& options() const { return opts_; }
 
  private:
-  // Nodes that are up and heartbeating, as endpoints, in placement order for `image_id`.
+  // A copy to remove and the bytes it must be ("*": whatever the node holds, for data nobody counts).
+  struct Discard {
+    peer::Endpoint node;
+    std::string if_match = "*";
+  };
+  // The ok replicas to read, in ClusterView::read_order, with the rows as read (for
+  // compare-and-set marking of a bad one).
+  struct ReadPlan {
+    std::vector<peer::Endpoint> sources;
+    std::map<std::string, db::ReplicaRow> rows;
+  };
+  Expected<placement::ClusterView> view();
+  std::optional<peer::Endpoint> endpoint(const placement::ClusterView& v, const std::string& node) const;
+  // Writable nodes (up and heartbeating), as endpoints, in placement order for `image_id`.
   Expected<std::vector<peer::Endpoint>> placed_nodes(const std::string& image_id, size_t count);
-  Expected<std::vector<peer::Endpoint>> read_sources(const std::string& image_id);
-  peer::FailoverHooks download_hooks(const std::string& image_id, log::Logger log);
-  // Removes copies on `nodes` (best effort); unreachable ones are recorded as excess.
-  void discard_copies(const std::string& image_id, const std::vector<peer::Endpoint>& nodes);
+  Expected<ReadPlan> read_sources(const std::string& image_id);
+  peer::FailoverHooks download_hooks(const std::string& image_id, std::map<std::string, db::ReplicaRow> rows,
+                                     log::Logger log);
+  // Removes copies of an image that keeps no data (best effort); ones that cannot be removed now
+  // are recorded as excess for the reaper.
+  void discard_copies(const std::string& image_id, const std::vector<Discard>& copies);
+  // After an activate whose outcome is unknown (the connection broke around COMMIT): the image as
+  // the database has it now, re-read a few times; nullopt while the database cannot say.
+  std::optional<db::ImageRow> reread_after_doubt(const std::string& image_id);
   friend class UploadSink;
 
   DataOptions opts_;

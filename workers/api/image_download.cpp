@@ -11,22 +11,32 @@ namespace glint::api {
 
 // The download's view of a failover read: which replica served which offset, bytes counted,
 // replicas that refused corrupt or missing data recorded for the workers.
-peer::FailoverHooks ImageData::download_hooks(const std::string& image_id, log::Logger log) {
+peer::FailoverHooks ImageData::download_hooks(const std::string& image_id, std::map<std::string, db::ReplicaRow> rows,
+                                              log::Logger log) {
   peer::FailoverHooks h;
   h.on_source = [this, image_id, log](const peer::Endpoint& node, uint64_t offset, bool failover) {
     if (failover) m_.failovers.Increment();
     log.info("download.source", {{"image", image_id}, {"node", node.node}, {"offset", offset}});
   };
   h.on_bytes = [this](uint64_t n) { m_.download_bytes.Increment(static_cast<double>(n)); };
-  h.on_failed = [this, image_id, log](const peer::Endpoint& node, const peer::ReadResult& r) {
+  h.on_failed = [this, image_id, log, rows = std::move(rows)](const peer::Endpoint& node, const peer::ReadResult& r) {
     const char* outcome = peer::outcome_name(r.outcome);
     log.warn("download.replica_failed", {{"image", image_id}, {"node", node.node}, {"outcome", outcome},
                                          {"detail", r.detail}});
     if (r.outcome != peer::ReadOutcome::corrupt && r.outcome != peer::ReadOutcome::missing) return;
     m_.bad_replicas.Add({{"state", outcome}}).Increment();
     events_.publish("replica.bad", {{"image", image_id}, {"node", node.node}, {"state", outcome}});
-    if (Status s = replicas_.set_state(image_id, node.node, outcome); !s)
+    auto seen = rows.find(node.node);
+    if (seen == rows.end()) return;
+    // On the row as read when the download began: a copy re-made since is not blamed.
+    const auto state = r.outcome == peer::ReadOutcome::corrupt ? ReplicaState::corrupt : ReplicaState::missing;
+    Status s = replicas_.set_state(seen->second, state);
+    if (s.code() == Errc::conflict) {
+      m_.races_lost.Increment();
+      log.info("replica.race_lost", {{"image", image_id}, {"node", node.node}, {"write", "mark " + to_string(state)}});
+    } else if (!s) {
       log.warn("replica.mark_failed", {{"image", image_id}, {"node", node.node}, {"error", s.message()}});
+    }
   };
   h.on_exhausted = [image_id, log](uint64_t offset) {
     log.error("download.failed", {{"image", image_id}, {"offset", offset}});
@@ -57,17 +67,19 @@ http::Response ImageData::download(const http::Request& req, const db::ImageRow&
     resp.content_length = 0;
     return resp;
   }
-  auto sources = read_sources(img.id);
-  if (!sources) {
-    log_.error("db.failed", {{"req", req.request_id}, {"error", sources.error().message}});
+  auto plan = read_sources(img.id);
+  if (!plan) {
+    log_.error("db.failed", {{"req", req.request_id}, {"error", plan.error().message}});
     return glance_error(req, 503, "The image catalog is unavailable; try again later.");
   }
-  if (sources->empty()) {
+  auto& sources = plan->sources;
+  if (sources.empty()) {
     log_.error("download.no_replica", {{"req", req.request_id}, {"image", img.id}});
     return glance_error(req, 503, "No storage node holds a readable copy of image " + img.id + " right now.");
   }
-  auto src = std::make_unique<peer::FailoverSource>(peer_, img.id, std::move(*sources), first, last,
-                                                    download_hooks(img.id, log_.with({{"req", req.request_id}})));
+  auto src = std::make_unique<peer::FailoverSource>(
+      peer_, img.id, std::move(sources), first, last,
+      download_hooks(img.id, std::move(plan->rows), log_.with({{"req", req.request_id}})));
   if (!src->start())
     return glance_error(req, 503, "No storage node could deliver image " + img.id + " right now; try again later.");
   if (partial) {

@@ -20,7 +20,7 @@ nlohmann::json image_to_json(const db::ImageRow& img) {
   for (const auto& [k, v] : img.properties) j[k] = v;  // standard attributes below win
   j["id"] = img.id;
   j["name"] = img.name.empty() ? nlohmann::json(nullptr) : nlohmann::json(img.name);
-  j["status"] = img.status;
+  j["status"] = to_string(img.status);
   j["visibility"] = img.visibility;
   j["protected"] = img.protected_;
   j["os_hidden"] = img.os_hidden;

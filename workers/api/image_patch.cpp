@@ -37,7 +37,7 @@ std::optional<ApiError> apply_op(const json& op, db::ImageRow& img) {
   if (is_read_only_attribute(*key)) return ApiError{403, "Attribute '" + *key + "' is read-only."};
   if (key->rfind("os_glance", 0) == 0)
     return ApiError{403, "Access was denied to this resource.", "Attribute '" + *key + "' is reserved."};
-  if ((*key == "disk_format" || *key == "container_format") && img.status != "queued")
+  if ((*key == "disk_format" || *key == "container_format") && img.status != ImageStatus::queued)
     return ApiError{403, "Attribute " + *key + " can be only replaced for a queued image."};
 
   if (is_standard_attribute(*key)) {

@@ -57,7 +57,6 @@ class UploadSink final : public http::BodySink {
     fan_.close();
     join();
     std::vector<db::UploadedData::Copy> good;
-    const std::vector<peer::Endpoint> stored = maybe_stored();
     bool all_full = true;
     for (size_t i = 0; i < targets_.size(); ++i) {
       const auto& r = *results_[i];
@@ -65,7 +64,7 @@ class UploadSink final : public http::BodySink {
       if (r || r.code() != Errc::no_space) all_full = false;
     }
     if (good.size() < d_.opts_.write_quorum) {
-      return give_back(stored, all_full ? 413 : 503,
+      return give_back(maybe_stored(), all_full ? 413 : 503,
                        all_full ? "Image storage media is full: no storage node has room for this image."
                                 : "Not enough storage nodes stored the image data (" + std::to_string(good.size()) +
                                       " of " + std::to_string(d_.opts_.write_quorum) + " needed); try again later.");
@@ -79,23 +78,40 @@ class UploadSink final : public http::BodySink {
     u.virtual_size = inspect_virtual_size(img_.disk_format.value_or(""), head_, received_);
     u.replicas = good;
     Status s = d_.images_.activate(u);
+    if (!s && s.code() != Errc::not_found && s.code() != Errc::conflict) {
+      // The connection may have broken around COMMIT: the image may be active with these copies.
+      // Never delete a copy before the database says the activation did not happen.
+      d_.m_.commit_in_doubt.Increment();
+      auto now = d_.reread_after_doubt(img_.id);
+      if (!now) {
+        done_ = true;  // copies kept; the image stays saving until the outcome is known
+        d_.m_.uploads_failed.Increment();
+        d_.log_.error("upload.outcome_unknown", {{"req", req_.request_id}, {"image", img_.id}, {"error", s.message()}});
+        return glance_error(req_, 503, "The image catalog is unavailable; the upload's outcome is not known yet.");
+      }
+      if (now->id.empty() || now->status == ImageStatus::deleted || now->status == ImageStatus::pending_delete) {
+        s = Status(Errc::not_found, "deleted during the upload");
+      } else if (now->status == ImageStatus::active && now->checksum == u.checksum && now->size == u.size) {
+        s = Status();  // it did commit
+      }
+    }
     if (!s) {
       if (s.code() == Errc::not_found) {
         done_ = true;
-        d_.discard_copies(img_.id, stored);
+        d_.discard_copies(img_.id, maybe_stored());
         d_.m_.uploads_failed.Increment();
         return glance_error(req_, 410, "Image " + img_.id +
                                            " could not be found after upload. The image may have been deleted "
                                            "during the upload.");
       }
-      return give_back(stored, s.code() == Errc::conflict ? 409 : 503,
+      return give_back(maybe_stored(), s.code() == Errc::conflict ? 409 : 503,
                        "The image could not be recorded: " + s.message());
     }
     // Copies that disagree with what the client sent are removed; the replicator fills the gap.
-    std::vector<peer::Endpoint> wrong;
+    std::vector<ImageData::Discard> wrong;
     for (size_t i = 0; i < targets_.size(); ++i) {
       const auto& r = *results_[i];
-      if (r && (r->size != received_ || r->digest != xxh_)) wrong.push_back(targets_[i]);
+      if (r && (r->size != received_ || r->digest != xxh_)) wrong.push_back({targets_[i], r->digest});
     }
     d_.discard_copies(img_.id, wrong);
     done_ = true;
@@ -162,20 +178,33 @@ class UploadSink final : public http::BodySink {
 
   // Nodes that stored a copy or whose transfer broke at an unknown point (after join()). A node
   // that was unreachable or whose PUT was cancelled holds nothing: the store drops cut uploads.
-  std::vector<peer::Endpoint> maybe_stored() const {
-    std::vector<peer::Endpoint> out;
+  // The image is not active (that is why they are discarded): "*" removes whatever it holds.
+  std::vector<ImageData::Discard> maybe_stored() const {
+    std::vector<ImageData::Discard> out;
     for (size_t i = 0; i < targets_.size(); ++i) {
       const auto& r = *results_[i];
-      if (r || r.code() == Errc::io_error) out.push_back(targets_[i]);
+      if (r || r.code() == Errc::io_error) out.push_back({targets_[i], "*"});
     }
     return out;
   }
 
   // The failure path: remove what may have been stored, image back to queued as in Glance.
-  http::Response give_back(const std::vector<peer::Endpoint>& stored, int status, const std::string& message) {
+  http::Response give_back(const std::vector<ImageData::Discard>& stored, int status, const std::string& message) {
     done_ = true;
+    // Back to queued first: the copies are discarded only once the image is known not active.
+    Status s = d_.images_.transition(img_.id, ImageStatus::saving, ImageStatus::queued);
+    bool discardable = s.ok();
+    if (!s) {  // not saving any more, or unknown: discard only what an image without data holds
+      auto now = d_.images_.get(img_.id);
+      discardable = now && (!*now || !keeps_data((*now)->status));
+    }
+    if (!discardable) {
+      d_.m_.uploads_failed.Increment();
+      d_.log_.error("upload.failed", {{"req", req_.request_id}, {"image", img_.id}, {"status", status},
+                                      {"reason", message}, {"copies", "kept: the image's state is not known"}});
+      return glance_error(req_, status, message);
+    }
     d_.discard_copies(img_.id, stored);
-    Status s = d_.images_.transition(img_.id, "saving", "queued");
     d_.m_.uploads_failed.Increment();
     d_.log_.warn("upload.failed", {{"req", req_.request_id}, {"image", img_.id}, {"received", received_},
                                    {"status", status}, {"reason", message},
@@ -214,10 +243,10 @@ Expected<std::unique_ptr<http::BodySink>> ImageData::begin_upload(const http::Re
                                         " of " + std::to_string(opts_.write_quorum) + " needed); try again later."};
   // Leftovers of an earlier failed attempt on these nodes would make the store refuse the PUT.
   if (auto old = replicas_.for_image(img.id); old && !old->empty()) {
-    std::vector<peer::Endpoint> stale;
+    std::vector<Discard> stale;
     for (const auto& t : *targets)
       for (const auto& r : *old)
-        if (r.node == t.node) stale.push_back(t);
+        if (r.node == t.node) stale.push_back({t, "*"});
     discard_copies(img.id, stale);
   }
   return std::unique_ptr<http::BodySink>(std::make_unique<UploadSink>(*this, req, img, std::move(*targets)));

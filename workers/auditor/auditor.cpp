@@ -19,12 +19,13 @@ std::string micros_text(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 Auditor::Auditor(AuditorOptions opts, blob::BlobStore& blobs, db::HealingRepository& heal,
-                 db::ReplicaRepository& replicas, bus::Publisher& events, metrics::Metrics& metrics,
-                 const Clock& clock)
+                 db::ReplicaRepository& replicas, db::JobRepository& jobs, bus::Publisher& events,
+                 metrics::Metrics& metrics, const Clock& clock)
     : opts_(std::move(opts)),
       blobs_(blobs),
       heal_(heal),
       replicas_(replicas),
+      jobs_(jobs),
       events_(events),
       clock_(clock),
       files_(metrics.counter("glint_auditor_files_total", "Replicas checked by the auditor.")
@@ -33,11 +34,14 @@ Auditor::Auditor(AuditorOptions opts, blob::BlobStore& blobs, db::HealingReposit
       found_(metrics.counter("glint_auditor_found_total", "Problems found by the auditor, by kind.")),
       oldest_unverified_(metrics.gauge("glint_auditor_oldest_unverified_seconds",
                                        "Age of the least recently verified ok replica on this node.")
-                             .Add({})) {}
+                             .Add({})),
+      races_lost_(metrics.counter("glint_auditor_races_lost_total",
+                                  "Replica state changes not made because the row changed since it was read.")
+                      .Add({})) {}
 
 Expected<worker::PassResult> Auditor::run_once(const worker::PassContext& ctx) {
   // An operator job may ask for this node only ("node:N"), with ";deep" forcing the os_hash check.
-  const bool force_hash = ctx.job_target && ctx.job_target->find(";deep") != std::string::npos;
+  const bool force_hash = ctx.job_target && ctx.job_target->deep;
   auto r = opts_.deep ? deep_pass(ctx, force_hash) : quick_pass(ctx);
   update_oldest_gauge();
   return r;
@@ -51,29 +55,53 @@ Auditor::Verdict Auditor::check_exists(const db::ReplicaRow& r, std::string& why
     if (st.code() == Errc::corrupt) return Verdict::corrupt;
     return Verdict::failed;
   }
+  // stat() read the sidecar and checked the file against it: a size that differs from the
+  // catalog's is a disagreement with the catalog, not proof of corruption.
   if (r.size && st->size != static_cast<uint64_t>(*r.size)) {
     why = "size " + std::to_string(st->size) + " differs from the recorded " + std::to_string(*r.size);
-    return Verdict::corrupt;
+    return Verdict::disagrees;
   }
   return Verdict::ok;
 }
 
-bool Auditor::report_bad(const std::string& image_id, Verdict v, const std::string& why,
-                         const worker::PassContext& ctx) {
-  const char* state = v == Verdict::missing ? "missing" : "corrupt";
+bool Auditor::ask_cross_check(const std::string& image_id, const std::string& why, const worker::PassContext& ctx) {
+  found_.Add({{"kind", "catalog_mismatch"}}).Increment();
+  ctx.logger.warn("audit.catalog_mismatch", {{"image", image_id}, {"reason", why},
+                                             {"action", "left in service; repair job compares every copy"}});
+  auto flagged = heal_.is_flagged(image_id);
+  if (!flagged) return false;
+  if (*flagged) return true;  // an operator already has it on the list
+  auto job = jobs_.ensure("replicator", JobTarget::image(image_id).text(), "auditor@" + opts_.node);
+  if (!job) {
+    ctx.logger.warn("db.failed", {{"image", image_id}, {"error", job.error().message}});
+    return false;
+  }
+  events_.publish("job.queued", {{"job", job->id}, {"kind", job->kind}, {"target", job->target.value_or("")}});
+  return true;
+}
+
+bool Auditor::report_bad(const db::ReplicaRow& seen, Verdict v, const std::string& why, const worker::PassContext& ctx) {
+  const std::string& image_id = seen.image_id;
+  if (v == Verdict::disagrees) return ask_cross_check(image_id, why, ctx);
+  const ReplicaState state = v == Verdict::missing ? ReplicaState::missing : ReplicaState::corrupt;
   if (v == Verdict::corrupt) {
     // Out of service first: from now on nobody is served these bytes.
     if (Status s = blobs_.quarantine(image_id, why); !s && s.code() != Errc::not_found) {
       ctx.logger.warn("audit.quarantine_failed", {{"image", image_id}, {"error", s.message()}});
     }
   }
-  found_.Add({{"kind", state}}).Increment();
-  ctx.logger.warn("audit.bad_replica", {{"image", image_id}, {"state", state}, {"reason", why}});
-  if (Status s = replicas_.set_state(image_id, opts_.node, state); !s && s.code() != Errc::not_found) {
+  found_.Add({{"kind", to_string(state)}}).Increment();
+  ctx.logger.warn("audit.bad_replica", {{"image", image_id}, {"state", to_text(state)}, {"reason", why}});
+  Status s = replicas_.set_state(seen, state);
+  if (s.code() == Errc::conflict) {
+    // The row changed since it was read (re-copied, removed, marked): never overwritten.
+    races_lost_.Increment();
+    ctx.logger.info("replica.race_lost", {{"image", image_id}, {"write", "mark " + to_string(state)}});
+  } else if (!s && s.code() != Errc::not_found) {
     ctx.logger.warn("db.failed", {{"image", image_id}, {"error", s.message()}});
     return false;
   }
-  events_.publish("replica.bad", {{"image", image_id}, {"node", opts_.node}, {"state", state}, {"reason", why}});
+  events_.publish("replica.bad", {{"image", image_id}, {"node", opts_.node}, {"state", to_text(state)}, {"reason", why}});
   return true;
 }
 
@@ -85,7 +113,7 @@ Expected<worker::PassResult> Auditor::quick_pass(const worker::PassContext& ctx)
   std::string after = cp->value_or(kDone);
   const bool resumed = !after.empty();
   std::set<std::string> placed;  // ids with a replica row here (orphan check); only complete passes use it
-  uint64_t missing = 0, corrupt = 0;
+  uint64_t missing = 0, corrupt = 0, disagree = 0;
   for (;;) {
     auto page = heal_.node_replicas(opts_.node, after, opts_.page);
     if (!page) return page.error();
@@ -98,7 +126,7 @@ Expected<worker::PassResult> Auditor::quick_pass(const worker::PassContext& ctx)
       }
       placed.insert(r.image_id);
       after = r.image_id;
-      if (r.state != "ok") continue;  // missing/corrupt/writing/excess: the replicator's and reaper's work
+      if (r.state != ReplicaState::ok) continue;  // missing/corrupt/writing/excess: the replicator's and reaper's work
       ++out.items;
       files_.Increment();
       std::string why;
@@ -107,8 +135,8 @@ Expected<worker::PassResult> Auditor::quick_pass(const worker::PassContext& ctx)
         ++out.failed;
         ctx.logger.warn("audit.failed", {{"image", r.image_id}, {"error", why}});
       } else if (v != Verdict::ok) {
-        (v == Verdict::missing ? missing : corrupt)++;
-        if (!report_bad(r.image_id, v, why, ctx)) ++out.failed;
+        (v == Verdict::missing ? missing : v == Verdict::corrupt ? corrupt : disagree)++;
+        if (!report_bad(r, v, why, ctx)) ++out.failed;
       }
     }
     if (Status s = heal_.save_checkpoint(opts_.node, name(), after); !s) return s.error();
@@ -135,7 +163,8 @@ Expected<worker::PassResult> Auditor::quick_pass(const worker::PassContext& ctx)
   }
   if (Status s = heal_.save_checkpoint(opts_.node, name(), kDone); !s) return s.error();
   out.summary = "missing=" + std::to_string(missing) + " corrupt=" + std::to_string(corrupt) +
-                " orphans=" + std::to_string(orphans) + (resumed ? " resumed=true" : "");
+                " catalog_mismatch=" + std::to_string(disagree) + " orphans=" + std::to_string(orphans) +
+                (resumed ? " resumed=true" : "");
   return out;
 }
 
@@ -149,14 +178,6 @@ Auditor::Verdict Auditor::verify(const db::AuditItem& item, bool hash_due, const
     return Verdict::failed;
   }
   const blob::BlobInfo& info = (*reader)->info();
-  if (static_cast<int64_t>(info.size) != item.size) {
-    why = "size " + std::to_string(info.size) + " differs from the recorded " + std::to_string(item.size);
-    return Verdict::corrupt;
-  }
-  if (!item.digest.empty() && hash::digest_hex(info.digest) != item.digest) {
-    why = "blob digest differs from the recorded replica digest";
-    return Verdict::corrupt;
-  }
   std::unique_ptr<hash::Digester> os_hash;
   const std::string algo = item.os_hash_algo.empty() ? "sha512" : item.os_hash_algo;
   // An algorithm this build lacks: blocks and the whole digest are still verified.
@@ -184,14 +205,24 @@ Auditor::Verdict Auditor::verify(const db::AuditItem& item, bool hash_due, const
     bytes += block->size();
     bytes_.Increment(static_cast<double>(block->size()));
   }
-  // Block hashes can be self-consistent with a rewritten sidecar; the whole digest cannot.
+  // Against itself first: blocks matched their checksums above; the whole digest must match the
+  // sidecar's (block hashes can be self-consistent with a rewritten sidecar; the whole cannot).
   if (whole.digest() != info.digest) {
-    why = "blob content does not match its digest";
+    why = "blob content does not match its own digest";
     return Verdict::corrupt;
+  }
+  // Then against the catalog, which may itself be wrong (a restored database): not proof.
+  if (static_cast<int64_t>(info.size) != item.size) {
+    why = "size " + std::to_string(info.size) + " differs from the recorded " + std::to_string(item.size);
+    return Verdict::disagrees;
+  }
+  if (!item.digest.empty() && hash::digest_hex(info.digest) != item.digest) {
+    why = "blob digest differs from the recorded replica digest";
+    return Verdict::disagrees;
   }
   if (os_hash && os_hash->finish_hex() != item.os_hash_value) {
     why = algo + " of the blob differs from the image's os_hash_value";
-    return Verdict::corrupt;
+    return Verdict::disagrees;
   }
   return Verdict::ok;
 }
@@ -208,10 +239,10 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
   } else if (Status s = heal_.save_checkpoint(opts_.node, name(), micros_text(started)); !s) {
     return s.error();
   }
-  uint64_t corrupt = 0, missing = 0, hashed = 0;
+  uint64_t corrupt = 0, missing = 0, hashed = 0, disagree = 0;
   std::set<std::string> failed_ids;  // failed items stay due; do not spin on them within one pass
   // Verified ids are recorded a page at a time (one statement each for with and without os_hash).
-  std::vector<std::string> verified, verified_hashed;
+  std::vector<std::pair<std::string, int64_t>> verified, verified_hashed;
   auto flush = [&]() -> Status {
     Status a = heal_.mark_verified(verified, opts_.node, false);
     Status b = heal_.mark_verified(verified_hashed, opts_.node, true);
@@ -237,17 +268,21 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
       if (v == Verdict::ok) {
         const bool with_hash = hash_due && !item.os_hash_value.empty();
         hashed += with_hash;
-        (with_hash ? verified_hashed : verified).push_back(item.image_id);
+        (with_hash ? verified_hashed : verified).emplace_back(item.image_id, item.version);
       } else if (v == Verdict::failed) {
         ++out.failed;
         failed_ids.insert(item.image_id);
         ctx.logger.warn("audit.failed", {{"image", item.image_id}, {"error", why}});
       } else {
-        (v == Verdict::missing ? missing : corrupt)++;
-        if (!report_bad(item.image_id, v, why, ctx)) {
-          ++out.failed;
-          failed_ids.insert(item.image_id);
-        }
+        (v == Verdict::missing ? missing : v == Verdict::corrupt ? corrupt : disagree)++;
+        db::ReplicaRow seen;
+        seen.image_id = item.image_id;
+        seen.node = opts_.node;
+        seen.state = ReplicaState::ok;
+        seen.version = item.version;
+        if (!report_bad(seen, v, why, ctx)) ++out.failed;
+        // Not re-read within this pass: a disagreement stays due until the cross-check settles it.
+        failed_ids.insert(item.image_id);
       }
       ctx.report_progress(out.items, out.items + due->size() - fresh);
     }
@@ -260,7 +295,7 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
   }
   if (Status s = heal_.save_checkpoint(opts_.node, name(), kDone); !s) return s.error();
   out.summary = "corrupt=" + std::to_string(corrupt) + " missing=" + std::to_string(missing) +
-                " os_hash_checked=" + std::to_string(hashed);
+                " catalog_mismatch=" + std::to_string(disagree) + " os_hash_checked=" + std::to_string(hashed);
   return out;
 }
 

@@ -22,8 +22,9 @@ class AuditorProcess final : public worker::Worker {
       : blobs_(std::move(blobs)),
         heal_(db::make_healing_repository(env.pool)),
         replicas_(db::make_replica_repository(env.pool)),
+        jobs_(db::make_job_repository(env.pool)),
         auditor_(auditor::AuditorOptions{env.node, deep, env.cfg.get_duration("auditor", "os_hash_interval")},
-                 *blobs_, *heal_, *replicas_, env.events, env.metrics, env.clock) {}
+                 *blobs_, *heal_, *replicas_, *jobs_, env.events, env.metrics, env.clock) {}
   std::string name() const override { return auditor_.name(); }
   Expected<worker::PassResult> run_once(const worker::PassContext& ctx) override { return auditor_.run_once(ctx); }
 
@@ -31,6 +32,7 @@ class AuditorProcess final : public worker::Worker {
   std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<db::HealingRepository> heal_;
   std::unique_ptr<db::ReplicaRepository> replicas_;
+  std::unique_ptr<db::JobRepository> jobs_;
   auditor::Auditor auditor_;
 };
 

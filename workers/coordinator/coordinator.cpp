@@ -2,6 +2,9 @@
 
 #include <set>
 
+#include "shared/core/job_target.hpp"
+#include "shared/placement/cluster_view.hpp"
+
 namespace glint::coordinator {
 
 Coordinator::Coordinator(CoordinatorOptions opts, db::NodeRepository& nodes, db::JobRepository& jobs,
@@ -54,8 +57,10 @@ Actions Coordinator::on_command(const bus::Envelope& e) {
     const std::string target = text("target");
     std::string who = text("requested_by");
     if (who.empty()) who = e.from.role + "@" + e.from.node;
-    auto job = kind.empty() ? Expected<db::JobRow>(Error{Errc::invalid, "job command without kind"})
-                            : jobs_.create(kind, target.empty() ? std::nullopt : std::optional(target), who);
+    auto parsed = JobTarget::parse(target);
+    auto job = kind.empty()  ? Expected<db::JobRow>(Error{Errc::invalid, "job command without kind"})
+               : !parsed     ? Expected<db::JobRow>(parsed.error())
+                             : jobs_.create(kind, target.empty() ? std::nullopt : std::optional(target), who);
     if (job) {
       body["ok"] = true;
       body["job"] = {{"id", job->id}, {"kind", job->kind}, {"target", target}, {"state", job->state}};
@@ -68,20 +73,22 @@ Actions Coordinator::on_command(const bus::Envelope& e) {
   } else if (command == "node_state") {
     // Operators drain and undrain nodes; down/up belong to the liveness sweep and the stores.
     const std::string node = text("node");
-    const std::string state = text("state");
-    if (state != "draining" && state != "up") {
-      body["error"] = "node_state takes state draining or up, not '" + state + "'";
+    const auto state = parse_state<NodeState>(text("state"));
+    if (!state || *state == NodeState::down) {
+      body["error"] = "node_state takes state draining or up, not '" + text("state").substr(0, 32) + "'";
     } else if (auto row = nodes_.get(node); !row) {
       body["error"] = row.error().message;
     } else if (!*row) {
       body["error"] = "no node " + node;
-    } else if (Status s = nodes_.set_state(node, state); !s) {
-      body["error"] = s.message();
+    } else if (Status s = nodes_.set_state(node, (*row)->state, *state); !s) {
+      // A compare-and-set on the state just read: a concurrent sweep or heartbeat is never undone.
+      body["error"] = s.code() == Errc::conflict ? "node " + node + " changed state meanwhile; try again" : s.message();
     } else {
       body["ok"] = true;
-      node_states_[node] = state;
-      log_.info("node." + state, {{"node", node}, {"by", e.from.role + "@" + e.from.node}});
-      out.publish.push_back(event(state == "up" ? "node.up" : "node.draining", {{"node", node}, {"zone", (*row)->zone}}));
+      node_states_[node] = *state;
+      const std::string word = to_string(*state);
+      log_.info("node." + word, {{"node", node}, {"by", e.from.role + "@" + e.from.node}});
+      out.publish.push_back(event(*state == NodeState::up ? "node.up" : "node.draining", {{"node", node}, {"zone", (*row)->zone}}));
     }
   } else if (command == "members") {
     body["ok"] = true;
@@ -139,25 +146,31 @@ std::vector<bus::Envelope> Coordinator::sweep() {
   }
   const auto wall = clock_.wall();
   for (const auto& n : *rows) {
-    std::string state = n.state;
+    NodeState state = n.state;
     bool marked = false;
-    const bool stale = !n.last_heartbeat || wall - *n.last_heartbeat > opts_.node_down_after;
-    if (state == "up" && stale && !alive_stores.count(n.name)) {
+    const bool stale = !placement::ClusterView::heartbeat_fresh(n, wall, opts_.node_down_after);
+    if (state == NodeState::up && stale && !alive_stores.count(n.name)) {
+      // Compare-and-set on what was read: a drain or a heartbeat that came in meanwhile wins.
       // The node's own heartbeat (written by its store) brings it back up when it returns.
-      if (Status s = nodes_.set_state(n.name, "down"); !s) {
+      Status s = nodes_.mark_down(n.name, n.last_heartbeat);
+      if (s.code() == Errc::conflict) {
+        log_.info("node.sweep_race", {{"node", n.name}, {"detail", s.message()}});
+        continue;  // judged again on a fresh read next sweep
+      }
+      if (!s) {
         log_.warn("db.failed", {{"node", n.name}, {"error", s.message()}});
         continue;
       }
-      state = "down";
+      state = NodeState::down;
       marked = true;
     }
     auto prev = node_states_.find(n.name);
     const bool changed = prev != node_states_.end() && prev->second != state;
-    const bool first_seen_down = prev == node_states_.end() && states_loaded_ && state == "down";
-    if ((marked || changed || first_seen_down) && (state == "down" || state == "up")) {
-      const std::string topic = "node." + state;
-      transitions_.Add({{"to", state}}).Increment();
-      log_.warn("node." + state, {{"node", n.name}});
+    const bool first_seen_down = prev == node_states_.end() && states_loaded_ && state == NodeState::down;
+    if ((marked || changed || first_seen_down) && state != NodeState::draining) {
+      const std::string topic = "node." + to_string(state);
+      transitions_.Add({{"to", to_string(state)}}).Increment();
+      log_.warn(topic, {{"node", n.name}});
       out.push_back(event(topic, {{"node", n.name}, {"zone", n.zone}}));
     }
     node_states_[n.name] = state;

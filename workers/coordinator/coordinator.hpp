@@ -64,7 +64,7 @@ class Coordinator {
   const Clock& clock_;
   log::Logger log_;
   std::map<std::string, MemberInfo> members_;
-  std::map<std::string, std::string> node_states_;  // last seen in the nodes table
+  std::map<std::string, NodeState> node_states_;  // last seen in the nodes table
   bool states_loaded_ = false;
   prometheus::Family<prometheus::Counter>& messages_;
   prometheus::Counter& bad_messages_;

@@ -8,6 +8,7 @@
 
 #include "shared/bus/bus_client.hpp"
 #include "shared/bus/request.hpp"
+#include "shared/core/job_target.hpp"
 #include "shared/db/pool.hpp"
 #include "shared/db/pool_options.hpp"
 #include "workers/ctl/ctl_render.hpp"
@@ -101,14 +102,14 @@ int start_job(const config::Config& cfg, const Args& a, db::JobRepository& jobs,
 
 int run_worker(const config::Config& cfg, const Args& a, db::JobRepository& jobs) {
   std::optional<std::string> target;
-  if (!a.node.empty()) target = "node:" + a.node;
-  if (!a.image.empty()) target = "image:" + a.image;
+  if (!a.node.empty()) target = JobTarget::node(a.node).text();
+  if (!a.image.empty()) target = JobTarget::image(a.image).text();
   return start_job(cfg, a, jobs, a.worker, target);
 }
 
 // Drain or undrain: the node's state through the coordinator (it announces the change), or in the
 // database when the bus is off; then the job that moves the data.
-int set_node_state(const config::Config& cfg, const Args& a, db::Pool& pool, const std::string& state) {
+int set_node_state(const config::Config& cfg, const Args& a, db::Pool& pool, NodeState state) {
   const std::string endpoint = cfg.get_string("bus", "router_endpoint");
   if (endpoint.empty()) {
     auto nodes = db::make_node_repository(pool);
@@ -118,10 +119,14 @@ int set_node_state(const config::Config& cfg, const Args& a, db::Pool& pool, con
       std::cerr << "glintctl: no node " << a.id << "\n";
       return kNotFound;
     }
-    if (Status s = nodes->set_state(a.id, state); !s) return unreachable(s.error());
+    if (Status s = nodes->set_state(a.id, (*row)->state, state); !s) {
+      if (s.code() != Errc::conflict) return unreachable(s.error());
+      std::cerr << "glintctl: node " << a.id << " changed state meanwhile; try again\n";
+      return kFailed;
+    }
     return 0;
   }
-  auto reply = bus::request(endpoint, command(cfg, {{"command", "node_state"}, {"node", a.id}, {"state", state}}),
+  auto reply = bus::request(endpoint, command(cfg, {{"command", "node_state"}, {"node", a.id}, {"state", to_string(state)}}),
                             kCoordinatorTimeout);
   if (!reply) {
     std::cerr << "glintctl: the coordinator is unreachable: " << reply.error().message << " (nothing changed)\n";
@@ -235,15 +240,16 @@ int run_command(const config::Config& cfg, const Args& a) {
     return 0;
   }
   if (a.command == "run") return run_worker(cfg, a, *jobs);
-  if (a.command == "repair") return start_job(cfg, a, *jobs, "replicator", "image:" + a.id);
+  if (a.command == "repair") return start_job(cfg, a, *jobs, "replicator", JobTarget::image(a.id).text());
   if (a.command == "audit") {
-    return start_job(cfg, a, *jobs, a.deep ? "auditor-deep" : "auditor", "node:" + a.node + (a.deep ? ";deep" : ""));
+    return start_job(cfg, a, *jobs, a.deep ? "auditor-deep" : "auditor", JobTarget::node(a.node, false, a.deep).text());
   }
-  if (a.command == "rebalance") return start_job(cfg, a, *jobs, "replicator", std::string("rebalance"));
+  if (a.command == "rebalance") return start_job(cfg, a, *jobs, "replicator", JobTarget::rebalance().text());
   if (a.command == "drain" || a.command == "undrain") {
     const bool drain = a.command == "drain";
-    if (int rc = set_node_state(cfg, a, pool, drain ? "draining" : "up"); rc != 0) return rc;
-    return start_job(cfg, a, *jobs, "replicator", drain ? "node:" + a.id + ";drain" : std::string("rebalance"));
+    if (int rc = set_node_state(cfg, a, pool, drain ? NodeState::draining : NodeState::up); rc != 0) return rc;
+    return start_job(cfg, a, *jobs, "replicator",
+                     (drain ? JobTarget::node(a.id, true) : JobTarget::rebalance()).text());
   }
   std::cerr << "glintctl: unknown command '" << a.command << "'\n";
   return 2;

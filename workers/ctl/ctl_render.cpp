@@ -53,7 +53,7 @@ std::string percent(double p) {
 }
 
 nlohmann::json node_json(const db::NodeRow& n) {
-  return {{"name", n.name}, {"address", n.address}, {"zone", n.zone}, {"state", n.state},
+  return {{"name", n.name}, {"address", n.address}, {"zone", n.zone}, {"state", to_string(n.state)},
           {"weight", n.weight}, {"capacity", n.capacity}, {"free", n.free},
           {"last_heartbeat", n.last_heartbeat ? nlohmann::json(iso8601_utc(*n.last_heartbeat)) : nlohmann::json()}};
 }
@@ -85,7 +85,7 @@ std::string render_coordinator(const CoordinatorView& c) {
 std::string render_nodes(const std::vector<db::NodeRow>& nodes) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : nodes)
-    rows.push_back({n.name, n.state, n.zone, n.address, human_bytes(n.free), human_bytes(n.capacity), opt_time(n.last_heartbeat)});
+    rows.push_back({n.name, to_string(n.state), n.zone, n.address, human_bytes(n.free), human_bytes(n.capacity), opt_time(n.last_heartbeat)});
   return table({"NODE", "STATE", "ZONE", "ADDRESS", "FREE", "CAPACITY", "LAST HEARTBEAT"}, rows);
 }
 
@@ -185,15 +185,15 @@ std::string render_image(const ImageView& v) {
   const auto& i = v.image;
   std::string out = table({"FIELD", "VALUE"}, {{"id", i.id},
                                                {"name", i.name.empty() ? "-" : i.name},
-                                               {"status", i.status},
+                                               {"status", to_string(i.status)},
                                                {"size", i.size ? human_bytes(static_cast<uint64_t>(*i.size)) : "-"},
                                                {"checksum", i.checksum.value_or("-")}});
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : v.replicas) {
     std::string node_state = "unknown";
     for (const auto& n : v.nodes)
-      if (n.name == r.node) node_state = n.state;
-    rows.push_back({r.node, node_state, r.state, r.size ? std::to_string(*r.size) : "-", opt_time(r.verified_at)});
+      if (n.name == r.node) node_state = to_string(n.state);
+    rows.push_back({r.node, node_state, to_string(r.state), r.size ? std::to_string(*r.size) : "-", opt_time(r.verified_at)});
   }
   return out + "\nReplicas\n" + table({"NODE", "NODE STATE", "REPLICA", "SIZE", "VERIFIED"}, rows);
 }
@@ -201,11 +201,11 @@ std::string render_image(const ImageView& v) {
 nlohmann::json image_json(const ImageView& v) {
   nlohmann::json reps = nlohmann::json::array();
   for (const auto& r : v.replicas) {
-    reps.push_back({{"node", r.node}, {"state", r.state}, {"size", r.size ? nlohmann::json(*r.size) : nlohmann::json()},
+    reps.push_back({{"node", r.node}, {"state", to_string(r.state)}, {"size", r.size ? nlohmann::json(*r.size) : nlohmann::json()},
                     {"digest", r.digest ? nlohmann::json(*r.digest) : nlohmann::json()},
                     {"verified_at", r.verified_at ? nlohmann::json(iso8601_utc(*r.verified_at)) : nlohmann::json()}});
   }
-  return {{"id", v.image.id}, {"name", v.image.name}, {"status", v.image.status},
+  return {{"id", v.image.id}, {"name", v.image.name}, {"status", to_string(v.image.status)},
           {"size", v.image.size ? nlohmann::json(*v.image.size) : nlohmann::json()}, {"replicas", reps}};
 }
 

@@ -28,6 +28,9 @@ class ReplicatorProcess final : public worker::Worker {
     o.node = env.node;
     o.replicas = static_cast<size_t>(env.cfg.get_int("cluster", "replicas"));
     o.replicate_after_down = env.cfg.get_duration("replicator", "replicate_after_down");
+    o.heartbeat_timeout = env.cfg.get_duration("cluster", "node_down_after");
+    o.full_scan_interval = env.cfg.get_duration("replicator", "full_scan_interval");
+    o.stall_polls = static_cast<int>(env.cfg.get_int("replicator", "stall_polls"));
     o.dry_run = env.cfg.get_bool("replicator", "dry_run");
     o.concurrency = env.concurrency;
     return o;

@@ -1,4 +1,5 @@
-// Copying one replica to this node and removing this node's excess copy.
+// Copying one replica to this node and removing this node's excess copy. Every replica row write
+// is a compare-and-set on the row as read; local bytes are never deleted to make room for a copy.
 #include "shared/peer/failover_source.hpp"
 #include "workers/replicator/replicator.hpp"
 
@@ -28,35 +29,109 @@ class EmptySource final : public http::BodySource {
   Expected<std::span<const std::byte>> next() override { return std::span<const std::byte>(); }
 };
 
+const db::ReplicaRow* row_of(const db::ImageCopies& img, const std::string& node) {
+  for (const auto& r : img.replicas)
+    if (r.node == node) return &r;
+  return nullptr;
+}
+
 }  // namespace
 
-std::optional<peer::Endpoint> Replicator::endpoint(const Cluster& c, const std::string& node) const {
-  for (const auto& n : c.rows) {
-    if (n.name != node) continue;
-    auto ep = peer::endpoint_of(n.name, n.address);
-    if (ep) return *ep;
+std::optional<peer::Endpoint> Replicator::endpoint(const View& v, const std::string& node) const {
+  const db::NodeRow* n = v.row(node);
+  if (!n) return std::nullopt;
+  auto ep = peer::endpoint_of(n->name, n->address);
+  if (!ep) return std::nullopt;
+  return *ep;
+}
+
+void Replicator::lost_race(const std::string& image_id, const std::string& what, const Status& s,
+                           const worker::PassContext& ctx) {
+  races_lost_.Increment();
+  ctx.logger.info("replica.race_lost", {{"image", image_id}, {"write", what}, {"detail", s.message()}});
+}
+
+void Replicator::mark_bad(const db::ReplicaRow& seen, ReplicaState state, const worker::PassContext& ctx) {
+  ctx.logger.warn("replica.bad", {{"image", seen.image_id}, {"node", seen.node}, {"state", to_text(state)}});
+  Status s = db_.replicas.set_state(seen, state);
+  if (s.code() == Errc::conflict) {
+    lost_race(seen.image_id, "mark " + to_string(state), s, ctx);
+  } else if (!s && s.code() != Errc::not_found) {
+    ctx.logger.warn("db.failed", {{"image", seen.image_id}, {"error", s.message()}});
   }
-  return std::nullopt;
+  events_.publish("replica.bad", {{"image", seen.image_id}, {"node", seen.node}, {"state", to_text(state)}});
 }
 
-void Replicator::mark_bad(const std::string& image_id, const std::string& node, const std::string& state,
-                          const worker::PassContext& ctx) {
-  ctx.logger.warn("replica.bad", {{"image", image_id}, {"node", node}, {"state", state}});
-  if (Status s = db_.replicas.set_state(image_id, node, state); !s && s.code() != Errc::not_found)
-    ctx.logger.warn("db.failed", {{"image", image_id}, {"error", s.message()}});
-  events_.publish("replica.bad", {{"image", image_id}, {"node", node}, {"state", state}});
-}
-
-Replicator::Outcome Replicator::pull(const Work& w, const Cluster& c, const worker::PassContext& ctx,
-                                     uint64_t& bytes) {
+Replicator::Outcome Replicator::record(const Work& w, const peer::Endpoint& self, const std::string& digest,
+                                       const worker::PassContext& ctx) {
   const auto& img = w.image;
-  const auto self = endpoint(c, opts_.node);
+  const db::ReplicaRow* mine = row_of(img, opts_.node);
+  db::ReplicaRow row;
+  row.image_id = img.id;
+  row.node = opts_.node;
+  row.state = ReplicaState::ok;
+  row.size = img.size;
+  row.digest = digest;
+  // Every block was verified by the source and hashed by this store; the same digest as a
+  // verified copy means its os_hash holds as of now too.
+  row.verified_at = clock_.wall();
+  Status s = db_.replicas.record_copy(row, mine ? std::optional(mine->version) : std::nullopt);
+  if (s.code() == Errc::not_found) {
+    // Deleted while we copied: the copy we just made is nobody's; remove exactly it.
+    ctx.logger.info("copy.image_gone", {{"image", img.id}});
+    (void)peer_.remove(self, img.id, digest);
+    return Outcome::done;
+  }
+  if (s.code() == Errc::conflict) {
+    lost_race(img.id, "record copy", s, ctx);  // the feed brings the image back with fresh rows
+    return Outcome::raced;
+  }
+  if (!s) {
+    ctx.logger.warn("db.failed", {{"image", img.id}, {"error", s.message()}});
+    return Outcome::failed;
+  }
+  return Outcome::done;
+}
+
+Replicator::Outcome Replicator::resolve_existing(
+    const Work& w, const peer::Endpoint& self, const std::string& digest,
+    const std::function<Expected<peer::StoredBlob>(const peer::PutOptions&)>& put, const worker::PassContext& ctx) {
+  const auto& img = w.image;
+  auto local = peer_.stat(self, img.id);
+  if (!local) {
+    ctx.logger.warn("copy.failed", {{"image", img.id}, {"error", local.error().message}});
+    return Outcome::failed;
+  }
+  if (*local && (*local)->size == static_cast<uint64_t>(img.size) && (*local)->digest == digest) {
+    // The bytes are already here and right (a lost upload answer, a row wrongly missing): count them.
+    ctx.logger.info("copy.adopted", {{"image", img.id}});
+    return record(w, self, digest, ctx);
+  }
+  // Other bytes: never deleted to make room. The new copy is written aside and swapped in only
+  // once the store has proven its digest; the old bytes go to the node's quarantine.
+  peer::PutOptions o;
+  o.expect_digest = digest;
+  if (*local) o.replace_digest = (*local)->digest;
+  ctx.logger.info("copy.replace_uncounted", {{"image", img.id}, {"old_digest", *local ? (*local)->digest : ""}});
+  auto stored = put(o);
+  if (!stored) {
+    if (ctx.stop.stop_requested()) return Outcome::stopped;
+    ctx.logger.warn("copy.failed", {{"image", img.id}, {"error", stored.error().message}});
+    return Outcome::failed;
+  }
+  return record(w, self, digest, ctx);
+}
+
+Replicator::Outcome Replicator::pull(const Work& w, const View& v, const worker::PassContext& ctx, uint64_t& bytes) {
+  const auto& img = w.image;
+  const auto self = endpoint(v, opts_.node);
   std::vector<peer::Endpoint> sources;
   std::string digest;
   for (const auto& name : w.decision.sources) {
-    if (auto ep = endpoint(c, name)) sources.push_back(*ep);
-    for (const auto& r : img.replicas)
-      if (r.node == name && r.state == "ok" && r.digest && digest.empty()) digest = *r.digest;
+    const db::ReplicaRow* r = row_of(img, name);
+    if (name == opts_.node || !r) continue;
+    if (auto ep = endpoint(v, name)) sources.push_back(*ep);
+    if (r->digest && digest.empty()) digest = *r->digest;
   }
   if (!self || sources.empty() || digest.empty()) {
     ctx.logger.warn("copy.no_source", {{"image", img.id}, {"reason", w.decision.reason}});
@@ -64,88 +139,80 @@ Replicator::Outcome Replicator::pull(const Work& w, const Cluster& c, const work
   }
   const uint64_t size = static_cast<uint64_t>(img.size);
   const auto started = clock_.now();
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  auto put = [&](const peer::PutOptions& o) -> Expected<peer::StoredBlob> {
     peer::FailoverHooks hooks;
     hooks.on_source = [&](const peer::Endpoint& n, uint64_t offset, bool) {
       ctx.logger.info("copy.source", {{"image", img.id}, {"node", n.node}, {"offset", offset}});
     };
     hooks.on_failed = [&](const peer::Endpoint& n, const peer::ReadResult& r) {
-      if (r.outcome == peer::ReadOutcome::corrupt || r.outcome == peer::ReadOutcome::missing)
-        mark_bad(img.id, n.node, peer::outcome_name(r.outcome), ctx);
+      const db::ReplicaRow* seen = row_of(img, n.node);
+      if (seen && (r.outcome == peer::ReadOutcome::corrupt || r.outcome == peer::ReadOutcome::missing))
+        mark_bad(*seen, r.outcome == peer::ReadOutcome::corrupt ? ReplicaState::corrupt : ReplicaState::missing, ctx);
     };
     EmptySource empty;
     std::unique_ptr<peer::FailoverSource> from;
     if (size > 0) from = std::make_unique<peer::FailoverSource>(peer_, img.id, sources, 0, size - 1, hooks);
     http::BodySource& raw = from ? static_cast<http::BodySource&>(*from) : empty;
     PacedSource body(raw, ctx);
-    auto stored = peer_.put(*self, img.id, body, size);
-    if (stored.code() == Errc::conflict && attempt == 0) {
-      // A copy nobody counts (a broken upload's leftover, or a stale one): replace it.
-      ctx.logger.info("copy.replace_uncounted", {{"image", img.id}});
-      if (Status s = peer_.remove(*self, img.id); !s) return Outcome::failed;
-      continue;
-    }
-    if (!stored) {
-      if (ctx.stop.stop_requested()) return Outcome::stopped;
-      ctx.logger.warn("copy.failed", {{"image", img.id}, {"error", stored.error().message}});
-      return Outcome::failed;
-    }
-    if (stored->size != size || stored->digest != digest) {
-      // Never counted: the bytes are not the image's.
-      ctx.logger.error("copy.digest_mismatch", {{"image", img.id}, {"digest", stored->digest}, {"want", digest}});
-      (void)peer_.remove(*self, img.id);
-      return Outcome::failed;
-    }
-    db::ReplicaRow row;
-    row.image_id = img.id;
-    row.node = opts_.node;
-    row.state = "ok";
-    row.size = img.size;
-    row.digest = digest;
-    // Every block was verified by the source and hashed by this store; the same digest as a
-    // verified copy means its os_hash holds as of now too (upsert sets hash_verified_at with it).
-    row.verified_at = clock_.wall();
-    if (Status s = db_.replicas.upsert(row); !s) {
-      ctx.logger.warn("db.failed", {{"image", img.id}, {"error", s.message()}});
-      return Outcome::failed;
-    }
-    bytes += size;
-    copied_.Increment();
-    copied_bytes_.Increment(static_cast<double>(size));
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - started).count();
-    ctx.logger.info("copy.done", {{"image", img.id}, {"bytes", size}, {"ms", static_cast<int64_t>(ms)}});
-    return Outcome::done;
+    return peer_.put(*self, img.id, body, size, o);
+  };
+  peer::PutOptions o;
+  o.expect_digest = digest;  // the store keeps nothing that does not hash to the image's digest
+  auto stored = put(o);
+  Outcome result;
+  if (!stored && stored.code() == Errc::conflict) {
+    result = resolve_existing(w, *self, digest, put, ctx);
+  } else if (!stored) {
+    if (ctx.stop.stop_requested()) return Outcome::stopped;
+    ctx.logger.warn("copy.failed", {{"image", img.id}, {"error", stored.error().message}});
+    return Outcome::failed;
+  } else {
+    result = record(w, *self, digest, ctx);
   }
-  return Outcome::failed;
+  if (result != Outcome::done) return result;
+  bytes += size;
+  copied_.Increment();
+  copied_bytes_.Increment(static_cast<double>(size));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - started).count();
+  ctx.logger.info("copy.done", {{"image", img.id}, {"bytes", size}, {"ms", static_cast<int64_t>(ms)}});
+  return Outcome::done;
 }
 
-Replicator::Outcome Replicator::remove_excess(const Work& w, const Cluster& c, const worker::PassContext& ctx) {
-  // Decide again on fresh rows: another node may have lost its copy since the batch was planned.
+Replicator::Outcome Replicator::remove_excess(const Work& w, const worker::PassContext& ctx) {
+  // Decide again on fresh rows and a fresh view of the nodes: another node may have lost its copy
+  // or gone silent since the batch was planned.
+  auto v = cluster();
   auto fresh = db_.heal.copies({w.image.id});
-  if (!fresh) return Outcome::failed;
+  if (!v || !fresh) return Outcome::failed;
   if (fresh->empty()) return Outcome::done;
-  const Decision d = decide(fresh->front(), c.view, opts_.node, opts_.replicas);
-  if (d.action != Action::remove) return Outcome::done;
+  const db::ImageCopies& img = fresh->front();
+  if (!v->may_remove_excess(img, opts_.node)) {
+    ctx.logger.debug("excess.kept", {{"image", img.id}, {"live_assigned_ok", v->live_assigned_ok(img)}});
+    return Outcome::done;
+  }
+  const db::ReplicaRow* mine = row_of(img, opts_.node);
+  const auto self = endpoint(*v, opts_.node);
+  if (!mine || !mine->digest || !self) return Outcome::failed;
   if (opts_.dry_run) {
-    ctx.logger.info("excess.would_remove", {{"image", w.image.id}, {"ok_assigned", d.ok_assigned}});
+    ctx.logger.info("excess.would_remove", {{"image", img.id}, {"live_assigned_ok", v->live_assigned_ok(img)}});
     return Outcome::done;
   }
   if (!ctx.take_item()) return Outcome::stopped;
-  const auto self = endpoint(c, opts_.node);
-  if (!self) return Outcome::failed;
-  // The row goes first: from then on nobody reads or counts this copy; then the bytes.
-  if (Status s = db_.replicas.remove(w.image.id, opts_.node); !s) return Outcome::failed;
-  if (Status s = peer_.remove(*self, w.image.id); !s) {
-    ctx.logger.warn("excess.remove_failed", {{"image", w.image.id}, {"error", s.message()}});
-    db::ReplicaRow row;
-    row.image_id = w.image.id;
-    row.node = opts_.node;
-    row.state = "excess";  // left for the reaper
-    (void)db_.replicas.upsert(row);
+  // The row goes first (only if it is still the one judged): from then on nobody reads or
+  // counts this copy; then exactly these bytes.
+  if (Status s = db_.replicas.remove(*mine); !s) {
+    if (s.code() != Errc::conflict) return Outcome::failed;
+    lost_race(img.id, "remove excess", s, ctx);
+    return Outcome::raced;
+  }
+  if (Status s = peer_.remove(*self, img.id, *mine->digest); !s) {
+    ctx.logger.warn("excess.remove_failed", {{"image", img.id}, {"error", s.message()}});
+    if (Status m = db_.replicas.mark_excess(img.id, opts_.node); !m)  // left for the reaper
+      ctx.logger.warn("excess.not_recorded", {{"image", img.id}, {"error", m.message()}});
     return Outcome::failed;
   }
   removed_.Increment();
-  ctx.logger.info("excess.removed", {{"image", w.image.id}});
+  ctx.logger.info("excess.removed", {{"image", img.id}});
   return Outcome::done;
 }
 

@@ -1,4 +1,6 @@
 // Operator jobs of the replicator: repair one image, rebalance the cluster, drain this node.
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "shared/core/uuid.hpp"
@@ -15,24 +17,34 @@ bool pause(const worker::PassContext& ctx, const Clock& clock, std::chrono::mill
   return ctx.stop.wait_for(clock, d) != worker::WaitResult::stopped;
 }
 
+// What one full read of a copy found.
+struct CopyCheck {
+  db::ReplicaRow row;
+  bool complete = false;
+  std::string digest;   // XXH3-128 hex of the bytes read
+  std::string os_hash;  // empty when not computed
+};
+
 }  // namespace
 
 Expected<worker::PassResult> Replicator::repair(const std::string& image_id, const worker::PassContext& ctx) {
   worker::PassResult out;
-  auto c = cluster();
-  if (!c) return c.error();
+  auto v = cluster();
+  if (!v) return v.error();
   auto found = db_.heal.copies({image_id});
   if (!found) return found.error();
-  if (found->empty() || (found->front().status != "active" && found->front().status != "deactivated"))
+  if (found->empty() || !keeps_data(found->front().status))
     return Error{Errc::invalid, "image " + image_id + " has no data to repair"};
   const db::ImageCopies img = found->front();
+  const std::string algo = img.os_hash_algo.empty() ? "sha512" : img.os_hash_algo;
+  const bool with_os_hash = !img.os_hash_value.empty() && hash::ImageHasher::algo_supported(algo);
   // Deep check of every ok copy on a live node: the node verifies each block as it sends it; the
   // whole digest and the image's os_hash are recomputed here.
-  size_t good = 0, bad = 0;
-  std::vector<std::string> mismatched;
+  std::vector<CopyCheck> checks;
+  size_t bad = 0;
   for (const auto& r : img.replicas) {
-    if (r.state != "ok" || !c->view.live.count(r.node) || img.size == 0) continue;
-    auto ep = endpoint(*c, r.node);
+    if (r.state != ReplicaState::ok || !v->live(r.node) || img.size == 0) continue;
+    auto ep = endpoint(*v, r.node);
     if (!ep) continue;
     ++out.items;
     peer::ReadResult failure;
@@ -45,14 +57,12 @@ Expected<worker::PassResult> Replicator::repair(const std::string& image_id, con
     peer::FailoverSource src(peer_, img.id, {*ep}, 0, static_cast<uint64_t>(img.size) - 1, hooks);
     hash::Xxh128Stream whole;
     std::unique_ptr<hash::Digester> os_hash;
-    const std::string algo = img.os_hash_algo.empty() ? "sha512" : img.os_hash_algo;
-    if (!img.os_hash_value.empty() && hash::ImageHasher::algo_supported(algo))
-      os_hash = std::make_unique<hash::Digester>(algo);
-    bool complete = true;
+    if (with_os_hash) os_hash = std::make_unique<hash::Digester>(algo);
+    CopyCheck c{r, true, "", ""};
     for (;;) {
       auto chunk = src.next();
       if (!chunk) {
-        complete = false;
+        c.complete = false;
         break;
       }
       if (chunk->empty()) break;
@@ -61,59 +71,87 @@ Expected<worker::PassResult> Replicator::repair(const std::string& image_id, con
       if (os_hash) os_hash->update(*chunk);
       out.bytes += chunk->size();
     }
-    if (!complete) {
+    if (!c.complete) {
       if (read_failed && (failure.outcome == peer::ReadOutcome::corrupt || failure.outcome == peer::ReadOutcome::missing)) {
-        mark_bad(img.id, r.node, peer::outcome_name(failure.outcome), ctx);
+        mark_bad(r, failure.outcome == peer::ReadOutcome::corrupt ? ReplicaState::corrupt : ReplicaState::missing, ctx);
         ++bad;
       } else {
         ++out.failed;  // unreachable or broken: not blamed, tried again by the next repair
       }
       continue;
     }
-    const bool digest_ok = !r.digest || hash::digest_hex(whole.digest()) == *r.digest;
-    const bool os_ok = !os_hash || os_hash->finish_hex() == img.os_hash_value;
-    if (digest_ok && os_ok) {
-      ++good;
-      (void)db_.heal.mark_verified({img.id}, r.node, os_hash != nullptr);
-    } else {
-      mismatched.push_back(r.node);
-    }
+    c.digest = hash::digest_hex(whole.digest());
+    if (os_hash) c.os_hash = os_hash->finish_hex();
+    checks.push_back(std::move(c));
   }
-  // A copy whose bytes disagree with the image is bad only if another copy agrees: never declare
-  // the last copies bad on the strength of the catalogue alone.
-  if (!mismatched.empty() && good == 0) {
-    out.summary = "no copy matches the image's digests; nothing changed";
+  // Copies that match the catalog are good; one that disagrees is bad only if another copy
+  // agrees with the catalog. If none does, the catalog itself is in question (a restored
+  // database): nothing is quarantined and the image is flagged for an operator.
+  std::vector<const CopyCheck*> good, mismatched;
+  for (const auto& c : checks) {
+    const bool digest_ok = !c.row.digest || c.digest == *c.row.digest;
+    const bool os_ok = !with_os_hash || c.os_hash == img.os_hash_value;
+    (digest_ok && os_ok ? good : mismatched).push_back(&c);
+  }
+  if (!mismatched.empty() && good.empty()) {
+    bool agree = true;
+    for (const auto* c : mismatched) agree = agree && c->digest == mismatched.front()->digest && c->os_hash == mismatched.front()->os_hash;
+    const std::string reason = agree ? std::to_string(mismatched.size()) + " copies agree with each other but not with the catalog"
+                                     : "no copy matches the catalog and the copies disagree with each other";
+    if (Status s = db_.heal.flag_image(img.id, reason); !s) return s.error();
+    flagged_.Increment();
+    ctx.logger.error("image.flagged", {{"image", img.id}, {"reason", reason}});
+    events_.publish("image.flagged", {{"image", img.id}, {"reason", reason}});
+    out.summary = "flagged: " + reason + "; no copy changed";
     ++out.failed;
     return out;
   }
-  for (const auto& n : mismatched) {
-    mark_bad(img.id, n, "corrupt", ctx);
+  std::vector<std::pair<std::string, int64_t>> verified;
+  for (const auto* c : good) {
+    std::vector<std::pair<std::string, int64_t>> one = {{img.id, c->row.version}};
+    (void)db_.heal.mark_verified(one, c->row.node, with_os_hash);
+  }
+  if (!good.empty()) (void)db_.heal.clear_flag(img.id);
+  for (const auto* c : mismatched) {
+    mark_bad(c->row, ReplicaState::corrupt, ctx);
     ++bad;
   }
   // Converge: this node acts now; the others were woken by replica.bad and by the change feed.
   events_.publish("replica.repair", {{"image", img.id}});
   const auto deadline = clock_.now() + opts_.repair_deadline;
+  int still = 0;
   for (;;) {
+    auto now_view = cluster();
+    if (!now_view) return now_view.error();
     auto fresh = db_.heal.copies({img.id});
     if (!fresh) return fresh.error();
-    if (fresh->empty()) break;
-    if (in_place(fresh->front(), c->view, opts_.replicas)) break;
+    if (fresh->empty() || now_view->in_place(fresh->front())) break;
     std::vector<Work> work;
-    if (Status s = plan_batch({img.id}, *c, work); !s) return s.error();
+    if (Status s = plan_batch({img.id}, *now_view, work); !s) return s.error();
     worker::PassResult ignored;
-    execute(work, *c, ctx, ignored);
+    execute(work, *now_view, ctx, ignored);
+    if (work.empty() && ++still % opts_.stall_polls == 0) force_cluster_scan("repair of " + img.id, ctx);
     if (clock_.now() >= deadline) {
-      out.summary = "verified=" + std::to_string(good) + " bad=" + std::to_string(bad) + " in_place=false";
+      out.summary = "verified=" + std::to_string(good.size()) + " bad=" + std::to_string(bad) + " in_place=false";
       ++out.failed;
       return out;
     }
     if (!pause(ctx, clock_, opts_.job_poll)) return out;
   }
-  out.summary = "verified=" + std::to_string(good) + " bad=" + std::to_string(bad) + " in_place=true";
+  out.summary = "verified=" + std::to_string(good.size()) + " bad=" + std::to_string(bad) + " in_place=true";
   return out;
 }
 
-Expected<size_t> Replicator::misplaced(const Cluster& c) {
+void Replicator::force_cluster_scan(const std::string& why, const worker::PassContext& ctx) {
+  stalls_.Increment();
+  ctx.logger.warn("job.stalled", {{"job", why}, {"polls", opts_.stall_polls},
+                                  {"action", "new placement generation: every replicator scans every image"}});
+  if (Status s = db_.heal.set_placement_generation(random_uuid()); !s)
+    ctx.logger.warn("db.failed", {{"error", s.message()}});
+  events_.publish("replica.rebalance", nlohmann::json::object());
+}
+
+Expected<size_t> Replicator::misplaced(const View& v) {
   size_t n = 0;
   std::string after;
   for (;;) {
@@ -123,7 +161,7 @@ Expected<size_t> Replicator::misplaced(const Cluster& c) {
     after = ids->back();
     auto copies = db_.heal.copies(*ids);
     if (!copies) return copies.error();
-    for (const auto& img : *copies) n += !in_place(img, c.view, opts_.replicas);
+    for (const auto& img : *copies) n += !v.in_place(img);
   }
 }
 
@@ -135,17 +173,20 @@ Expected<size_t> Replicator::held_here() {
     if (!rows) return rows.error();
     if (rows->empty()) return n;
     after = rows->back().image_id;
-    for (const auto& r : *rows) n += r.state == "ok";
+    for (const auto& r : *rows) n += r.state == ReplicaState::ok;
   }
 }
 
 Expected<worker::PassResult> Replicator::converge_until_none(const worker::PassContext& ctx,
                                                              const std::function<Expected<size_t>()>& left_fn) {
   worker::PassResult out;
-  std::optional<size_t> initial;
+  std::optional<size_t> initial, best;
+  int stalled = 0;
+  bool force_full = false;
   for (;;) {
-    auto pass = converge(ctx, false);
+    auto pass = converge(ctx, force_full);
     if (!pass) return pass;
+    force_full = false;
     out.items += pass->items;
     out.bytes += pass->bytes;
     auto left = left_fn();
@@ -153,18 +194,29 @@ Expected<worker::PassResult> Replicator::converge_until_none(const worker::PassC
     if (!initial) initial = std::max<size_t>(*left, 1);
     ctx.report_progress(*initial - std::min(*initial, *left), *initial);
     if (*left == 0) return out;
+    // No progress for stall_polls polls: some replicator may be waiting on a change it never saw.
+    if (best && *left >= *best) {
+      if (++stalled >= opts_.stall_polls) {
+        force_cluster_scan("left=" + std::to_string(*left), ctx);
+        force_full = true;
+        stalled = 0;
+      }
+    } else {
+      best = *left;
+      stalled = 0;
+    }
     if (!pause(ctx, clock_, opts_.job_poll)) return out;
   }
 }
 
 Expected<worker::PassResult> Replicator::rebalance(const worker::PassContext& ctx) {
   // A new generation changes every replicator's cluster view: each scans everything next pass.
-  if (Status s = db_.heal.save_checkpoint("*", "rebalance", random_uuid()); !s) return s.error();
+  if (Status s = db_.heal.set_placement_generation(random_uuid()); !s) return s.error();
   events_.publish("replica.rebalance", nlohmann::json::object());
   auto out = converge_until_none(ctx, [this]() -> Expected<size_t> {
-    auto c = cluster();
-    if (!c) return c.error();
-    return misplaced(*c);
+    auto v = cluster();
+    if (!v) return v.error();
+    return misplaced(*v);
   });
   if (out && !ctx.stop.stop_requested()) out->summary = "every image in place";
   return out;

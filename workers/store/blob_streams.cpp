@@ -65,6 +65,8 @@ http::Response PutSink::finish() {
   const auto t0 = std::chrono::steady_clock::now();
   auto info = writer_->commit();
   metrics_.fsync_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (!info && info.code() == Errc::corrupt)  // missed X-Glint-Expect-Digest: nothing was kept
+    return http::json_error(422, "Unprocessable Entity", info.error().message);
   if (!info) return error_response(info.error());
   nlohmann::json j = {{"id", image_id_},
                       {"size", info->size},

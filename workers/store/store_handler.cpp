@@ -15,7 +15,35 @@ StoreHandler::StoreHandler(HandlerOptions opts, blob::BlobStore& blobs, metrics:
       m_(store_metrics),
       clock_(clock),
       log_(std::move(logger)),
-      events_(events) {}
+      events_(events),
+      nonces_(opts_.nonce_cache, opts_.max_clock_skew) {}
+
+namespace {
+
+// An If-Match / expected digest: a quoted (or bare) XXH3-128 hex. nullopt for "*" and for junk
+// (the caller tells them apart by `ok`).
+std::optional<hash::Digest128> parse_etag(std::string_view v, bool& ok) {
+  ok = true;
+  if (v == "*") return std::nullopt;
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  hash::Digest128 d{};
+  ok = hash::parse_digest_hex(v, d);
+  return ok ? std::optional(d) : std::nullopt;
+}
+
+}  // namespace
+
+std::optional<http::Response> StoreHandler::refuse_unsigned(const http::Request& req) {
+  auto v = http::verify(req, opts_.shared_secret, opts_.node, clock_.wall(), opts_.max_clock_skew);
+  Status s = v ? nonces_.admit(v->nonce, v->date, clock_.wall()) : Status(v.error());
+  if (s) return std::nullopt;
+  log_.warn("auth.rejected", {{"req", req.request_id}, {"remote", req.remote}, {"reason", s.message()}});
+  m_.auth_rejected.Increment();
+  if (s.code() == Errc::unavailable) return http::json_error(503, "Service Unavailable", s.message());
+  auto resp = http::json_error(401, "Unauthorized", s.message());
+  resp.headers.set("WWW-Authenticate", "GLINT-HMAC-SHA256");
+  return resp;
+}
 
 http::Reply StoreHandler::handle_request(const http::Request& req) {
   const Route r = route(req.method, req.path);
@@ -38,17 +66,12 @@ http::Reply StoreHandler::handle_request(const http::Request& req) {
       break;
   }
   // Blob operations are signed; nothing is touched before the signature checks out.
-  if (Status s = http::verify(req, opts_.shared_secret, clock_.wall(), opts_.max_clock_skew); !s) {
-    log_.warn("auth.rejected", {{"req", req.request_id}, {"remote", req.remote}, {"reason", s.message()}});
-    auto resp = http::json_error(401, "Unauthorized", s.message());
-    resp.headers.set("WWW-Authenticate", "GLINT-HMAC-SHA256");
-    return http::Reply::of(std::move(resp));
-  }
+  if (auto refused = refuse_unsigned(req)) return http::Reply::of(std::move(*refused));
   switch (r.op) {
     case Route::Op::put: return put(req, r.image_id);
     case Route::Op::get: return http::Reply::of(get(req, r.image_id, false));
     case Route::Op::head: return http::Reply::of(get(req, r.image_id, true));
-    case Route::Op::del: return http::Reply::of(del(r.image_id));
+    case Route::Op::del: return http::Reply::of(del(req, r.image_id));
     case Route::Op::none: break;
   }
   return http::Reply::of(http::json_error(404, "Not Found", "no such resource"));
@@ -57,7 +80,21 @@ http::Reply StoreHandler::handle_request(const http::Request& req) {
 http::Reply StoreHandler::put(const http::Request& req, const std::string& id) {
   if (!req.content_length && !req.chunked)
     return http::Reply::of(http::json_error(411, "Length Required", "PUT needs Content-Length or chunked encoding"));
-  auto writer = blobs_.create(id, req.content_length);
+  blob::WriteConditions cond;
+  bool ok = true;
+  if (auto h = req.headers.get(http::kExpectDigestHeader)) {
+    cond.expect_digest = parse_etag(*h, ok);
+    if (!ok || !cond.expect_digest)
+      return http::Reply::of(http::json_error(400, "Bad Request", "X-Glint-Expect-Digest is not a digest"));
+  }
+  if (auto h = req.headers.get("If-Match")) {
+    cond.replace_digest = parse_etag(*h, ok);
+    if (!ok || !cond.replace_digest)
+      return http::Reply::of(http::json_error(400, "Bad Request", "If-Match on PUT names the digest of the copy to replace"));
+  }
+  auto writer = blobs_.create(id, req.content_length, cond);
+  if (!writer && writer.code() == Errc::conflict && cond.replace_digest)
+    return http::Reply::of(http::json_error(412, "Precondition Failed", writer.error().message));
   if (!writer) {
     if (writer.code() == Errc::no_space) m_.no_space.Increment();
     log_.info("put.refused", {{"req", req.request_id}, {"image", id}, {"error", writer.error().message}});
@@ -103,8 +140,16 @@ http::Response StoreHandler::get(const http::Request& req, const std::string& id
   return resp;
 }
 
-http::Response StoreHandler::del(const std::string& id) {
-  Status s = blobs_.remove(id);
+http::Response StoreHandler::del(const http::Request& req, const std::string& id) {
+  // A delete names the copy it means (its digest, or "*" for a cleanup of bytes nobody counts):
+  // one meant for a stale copy can never remove a good one that replaced it.
+  auto h = req.headers.get("If-Match");
+  if (!h) return http::json_error(428, "Precondition Required", "DELETE needs If-Match: \"<digest>\" or *");
+  bool ok = true;
+  const auto digest = parse_etag(*h, ok);
+  if (!ok) return http::json_error(400, "Bad Request", "If-Match is neither * nor a digest");
+  Status s = blobs_.remove(id, digest);
+  if (s.code() == Errc::conflict) return http::json_error(412, "Precondition Failed", s.message());
   if (!s) return error_response(s.error());
   log_.info("blob.deleted", {{"image", id}});
   http::Response resp;

@@ -8,6 +8,7 @@
 #include "shared/core/buffer_pool.hpp"
 #include "shared/bus/publisher.hpp"
 #include "shared/core/clock.hpp"
+#include "shared/http/auth.hpp"
 #include "shared/http/message.hpp"
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
@@ -18,6 +19,8 @@ namespace glint::store {
 struct HandlerOptions {
   std::string shared_secret;
   std::chrono::seconds max_clock_skew{300};
+  std::string node;             // this node's name: requests must be signed for it
+  size_t nonce_cache = 200000;  // signed requests remembered within the skew window (replays refused)
 };
 
 class StoreHandler final : public http::Handler {
@@ -36,7 +39,9 @@ class StoreHandler final : public http::Handler {
  private:
   http::Reply put(const http::Request& req, const std::string& id);
   http::Response get(const http::Request& req, const std::string& id, bool head);
-  http::Response del(const std::string& id);
+  http::Response del(const http::Request& req, const std::string& id);
+  // 401 (or 503 when the replay cache is full) unless the request is signed for this node and new.
+  std::optional<http::Response> refuse_unsigned(const http::Request& req);
   http::Response render_metrics();
 
   HandlerOptions opts_;
@@ -46,6 +51,7 @@ class StoreHandler final : public http::Handler {
   const Clock& clock_;
   log::Logger log_;
   bus::Publisher* events_;  // replica.bad after a corrupt read; may be null
+  http::NonceCache nonces_;
   BufferPool buffers_{16};  // block buffers of downloads (4 each) and uploads (3 each), reused
 };
 

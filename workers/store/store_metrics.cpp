@@ -13,7 +13,9 @@ StoreMetrics::StoreMetrics(metrics::Metrics& m)
       corrupt_reads(m.counter("glint_store_corrupt_reads_total", "Reads that found a block disagreeing with its checksum.").Add({})),
       quarantined(m.counter("glint_store_quarantined_blobs_total", "Blobs moved to quarantine.").Add({})),
       db_errors(m.counter("glint_store_db_errors_total", "Failed attempts to register or heartbeat in the database.").Add({})),
-      no_space(m.counter("glint_store_no_space_total", "Uploads refused because the free-space reserve would be crossed.").Add({})) {}
+      no_space(m.counter("glint_store_no_space_total", "Uploads refused because the free-space reserve would be crossed.").Add({})),
+      auth_rejected(m.counter("glint_store_auth_rejected_total",
+                              "Blob requests refused: unsigned, signed for another node, stale or replayed.").Add({})) {}
 
 void StoreMetrics::request_done(const std::string& method, int status) {
   requests.Add({{"method", method}, {"code", std::to_string(status)}}).Increment();

@@ -20,6 +20,7 @@ struct StoreMetrics {
   prometheus::Counter& quarantined;
   prometheus::Counter& db_errors;
   prometheus::Counter& no_space;
+  prometheus::Counter& auth_rejected;
 };
 
 }  // namespace glint::store

@@ -46,7 +46,11 @@ int run_store(const config::Config& cfg) {
   metrics::Metrics metrics;
   StoreMetrics store_metrics(metrics);
   SystemClock clock;
-  HandlerOptions hopts{secret, std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("auth", "max_clock_skew"))};
+  HandlerOptions hopts;
+  hopts.shared_secret = secret;
+  hopts.max_clock_skew = std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("auth", "max_clock_skew"));
+  hopts.node = name;
+  hopts.nonce_cache = static_cast<size_t>(cfg.get_int("auth", "nonce_cache"));
   bus::BusClient bus(bus::client_options(cfg, "store", name), clock, logger);
   StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger, &bus);
 

@@ -1,11 +1,15 @@
 // The auditor over a real data directory and a real database: the quick pass finds a missing blob
 // and an orphan, the deep pass finds a flipped byte (quarantined, replica corrupt, replica.bad),
-// verifies the rest oldest-first, and a stopped deep pass resumes where it stopped.
+// verifies the rest oldest-first, a blob that disagrees only with the catalog is cross-checked
+// instead of quarantined, and a stopped deep pass resumes where it stopped.
 #include "workers/auditor/auditor.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
+
+#include <pqxx/pqxx>
 
 #include "shared/core/uuid.hpp"
 #include "shared/db/migrations.hpp"
@@ -23,12 +27,13 @@ class AuditorTest : public ::testing::Test {
   void SetUp() override {
     if (!testing::admin_database_url()) GTEST_SKIP() << "no PostgreSQL";
     db::PoolOptions po;
-    po.url = testing::fresh_database_url("auditor");
+    po.url = url_ = testing::fresh_database_url("auditor");
     pool_ = std::make_unique<db::Pool>(po);
     ASSERT_TRUE(db::migrate(*pool_).ok());
     heal_ = db::make_healing_repository(*pool_);
     replicas_ = db::make_replica_repository(*pool_);
     images_ = db::make_image_repository(*pool_);
+    jobs_ = db::make_job_repository(*pool_);
     db::NodeRow n;
     n.name = "n1";
     n.address = "127.0.0.1:1";
@@ -71,7 +76,7 @@ class AuditorTest : public ::testing::Test {
     up.os_hash_algo = "sha512";
     up.os_hash_value = digests.os_hash_value;
     up.replicas = {{"n1", hash::digest_hex(info->digest)}};
-    EXPECT_TRUE(images_->transition(id, "queued", "saving").ok());
+    EXPECT_TRUE(images_->transition(id, ImageStatus::queued, ImageStatus::saving).ok());
     EXPECT_TRUE(images_->activate(up).ok());
     return id;
   }
@@ -80,18 +85,27 @@ class AuditorTest : public ::testing::Test {
   }
   std::string state_of(const std::string& id) {
     auto rows = replicas_->for_image(id);
-    return rows.ok() && !rows->empty() ? rows->front().state : "none";
+    return rows.ok() && !rows->empty() ? to_string(rows->front().state) : "none";
   }
   Auditor make(bool deep) {
-    return Auditor(AuditorOptions{"n1", deep, std::chrono::hours(1), 2}, *blobs_, *heal_, *replicas_, events_, metrics_,
-                   clock_);
+    return Auditor(AuditorOptions{"n1", deep, std::chrono::hours(1), 2}, *blobs_, *heal_, *replicas_, *jobs_, events_,
+                   metrics_, clock_);
+  }
+  // What a restored (older) database would say about an image: another digest or os_hash.
+  void rewrite_catalog(const std::string& sql, const std::string& id) {
+    pqxx::connection c(url_);
+    pqxx::work w(c);
+    w.exec_params(sql, id);
+    w.commit();
   }
 
   testing::TempDir dir_{"glint-auditor-it"};
+  std::string url_;
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<db::HealingRepository> heal_;
   std::unique_ptr<db::ReplicaRepository> replicas_;
   std::unique_ptr<db::ImageRepository> images_;
+  std::unique_ptr<db::JobRepository> jobs_;
   std::unique_ptr<blob::BlobStore> owner_, blobs_;
   testing::RecordingPublisher events_;
   metrics::Metrics metrics_;
@@ -141,11 +155,52 @@ TEST_F(AuditorTest, DeepPassQuarantinesAFlippedByteAndVerifiesTheRest) {
   // Everything verified since the pass began: the next pass starts afresh and verifies again; an
   // operator's deep audit (job target ";deep") recomputes os_hash as well.
   worker::PassContext forced;
-  forced.job_target = "node:n1;deep";
+  forced.job_target = JobTarget::node("n1", false, true);
   auto again = deep.run_once(forced);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->items, 1u);
   EXPECT_NE(again->summary.find("os_hash_checked=1"), std::string::npos) << again->summary;
+}
+
+// A blob that agrees with itself but not with the catalog is not proven corrupt (the catalog may be
+// the wrong one): it stays in service, and a repair job compares it with the other copies.
+TEST_F(AuditorTest, ACatalogMismatchIsCrossCheckedNotQuarantined) {
+  const std::string by_digest = add_image(9000);
+  const std::string by_hash = add_image(9000);
+  rewrite_catalog("UPDATE replicas SET digest = '00000000000000000000000000000000' WHERE image_id = $1::uuid", by_digest);
+  rewrite_catalog("UPDATE images SET os_hash_value = repeat('0', 128) WHERE id = $1::uuid", by_hash);
+  auto deep = make(true);
+  worker::PassContext forced;  // os_hash is checked on an operator's deep audit
+  forced.job_target = JobTarget::node("n1", false, true);
+  auto r = deep.run_once(forced);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->summary.find("catalog_mismatch=2"), std::string::npos) << r->summary;
+  for (const auto& id : {by_digest, by_hash}) {
+    EXPECT_EQ(state_of(id), "ok") << id;
+    EXPECT_TRUE(blobs_->stat(id).ok()) << "never quarantined on the catalog's word: " << id;
+  }
+  EXPECT_EQ(events_.count("replica.bad"), 0u);
+  auto jobs = jobs_->list("queued", 10);
+  ASSERT_TRUE(jobs.ok());
+  std::set<std::string> targets;
+  for (const auto& j : *jobs) {
+    EXPECT_EQ(j.kind, "replicator");
+    targets.insert(j.target.value_or(""));
+  }
+  EXPECT_EQ(targets, (std::set<std::string>{"image:" + by_digest, "image:" + by_hash}));
+  EXPECT_EQ(events_.count("job.queued"), 2u);
+  EXPECT_NE(metrics_.render().find("glint_auditor_found_total{kind=\"catalog_mismatch\"} 2"), std::string::npos);
+  // Audited again before the repair ran: the same job, not a second one.
+  auto again = deep.run_once(forced);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(jobs_->list("queued", 10)->size(), 2u);
+  // The quick pass treats a size that only the catalog disagrees with the same way.
+  rewrite_catalog("UPDATE replicas SET size = 1 WHERE image_id = $1::uuid", by_digest);
+  auto quick = make(false);
+  auto q = quick.run_once(ctx_);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(state_of(by_digest), "ok");
+  EXPECT_TRUE(blobs_->stat(by_digest).ok());
 }
 
 TEST_F(AuditorTest, AStoppedDeepPassResumesWithWhatItHadNotVerified) {

@@ -101,7 +101,7 @@ TEST_F(CoordinatorProcessTest, NodeDownAndUpEventsReachSubscribers) {
   n.zone = "z1";
   ASSERT_TRUE(nodes_->register_node(n).ok());
   ASSERT_TRUE(wait_for([&] { return inbox.has("node.down", "node", "store1"); }, 15s)) << read_file(coord_.log_path());
-  EXPECT_EQ((*nodes_->get("store1"))->state, "down");
+  EXPECT_EQ((*nodes_->get("store1"))->state, NodeState::down);
   // Its heartbeat brings it back, and the coordinator says so.
   ASSERT_TRUE(nodes_->heartbeat("store1", 10, 5).ok());
   ASSERT_TRUE(wait_for([&] { return inbox.has("node.up", "node", "store1"); }, 15s)) << read_file(coord_.log_path());

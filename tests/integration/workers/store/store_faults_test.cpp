@@ -32,9 +32,9 @@ size_t count_files(const std::string& dir) {
 }
 
 std::string signed_head(const StoreNode& node, const std::string& method, const std::string& target,
-                        const std::string& extra) {
+                        const std::string& extra, const std::string& length) {
   http::Headers h;
-  http::sign_headers(h, node.options().secret, method, target, std::chrono::system_clock::now());
+  node.sign(h, method, target, length);
   std::string s = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (const auto& [k, v] : h.all()) s += k + ": " + v + "\r\n";
   return s + extra + "\r\n";
@@ -80,7 +80,7 @@ TEST_F(StoreFaults, CorruptByteCutsTheStreamBeforeTheBadBlockAndQuarantines) {
   std::string received;
   http::ClientRequest req;
   req.target = StoreNode::blob_target(id);
-  http::sign_headers(req.headers, node_->options().secret, "GET", req.target, std::chrono::system_clock::now());
+  node_->sign(req.headers, "GET", req.target, "");
   req.on_body = [&](std::span<const std::byte> c) {
     received.append(reinterpret_cast<const char*>(c.data()), c.size());
     return true;
@@ -119,7 +119,7 @@ TEST_F(StoreFaults, ClientVanishingMidPutLeavesNothing) {
   start();
   const std::string id = random_uuid();
   const std::string target = StoreNode::blob_target(id);
-  std::string req = signed_head(*node_, "PUT", target, "Content-Length: 3000000\r\n");
+  std::string req = signed_head(*node_, "PUT", target, "Content-Length: 3000000\r\n", "3000000");
   req += pattern(700000);
   raw_exchange(node_->port(), req, std::chrono::seconds(1), /*close_after_send=*/true);
   EXPECT_TRUE(wait_for([&] { return nothing_visible(id); }, std::chrono::seconds(10)));
@@ -130,7 +130,7 @@ TEST_F(StoreFaults, ClientVanishingMidPutLeavesNothing) {
 TEST_F(StoreFaults, ShortBodyThenSilenceTimesOutAndLeavesNothing) {
   start({{"store.read_timeout", "300ms"}});
   const std::string id = random_uuid();
-  std::string req = signed_head(*node_, "PUT", StoreNode::blob_target(id), "Content-Length: 5000\r\n") + "only this";
+  std::string req = signed_head(*node_, "PUT", StoreNode::blob_target(id), "Content-Length: 5000\r\n", "5000") + "only this";
   const std::string resp = raw_exchange(node_->port(), req, std::chrono::seconds(5));
   EXPECT_EQ(resp, "");  // connection closed without a success answer
   EXPECT_TRUE(wait_for([&] { return nothing_visible(id); }, std::chrono::seconds(10)));
@@ -171,7 +171,7 @@ TEST_F(StoreFaults, SigtermDrainsAnInFlightDownload) {
   bool signalled = false;
   http::ClientRequest req;
   req.target = StoreNode::blob_target(id);
-  http::sign_headers(req.headers, node_->options().secret, "GET", req.target, std::chrono::system_clock::now());
+  node_->sign(req.headers, "GET", req.target, "");
   req.on_body = [&](std::span<const std::byte> c) {
     received.append(reinterpret_cast<const char*>(c.data()), c.size());
     if (!signalled) {
@@ -218,7 +218,7 @@ TEST_F(StoreDiskFull, UploadsThatWouldCrossTheReserveAreRefused) {
   req.method = "PUT";
   req.target = StoreNode::blob_target(id2);
   req.upload = &src;
-  http::sign_headers(req.headers, node_->options().secret, "PUT", req.target, std::chrono::system_clock::now());
+  node_->sign(req.headers, "PUT", req.target, "chunked");
   auto chunked = node_->client().send(req);
   if (chunked.ok()) {
     EXPECT_EQ(chunked->status, 507);  // or the connection was closed on us: also a refusal

@@ -74,7 +74,12 @@ TEST_F(StoreProcessTest, PutGetRangeHeadDelete) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->status, 409);
 
-  auto del = node_->signed_request("DELETE", StoreNode::blob_target(id));
+  auto unconditional = node_->signed_request("DELETE", StoreNode::blob_target(id));
+  ASSERT_TRUE(unconditional.ok());
+  EXPECT_EQ(unconditional->status, 428);  // a delete names the copy it means
+  http::Headers cond;
+  cond.set("If-Match", "\"" + put->header("x-glint-digest") + "\"");
+  auto del = node_->signed_request("DELETE", StoreNode::blob_target(id), {}, cond);
   ASSERT_TRUE(del.ok());
   EXPECT_EQ(del->status, 204);
   auto gone = node_->signed_request("GET", StoreNode::blob_target(id));
@@ -90,7 +95,7 @@ TEST_F(StoreProcessTest, ChunkedUploadAndEmptyBlob) {
   req.method = "PUT";
   req.target = StoreNode::blob_target(id);
   req.upload = &src;  // no length: chunked
-  http::sign_headers(req.headers, node_->options().secret, req.method, req.target, std::chrono::system_clock::now());
+  node_->sign(req.headers, req.method, req.target, "chunked");
   auto put = node_->client().send(req);
   ASSERT_TRUE(put.ok()) << put.error().message;
   EXPECT_EQ(put->status, 201) << put->body;
@@ -116,22 +121,41 @@ TEST_F(StoreProcessTest, AuthFailuresAre401AndChangeNothing) {
   EXPECT_EQ(unsigned_put->status, 401);
 
   http::Headers bad;
-  http::sign_headers(bad, "wrong-secret", "PUT", target, std::chrono::system_clock::now());
+  node_->sign(bad, "PUT", target, "4", "wrong-secret");
   auto wrong = node_->client().request("PUT", target, bad, "data");
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(wrong->status, 401);
 
   http::Headers old;
-  http::sign_headers(old, node_->options().secret, "PUT", target, std::chrono::system_clock::now() - std::chrono::hours(1));
+  node_->sign(old, "PUT", target, "4", "", std::chrono::system_clock::now() - std::chrono::hours(1));
   auto stale = node_->client().request("PUT", target, old, "data");
   ASSERT_TRUE(stale.ok());
   EXPECT_EQ(stale->status, 401);
 
   http::Headers for_get;  // a valid GET signature replayed on DELETE
-  http::sign_headers(for_get, node_->options().secret, "GET", target, std::chrono::system_clock::now());
+  node_->sign(for_get, "GET", target, "");
+  for_get.set("If-Match", "*");
   auto replay = node_->client().request("DELETE", target, for_get);
   ASSERT_TRUE(replay.ok());
   EXPECT_EQ(replay->status, 401);
+
+  // A good PUT, captured and sent again: refused, and nothing changes.
+  http::Headers good;
+  node_->sign(good, "PUT", target, "4");
+  auto first = node_->client().request("PUT", target, good, "data");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->status, 201);
+  auto gone = node_->signed_request("DELETE", target, "", [] {
+    http::Headers h;
+    h.set("If-Match", "*");
+    return h;
+  }());
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 204);
+  auto again = node_->client().request("PUT", target, good, "data");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 401);
+  EXPECT_NE(again->body.find("replayed"), std::string::npos);
 
   auto head = node_->signed_request("HEAD", target);
   ASSERT_TRUE(head.ok());

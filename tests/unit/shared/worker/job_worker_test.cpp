@@ -21,7 +21,7 @@ class ScriptedWorker final : public Worker {
   std::string name() const override { return "auditor"; }
   Expected<PassResult> run_once(const PassContext& ctx) override {
     ++passes;
-    target = ctx.job_target;
+    if (ctx.job_target) target = ctx.job_target->text();
     if (during) during(ctx);
     PassResult r;
     r.items = 5;
@@ -84,6 +84,15 @@ TEST_F(JobWorkerTest, FailedItemsFailTheJob) {
   EXPECT_EQ(inner_.target.value_or("?"), "");  // the whole cluster
   EXPECT_EQ((**jobs_.get(job->id)).state, "failed");
   EXPECT_EQ(events_.events().back().second["state"], "failed");
+}
+
+TEST_F(JobWorkerTest, ATargetNobodyCanActOnFailsTheJobWithoutAPass) {
+  auto job = jobs_.create("auditor", std::string("image:not-a-uuid"), "ops");
+  EXPECT_FALSE(worker_.run_once(ctx_).ok());
+  EXPECT_EQ(inner_.passes, 0);
+  const auto row = **jobs_.get(job->id);
+  EXPECT_EQ(row.state, "failed");
+  EXPECT_NE(row.result.value_or("").find("canonical uuid"), std::string::npos);
 }
 
 TEST_F(JobWorkerTest, CancellingTheJobStopsItsPass) {

@@ -125,7 +125,7 @@ TEST_F(ApiHandlerTest, TagsAndActions) {
   EXPECT_EQ(call("PUT", "/v2/images/" + std::string("unknown") + "/tags/x").status, 404);
   // A queued image cannot be deactivated (403); an active one can, idempotently.
   EXPECT_EQ(call("POST", "/v2/images/" + id + "/actions/deactivate").status, 403);
-  ASSERT_TRUE(repo_.transition(id, "queued", "active").ok());
+  ASSERT_TRUE(repo_.transition(id, ImageStatus::queued, ImageStatus::active).ok());
   EXPECT_EQ(call("POST", "/v2/images/" + id + "/actions/deactivate").status, 204);
   EXPECT_EQ(call("POST", "/v2/images/" + id + "/actions/deactivate").status, 204);
   EXPECT_EQ(json::parse(call("GET", "/v2/images/" + id).body)["status"], "deactivated");

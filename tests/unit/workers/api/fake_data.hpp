@@ -10,8 +10,18 @@ namespace glint::testing {
 
 struct FakeData {
   explicit FakeData(db::ImageRepository& images, api::DataOptions opts = {})
-      : data(opts, images, nodes, replicas, peer, events, metrics, clock, log::Logger::null()) {
+      : data(quick(opts), images, nodes, replicas, peer, events, metrics, clock, log::Logger::null()) {
     for (int i = 1; i <= 3; ++i) nodes.add_live(i);
+    // As the database does: copies are recorded only for images that keep data.
+    replicas.keeps_data = [&images](const std::string& id) {
+      auto img = images.get(id);
+      return img && *img && keeps_data((*img)->status);
+    };
+  }
+  // Re-reads after a commit in doubt back off by a millisecond here, not 100 ms.
+  static api::DataOptions quick(api::DataOptions o) {
+    o.doubt_backoff = std::chrono::milliseconds(1);
+    return o;
   }
   FakeNodeRepository nodes;
   FakeReplicaRepository replicas;

@@ -99,7 +99,7 @@ TEST_P(GlanceConformance, SameStatusAndMessage) {
   if (auto it = stateful().find(GetParam()); it != stateful().end()) {
     db::ImageRow img;
     img.id = image_id_of(fx["request"]);
-    img.status = it->second.status;
+    img.status = *parse_state<ImageStatus>(it->second.status);
     img.protected_ = it->second.protected_;
     ASSERT_TRUE(repo_.create(img).ok());
   }

@@ -66,7 +66,7 @@ TEST_P(IdentityConformance, SameStatusAndMessage) {
     img.id = r.path.substr(std::string("/v2/images/").size(), 36);
     img.owner = c.owner;
     img.visibility = c.visibility;
-    img.status = c.status;
+    img.status = *parse_state<ImageStatus>(c.status);
     ASSERT_TRUE(repo_.create(img).ok());
     if (!c.projB_member.empty()) {
       ASSERT_TRUE(members_.add(img.id, "projB").ok());

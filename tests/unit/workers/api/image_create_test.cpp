@@ -15,7 +15,7 @@ TEST(ImageCreate, MinimalBodyGetsDefaults) {
   auto r = image_from_create_body("{}");
   ASSERT_TRUE(std::holds_alternative<db::ImageRow>(r));
   const auto& img = std::get<db::ImageRow>(r);
-  EXPECT_EQ(img.status, "queued");
+  EXPECT_EQ(img.status, ImageStatus::queued);
   EXPECT_EQ(img.visibility, "shared");
   EXPECT_EQ(img.id.size(), 36u);
 }

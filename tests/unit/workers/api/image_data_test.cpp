@@ -67,8 +67,9 @@ class ImageDataTest : public ::testing::Test {
         db::ReplicaRow row;
         row.image_id = id;
         row.node = copy.node;
-        row.state = "ok";
-        EXPECT_TRUE(data_.replicas.upsert(row).ok());
+        row.state = ReplicaState::ok;
+        row.digest = copy.digest;
+        data_.replicas.put(row);
       }
     }
     return resp;
@@ -105,6 +106,32 @@ class ImageDataTest : public ::testing::Test {
   metrics::Metrics metrics_;
   ApiHandler handler_{ApiOptions{}, repo_, members_, data_.data, metrics_, log::Logger::null()};
 };
+
+// The database committed the activation but its answer was lost (the connection broke during
+// COMMIT). Treating that as a failure deleted every copy of what is now an active image.
+TEST_F(ImageDataTest, AnActivateWhoseAnswerWasLostKeepsTheCopies) {
+  const std::string id = create();
+  const std::string bytes = pattern(70000);
+  repo_.activate_answer_lost = true;
+  auto r = upload(id, bytes);
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(show(id)["status"], "active");
+  EXPECT_EQ(holders(id), 3);
+  EXPECT_EQ(download(id), std::make_pair(200, bytes));
+  EXPECT_NE(data_.metrics.render().find("glint_api_commit_in_doubt_total 1"), std::string::npos);
+}
+
+// When the database cannot even be asked afterwards, nothing is deleted: the outcome is unknown.
+TEST_F(ImageDataTest, AnActivateInDoubtWithTheDatabaseGoneDeletesNothing) {
+  const std::string id = create();
+  repo_.activate_answer_lost = true;
+  repo_.unavailable_after_activate = true;
+  auto r = upload(id, pattern(70000));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(holders(id), 3);
+  repo_.unavailable = false;
+  EXPECT_EQ(show(id)["status"], "active");  // it had committed after all
+}
 
 TEST_F(ImageDataTest, UploadWritesEveryPlacedNodeAndRecordsDigests) {
   const std::string id = create();
@@ -239,7 +266,7 @@ TEST_F(ImageDataTest, NoReadableReplicaIs503BeforeTheFirstByte) {
 TEST_F(ImageDataTest, MissingCopiesAreMarkedMissing) {
   const std::string id = create();
   ASSERT_EQ(upload(id, pattern(5000)).status, 204);
-  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(data_.peer.remove({"node" + std::to_string(i), "127.0.0.1", 1}, id).ok());
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(data_.peer.remove({"node" + std::to_string(i), "127.0.0.1", 1}, id, "*").ok());
   EXPECT_EQ(download(id).first, 503);
   for (int i = 1; i <= 3; ++i) EXPECT_EQ(data_.replicas.state(id, "node" + std::to_string(i)), "missing");
 }

@@ -13,6 +13,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
+bus::Envelope command(nlohmann::json body) {
+  bus::Envelope e;
+  e.type = bus::type::kCommand;
+  e.from = bus::Sender{"ops", "ctl", 7, "0.1.0"};
+  e.body = std::move(body);
+  return e;
+}
+
 class CoordinatorTest : public ::testing::Test {
  protected:
   CoordinatorTest() {
@@ -71,13 +79,60 @@ TEST_F(CoordinatorTest, SilentStorageNodeGoesDownAndComesBack) {
   clock_.set_wall(clock_.wall() + 31s);
   c_.on_message(msg(bus::type::kHeartbeat, "node2", "store"));  // node2 is alive on the bus
   EXPECT_EQ(topics(c_.sweep()), std::vector<std::string>{"node.down:node1"});
-  EXPECT_EQ((*nodes_.get("node1"))->state, "down");
-  EXPECT_EQ((*nodes_.get("node2"))->state, "up");
+  EXPECT_EQ((*nodes_.get("node1"))->state, NodeState::down);
+  EXPECT_EQ((*nodes_.get("node2"))->state, NodeState::up);
   EXPECT_TRUE(c_.sweep().empty());  // reported once
   // The node's own heartbeat (its store writes it) brings it back; the coordinator reports it.
-  ASSERT_TRUE(nodes_.set_state("node1", "up").ok());
+  ASSERT_TRUE(nodes_.set_state("node1", NodeState::down, NodeState::up).ok());
   add_node("node1", clock_.wall());
   EXPECT_EQ(topics(c_.sweep()), std::vector<std::string>{"node.up:node1"});
+}
+
+// The sweep read node1 as up and silent; before it writes, an operator drains node1. The sweep
+// must not overwrite the drain with down (a later heartbeat would then turn it up: drain lost).
+TEST_F(CoordinatorTest, ASweepNeverUndoesADrainThatLandedAfterItsRead) {
+  clock_.advance(31s);
+  clock_.set_wall(clock_.wall() + 31s);
+  nodes_.before_write = [&](const std::string& node) {
+    nodes_.before_write = nullptr;
+    nodes_.edit(node, [](db::NodeRow& r) { r.state = NodeState::draining; });
+  };
+  c_.on_message(msg(bus::type::kHeartbeat, "node2", "store"));
+  EXPECT_TRUE(c_.sweep().empty());  // no node.down: the drain won the race
+  EXPECT_EQ((*nodes_.get("node1"))->state, NodeState::draining);
+  EXPECT_TRUE(c_.sweep().empty());  // a draining node is not the sweep's to mark
+  EXPECT_EQ((*nodes_.get("node1"))->state, NodeState::draining);
+}
+
+// A heartbeat that arrives between the sweep's read and its write proves the node alive.
+TEST_F(CoordinatorTest, ASweepNeverMarksDownANodeThatSpokeAfterItsRead) {
+  clock_.advance(31s);
+  clock_.set_wall(clock_.wall() + 31s);
+  const auto now = clock_.wall();
+  nodes_.before_write = [&](const std::string& node) {
+    nodes_.before_write = nullptr;
+    nodes_.edit(node, [&](db::NodeRow& r) { r.last_heartbeat = now; });
+  };
+  c_.on_message(msg(bus::type::kHeartbeat, "node2", "store"));
+  EXPECT_TRUE(c_.sweep().empty());
+  EXPECT_EQ((*nodes_.get("node1"))->state, NodeState::up);
+}
+
+TEST_F(CoordinatorTest, DrainAndUndrainAreCompareAndSetOnTheStateRead) {
+  auto act = c_.on_message(command({{"command", "node_state"}, {"node", "node1"}, {"state", "draining"}}));
+  ASSERT_EQ(act.reply->body["ok"], true) << act.reply->body.dump();
+  EXPECT_EQ((*nodes_.get("node1"))->state, NodeState::draining);
+  EXPECT_EQ(act.publish.at(0).topic, "node.draining");
+  // Someone else changes node1 between the command's read and its write: refused, not overwritten.
+  nodes_.before_write = [&](const std::string& node) {
+    nodes_.before_write = nullptr;
+    nodes_.edit(node, [](db::NodeRow& r) { r.state = NodeState::down; });
+  };
+  act = c_.on_message(command({{"command", "node_state"}, {"node", "node1"}, {"state", "up"}}));
+  EXPECT_EQ(act.reply->body["ok"], false);
+  EXPECT_EQ((*nodes_.get("node1"))->state, NodeState::down);
+  act = c_.on_message(command({{"command", "node_state"}, {"node", "node1"}, {"state", "down"}}));
+  EXPECT_EQ(act.reply->body["ok"], false);  // down belongs to the sweep
 }
 
 TEST_F(CoordinatorTest, RestartRebuildsWithoutFalseAlarms) {
@@ -85,14 +140,6 @@ TEST_F(CoordinatorTest, RestartRebuildsWithoutFalseAlarms) {
   Coordinator fresh(CoordinatorOptions{30s, {}}, nodes_, jobs_, clock_, metrics_, log::Logger::null());
   EXPECT_TRUE(fresh.sweep().empty());
   EXPECT_TRUE(fresh.members().empty());
-}
-
-bus::Envelope command(nlohmann::json body) {
-  bus::Envelope e;
-  e.type = bus::type::kCommand;
-  e.from = bus::Sender{"ops", "ctl", 7, "0.1.0"};
-  e.body = std::move(body);
-  return e;
 }
 
 TEST_F(CoordinatorTest, JobCommandRecordsTheJobAndRingsTheDoorbell) {
@@ -124,6 +171,9 @@ TEST_F(CoordinatorTest, FailedOrUnknownCommandsGetAnErrorReplyAndNoEvent) {
   jobs_.set_failing(false);
   act = c_.on_message(command({{"command", "job"}}));  // no kind
   EXPECT_EQ(act.reply->body["ok"], false);
+  act = c_.on_message(command({{"command", "job"}, {"kind", "replicator"}, {"target", "image:../etc"}}));
+  EXPECT_EQ(act.reply->body["ok"], false);  // a target no worker could act on
+  EXPECT_TRUE(act.publish.empty());
   act = c_.on_message(command({{"command", "explode"}}));
   EXPECT_EQ(act.reply->body["ok"], false);
   EXPECT_NE(metrics_.render().find("glint_coordinator_bad_messages_total 1"), std::string::npos);

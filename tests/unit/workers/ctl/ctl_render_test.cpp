@@ -19,7 +19,7 @@ StatusView sample() {
   n.last_heartbeat = at(1764190000);
   v.nodes.push_back(n);
   n.name = "node22";
-  n.state = "down";
+  n.state = NodeState::down;
   n.zone = "z2";
   n.free = 512;
   v.nodes.push_back(n);
@@ -120,16 +120,16 @@ TEST(CtlRender, ImageReplicaMap) {
   ImageView v;
   v.image.id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
   v.image.name = "cirros";
-  v.image.status = "active";
+  v.image.status = ImageStatus::active;
   v.image.size = 1024;
   db::ReplicaRow r;
   r.node = "node1";
-  r.state = "ok";
+  r.state = ReplicaState::ok;
   r.size = 1024;
   r.verified_at = at(1764190000);
   v.replicas.push_back(r);
   r.node = "node9";
-  r.state = "corrupt";
+  r.state = ReplicaState::corrupt;
   r.verified_at.reset();
   v.replicas.push_back(r);
   db::NodeRow n;

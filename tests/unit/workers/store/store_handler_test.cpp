@@ -26,22 +26,33 @@ class StoreHandlerTest : public ::testing::Test {
     auto s = blob::open_fs_store(o);
     ASSERT_TRUE(s.ok()) << s.error().message;
     blobs_ = std::move(s.value());
-    handler_ = std::make_unique<StoreHandler>(HandlerOptions{kSecret, std::chrono::seconds(300)}, *blobs_, metrics_,
-                                              store_metrics_, clock_, log::Logger::null());
+    HandlerOptions ho;
+    ho.shared_secret = kSecret;
+    ho.node = "node1";
+    handler_ = std::make_unique<StoreHandler>(ho, *blobs_, metrics_, store_metrics_, clock_, log::Logger::null());
   }
 
-  http::Request req(const std::string& method, const std::string& path, bool sign = true) {
+  // A request signed for `node` with its length and conditions (set in `headers` before signing).
+  http::Request req(const std::string& method, const std::string& path, bool sign = true,
+                    std::optional<uint64_t> length = std::nullopt, http::Headers headers = {},
+                    const std::string& node = "node1") {
     http::Request r;
     r.method = method;
     r.target = r.path = path;
     r.request_id = "req-test";
-    if (sign) http::sign_headers(r.headers, kSecret, method, path, clock_.wall());
+    r.content_length = length;
+    r.headers = headers;
+    if (sign)
+      http::sign_headers(r.headers, kSecret,
+                         http::fields_for(method, path, node, http::body_binding(length, false), headers), clock_.wall());
     return r;
   }
 
-  http::Response put(const std::string& data) {
-    auto r = req("PUT", std::string("/v1/blobs/") + kId);
-    r.content_length = data.size();
+  http::Response put(const std::string& data, http::Headers headers = {}) {
+    auto r = req("PUT", std::string("/v1/blobs/") + kId, true, data.size(), headers);
+    return send_put(r, data);
+  }
+  http::Response send_put(const http::Request& r, const std::string& data) {
     auto reply = handler_->handle_request(r);
     if (!reply.sink) return std::move(reply.response);
     Status s = reply.sink->write(hash::as_bytes(data));
@@ -102,8 +113,9 @@ TEST_F(StoreHandlerTest, RangeAcrossBlocksAnd416) {
   std::string body;
   ASSERT_TRUE(drain(got, body));
   EXPECT_EQ(body, data.substr(4000, 4201));
-  r.headers.set("Range", "bytes=10000-");
-  auto bad = handler_->handle_request(r).response;
+  auto again = req("GET", std::string("/v1/blobs/") + kId);  // a request is good once: signed afresh
+  again.headers.set("Range", "bytes=10000-");
+  auto bad = handler_->handle_request(again).response;
   EXPECT_EQ(bad.status, 416);
   EXPECT_EQ(*bad.headers.get("Content-Range"), "bytes */10000");
 }
@@ -124,6 +136,88 @@ TEST_F(StoreHandlerTest, UnsignedRequestsChangeNothing) {
 TEST_F(StoreHandlerTest, SecondPutOfSameIdConflicts) {
   ASSERT_EQ(put("abc").status, 201);
   EXPECT_EQ(put("abc").status, 409);
+}
+
+std::string digest_of(const std::string& data) {
+  hash::Xxh128Stream x;
+  x.update(hash::as_bytes(data));
+  return hash::digest_hex(x.digest());
+}
+
+http::Headers with(const std::string& name, const std::string& value) {
+  http::Headers h;
+  h.set(name, value);
+  return h;
+}
+
+std::string quoted(const std::string& d) { return "\"" + d + "\""; }
+
+// A captured request cannot be used twice: the second use is 401 and changes nothing.
+TEST_F(StoreHandlerTest, AReplayedRequestIsRefusedAndChangesNothing) {
+  ASSERT_EQ(put("hello").status, 201);
+  auto del = req("DELETE", std::string("/v1/blobs/") + kId, true, std::nullopt, with("If-Match", quoted(digest_of("hello"))));
+  auto first = handler_->handle_request(del).response;
+  EXPECT_EQ(first.status, 204);
+  ASSERT_EQ(put("hello").status, 201);  // the same bytes stored again
+  auto replay = handler_->handle_request(del).response;
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_NE(replay.body.find("replayed"), std::string::npos);
+  EXPECT_TRUE(blobs_->stat(kId).ok());  // still there
+  EXPECT_NE(metrics_.render().find("glint_store_auth_rejected_total 1"), std::string::npos);
+}
+
+TEST_F(StoreHandlerTest, ARequestSignedForAnotherNodeIsRefused) {
+  ASSERT_EQ(put("hello").status, 201);
+  auto del = req("DELETE", std::string("/v1/blobs/") + kId, true, std::nullopt, with("If-Match", "*"), "node2");
+  EXPECT_EQ(handler_->handle_request(del).response.status, 401);
+  EXPECT_TRUE(blobs_->stat(kId).ok());
+}
+
+TEST_F(StoreHandlerTest, ABodyOtherThanTheSignedLengthIsRefused) {
+  auto r = req("PUT", std::string("/v1/blobs/") + kId, true, 5);
+  r.content_length = 6;  // re-framed after signing
+  EXPECT_EQ(send_put(r, "hello!").status, 401);
+  EXPECT_EQ(blobs_->stat(kId).code(), Errc::not_found);
+}
+
+TEST_F(StoreHandlerTest, DeleteNamesTheCopyItMeans) {
+  ASSERT_EQ(put("hello").status, 201);
+  const std::string path = std::string("/v1/blobs/") + kId;
+  EXPECT_EQ(handler_->handle_request(req("DELETE", path)).response.status, 428);
+  auto wrong = handler_->handle_request(req("DELETE", path, true, std::nullopt, with("If-Match", quoted(digest_of("other")))));
+  EXPECT_EQ(wrong.response.status, 412);
+  EXPECT_TRUE(blobs_->stat(kId).ok());
+  EXPECT_EQ(handler_->handle_request(req("DELETE", path, true, std::nullopt, with("If-Match", "bogus"))).response.status, 400);
+  EXPECT_EQ(handler_->handle_request(req("DELETE", path, true, std::nullopt, with("If-Match", quoted(digest_of("hello"))))).response.status, 204);
+}
+
+TEST_F(StoreHandlerTest, APutThatMissesItsExpectedDigestKeepsNothing) {
+  auto r = put("hello", with(std::string(http::kExpectDigestHeader), digest_of("jello")));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(blobs_->stat(kId).code(), Errc::not_found);
+  EXPECT_EQ(put("hello", with(std::string(http::kExpectDigestHeader), digest_of("hello"))).status, 201);
+}
+
+// A verified replacement: the new copy is proven first, then the old bytes go to quarantine.
+TEST_F(StoreHandlerTest, AReplacingPutSwapsOnlyAProvenCopyAndKeepsTheOld) {
+  ASSERT_EQ(put("stale").status, 201);
+  http::Headers h = with(std::string(http::kExpectDigestHeader), digest_of("fresh"));
+  h.set("If-Match", quoted(digest_of("stale")));
+  // Bytes that miss the expected digest: nothing changes, the old copy stays in place.
+  http::Headers bad = h;
+  bad.set(std::string(http::kExpectDigestHeader), digest_of("frosh"));
+  EXPECT_EQ(put("fresh", bad).status, 422);
+  EXPECT_EQ(hash::digest_hex(blobs_->stat(kId)->digest), digest_of("stale"));
+  // The old copy is not the one named: 412.
+  http::Headers other = h;
+  other.set("If-Match", quoted(digest_of("nope")));
+  EXPECT_EQ(put("fresh", other).status, 412);
+  EXPECT_EQ(put("fresh", h).status, 201);
+  EXPECT_EQ(hash::digest_hex(blobs_->stat(kId)->digest), digest_of("fresh"));
+  size_t quarantined = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir_.path() + "/quarantine"))
+    quarantined += e.path().filename().string().rfind(kId, 0) == 0 && e.path().extension() == ".reason";
+  EXPECT_EQ(quarantined, 1u);
 }
 
 TEST_F(StoreHandlerTest, PutWithoutLengthIs411) {
@@ -160,8 +254,9 @@ TEST_F(StoreHandlerTest, DeleteAndHead) {
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.content_length, 5u);
   EXPECT_FALSE(head.stream);
-  EXPECT_EQ(handler_->handle_request(req("DELETE", std::string("/v1/blobs/") + kId)).response.status, 204);
-  EXPECT_EQ(handler_->handle_request(req("DELETE", std::string("/v1/blobs/") + kId)).response.status, 404);
+  const http::Headers any = with("If-Match", "*");
+  EXPECT_EQ(handler_->handle_request(req("DELETE", std::string("/v1/blobs/") + kId, true, std::nullopt, any)).response.status, 204);
+  EXPECT_EQ(handler_->handle_request(req("DELETE", std::string("/v1/blobs/") + kId, true, std::nullopt, any)).response.status, 404);
   EXPECT_EQ(handler_->handle_request(req("HEAD", std::string("/v1/blobs/") + kId)).response.status, 404);
 }
 
