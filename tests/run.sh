@@ -9,6 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 jobs=${GLINT_JOBS:-$(nproc)}
+# ccache (when installed) reuses objects across checkouts in other directories too.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$here} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 "$here/deploy/install-deps.sh"
 
