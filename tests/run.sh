@@ -49,6 +49,8 @@ if [ "${GLINT_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGLINT_SANITIZE=ON -DGLINT_WERROR=ON >/dev/null
   cmake --build build-asan -j "$jobs" --target glint_unit_tests
+  # The simulation runs fewer seeds under the sanitizers (each is ~5x slower there).
+  GLINT_SIM_SEEDS=${GLINT_SIM_SEEDS_ASAN:-6} \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_ctest asan build-asan -L unit
 fi

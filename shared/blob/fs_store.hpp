@@ -37,6 +37,8 @@ class FsBlobStore final : public BlobStore {
  public:
   FsBlobStore(FsOptions opts, fsutil::UniqueFd lock_fd);
   ~FsBlobStore() override = default;
+  using BlobStore::create;
+  using BlobStore::remove;
 
   Expected<std::unique_ptr<BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size,
                                                const WriteConditions& cond) override;

@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto created = glint::api::image_from_create_body(body);
   if (auto* img = std::get_if<glint::db::ImageRow>(&created)) {
-    if (!glint::is_canonical_uuid(img->id) || img->status != "queued" || img->min_ram < 0 || img->min_disk < 0) std::abort();
+    if (!glint::is_canonical_uuid(img->id) || img->status != glint::ImageStatus::queued || img->min_ram < 0 || img->min_disk < 0) std::abort();
     glint::db::ImageRow patched = *img;
     (void)glint::api::apply_patch(body, patched);
   }

@@ -96,6 +96,7 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
       row.state = ReplicaState::ok;
       row.version = ++version_;
       rows_[{r.image_id, r.node}] = row;
+      hash_verified_[{r.image_id, r.node}] = r.verified_at;
     }
     changed(r.image_id);
     return {};
@@ -110,6 +111,7 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
       it->second.state = to;
       it->second.version = ++version_;
     }
+    if (on_set_state) on_set_state(seen, to);  // it landed
     changed(seen.image_id);
     return {};
   }
@@ -135,7 +137,11 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
       auto it = rows_.find({seen.image_id, seen.node});
       if (it == rows_.end()) return {};
       if (it->second.version != seen.version) return Status(Errc::conflict, "replica row changed");
-      rows_.erase(it);
+    }
+    if (on_remove) on_remove(seen);  // the moment the copy stops counting
+    {
+      std::lock_guard lk(mu_);
+      rows_.erase({seen.image_id, seen.node});
     }
     changed(seen.image_id);
     return {};
@@ -162,6 +168,26 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
       if (k.second == node) out.push_back(r);
     return out;
   }
+  // A verification of the row as read (no new version, no feed entry); false if it changed.
+  bool verify(const std::string& image_id, const std::string& node, int64_t version, db::Timestamp at, bool hash) {
+    std::lock_guard lk(mu_);
+    auto it = rows_.find({image_id, node});
+    if (it == rows_.end() || it->second.version != version || it->second.state != ReplicaState::ok) return false;
+    it->second.verified_at = at;
+    if (hash) hash_verified_[{image_id, node}] = at;
+    return true;
+  }
+  std::optional<db::Timestamp> hash_verified(const std::string& image_id, const std::string& node) {
+    std::lock_guard lk(mu_);
+    auto it = hash_verified_.find({image_id, node});
+    return it == hash_verified_.end() ? std::nullopt : it->second;
+  }
+  std::vector<db::ReplicaRow> all() {
+    std::lock_guard lk(mu_);
+    std::vector<db::ReplicaRow> out;
+    for (auto& [_, r] : rows_) out.push_back(r);
+    return out;
+  }
   // Test set-up: writes a row as another process would (a new version; fires on_change).
   void put(db::ReplicaRow r) {
     const std::string id = r.image_id;
@@ -185,6 +211,9 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
   }
   std::function<bool(const std::string& image_id)> keeps_data;
   std::function<void(const std::string& image_id)> on_change;
+  // Observers (simulation invariants): a state change that landed; a row about to go.
+  std::function<void(const db::ReplicaRow& seen, ReplicaState to)> on_set_state;
+  std::function<void(const db::ReplicaRow& seen)> on_remove;
 
  private:
   void changed(const std::string& image_id) {
@@ -193,6 +222,7 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
   std::mutex mu_;
   int64_t version_ = 0;
   std::map<std::pair<std::string, std::string>, db::ReplicaRow> rows_;
+  std::map<std::pair<std::string, std::string>, std::optional<db::Timestamp>> hash_verified_;
 };
 
 // Blob peers keyed by node name. A down node is unreachable; cut_after[node] = N makes a PUT
