@@ -38,7 +38,7 @@ std::string encode(const Envelope& e) {
                       {"ts", e.ts_ms},
                       {"body", e.body}};
   if (!e.topic.empty()) j["topic"] = e.topic;
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Expected<Envelope> decode(std::string_view frame) {

@@ -1,5 +1,7 @@
 #include "shared/http/message.hpp"
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 namespace glint::http {
@@ -64,7 +66,54 @@ Response text_response(int status, std::string body, std::string content_type) {
 
 Response json_error(int status, std::string_view title, std::string_view message) {
   nlohmann::json j = {{"error", {{"code", status}, {"title", title}, {"message", message}}}};
-  return text_response(status, j.dump(), "application/json");
+  // A message may quote what the client sent: never let bad bytes there throw.
+  return text_response(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;       // continuation bytes
+    uint32_t cp = 0;    // the code point
+    uint32_t min = 0;   // the smallest code point this length may encode (no overlong forms)
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;  // truncated sequence
+    for (size_t k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::optional<Response> refuse_malformed(const Request& req) {
+  auto control = [](std::string_view v, bool tab_ok) {
+    for (unsigned char c : v)
+      if ((c < 0x20 && !(tab_ok && c == '\t')) || c == 0x7f) return true;
+    return false;
+  };
+  if (!valid_utf8(req.target) || control(req.target, false))
+    return json_error(400, "Bad Request", "the request target is not valid UTF-8 text");
+  for (const auto& [name, value] : req.headers.all())
+    if (!valid_utf8(name) || !valid_utf8(value) || control(value, true))
+      return json_error(400, "Bad Request", "a request header is not valid UTF-8 text");
+  return std::nullopt;
 }
 
 const char* reason_phrase(int status) {

@@ -30,6 +30,8 @@ class Headers {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s);
 
 struct Request {
   std::string method;  // upper case, as sent
@@ -110,6 +112,10 @@ std::unique_ptr<BodySink> buffered_sink(size_t max_bytes, std::function<Response
 // Helpers for small responses.
 Response text_response(int status, std::string body, std::string content_type = "text/plain; charset=UTF-8");
 Response json_error(int status, std::string_view title, std::string_view message);
+// 400 for a request that is not text where text is required: a target or a header value that is
+// not valid UTF-8 (or holds control characters); nullopt when it is fine. Every server applies it
+// before a handler sees the request.
+std::optional<Response> refuse_malformed(const Request& req);
 const char* reason_phrase(int status);
 
 }  // namespace glint::http

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -94,6 +95,54 @@ std::string request_id_from(const bhttp::fields& f) {
       return std::string(v);
   }
   return "req-" + random_uuid();
+}
+
+// Counts a request in flight for the drain on SIGTERM; never leaks, whatever way the session ends.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& n) : n_(&n) { ++*n_; }
+  ~InFlight() { release(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  void release() {
+    if (n_) --*n_;
+    n_ = nullptr;
+  }
+
+ private:
+  std::atomic<int>* n_;
+};
+
+// Runs a handler callback; an exception is logged and swallowed (the request is answered anyway).
+void guarded(const log::Logger& logger, const Request& req, const char* what, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    logger.error("http.handler_threw", {{"req", req.request_id}, {"in", what}, {"error", e.what()}});
+  } catch (...) {
+    logger.error("http.handler_threw", {{"req", req.request_id}, {"in", what}});
+  }
+}
+
+Response internal_error() { return json_error(500, "Internal Server Error", "the request could not be handled"); }
+
+// The handler's reply to a request, after the checks every request gets: malformed text is 400,
+// an exception is 500 (the connection is answered, never dropped).
+Reply answer(Handler& handler, const Request& req, const log::Logger& logger) {
+  if (auto bad = refuse_malformed(req)) {
+    logger.warn("http.bad_request", {{"req", req.request_id}, {"remote", req.remote}, {"error", "not UTF-8 text"}});
+    return Reply::of(std::move(*bad));
+  }
+  Reply out = Reply::of(internal_error());
+  guarded(logger, req, "handle_request", [&] { out = handler.handle_request(req); });
+  return out;
+}
+
+Response sink_response(const log::Logger& logger, const Request& req, const std::function<Response()>& fn) {
+  Response out = internal_error();
+  out.close = true;
+  guarded(logger, req, "sink", [&] { out = fn(); });
+  return out;
 }
 
 Request to_request(const bhttp::request_parser<bhttp::buffer_body>& parser, const std::string& remote) {
@@ -275,11 +324,11 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
       break;
     }
     const auto started = std::chrono::steady_clock::now();
-    ++in_flight;
+    InFlight counted(in_flight);  // released on every way out, exceptions included
     Request req = to_request(parser, remote);
     const bool keep_alive = parser.get().keep_alive() && !draining.load();
     uint64_t bytes_in = 0, bytes_out = 0;
-    Reply reply = handler.handle_request(req);
+    Reply reply = answer(handler, req, logger);
     Response resp;
     bool aborted = false;
     if (reply.sink) {
@@ -304,10 +353,11 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
         const size_t n = chunk.size() - parser.get().body().size;
         if (n > 0 && !ec) {
           bytes_in += n;
-          Status s = reply.sink->write_owned(chunk, n);
+          Status s = Status(Errc::io_error, "the upload failed inside the server");
+          guarded(logger, req, "write", [&] { s = reply.sink->write_owned(chunk, n); });
           chunk.resize(chunk_bytes);  // the sink may have swapped in another buffer
           if (!s) {
-            resp = reply.sink->failed(s);
+            resp = sink_response(logger, req, [&] { return reply.sink->failed(s); });
             resp.close = true;  // the rest of the body is not read
             unread_body = true;
             break;
@@ -315,11 +365,11 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
         }
       }
       if (ec) {
-        reply.sink->abort();
+        guarded(logger, req, "abort", [&] { reply.sink->abort(); });
         aborted = true;
         logger.warn("http.body_aborted", {{"req", req.request_id}, {"received", bytes_in}, {"error", ec.message()}});
       } else if (parser.is_done() && !unread_body) {  // unread_body: the sink refused a chunk
-        resp = reply.sink->finish();
+        resp = sink_response(logger, req, [&] { return reply.sink->finish(); });
       }
       if (chunk.size() > 64 * 1024) std::vector<std::byte>().swap(chunk);  // idle connections hold no MiB
     } else {
@@ -332,8 +382,8 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
     bool again = false;
     if (!aborted) again = co_await send(stream, resp, req, keep_alive, bytes_out);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    handler.on_complete(req, aborted ? 499 : resp.status, bytes_in, bytes_out, secs);
-    --in_flight;
+    guarded(logger, req, "on_complete", [&] { handler.on_complete(req, aborted ? 499 : resp.status, bytes_in, bytes_out, secs); });
+    counted.release();
     if (!again || draining.load()) break;
   }
   if (chunk.capacity() >= opts.body_chunk_bytes) body_buffers.give(std::move(chunk));
@@ -429,5 +479,7 @@ void Server::run() {
 void Server::stop() {
   asio::post(impl_->control(), [this] { impl_->begin_drain(); });
 }
+
+int Server::in_flight() const { return impl_->in_flight.load(); }
 
 }  // namespace glint::http

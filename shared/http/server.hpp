@@ -43,6 +43,8 @@ class Server {
   // Serves until stop() or SIGTERM/SIGINT, then drains (in-flight requests get drain_timeout).
   void run();
   void stop();
+  // Requests being handled now (what a drain waits for).
+  int in_flight() const;
 
  private:
   struct Impl;

@@ -1,5 +1,5 @@
-// Fuzzes glint-api's request parsers: routing, list query strings, ISO 8601 times, image-create
-// bodies, JSON-patch documents and disk image headers (virtual size). Input: "path\nquery\nbody". Never crashes; results hold
+// Fuzzes glint-api's request parsers: routing, UTF-8 checks of targets and headers, list query
+// strings, ISO 8601 times, image-create bodies, JSON-patch documents and disk image headers. Input: "path\nquery\nbody". Never crashes; results hold
 // their invariants.
 #include <cstdint>
 #include <cstdlib>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "shared/core/uuid.hpp"
+#include "shared/http/message.hpp"
 #include "workers/api/api_routes.hpp"
 #include "workers/api/disk_format.hpp"
 #include "workers/api/image_create.hpp"
@@ -22,6 +23,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body = b == std::string::npos ? "" : in.substr(b + 1);
 
   (void)glint::api::route(path);
+  // Text checks at the edge: never throw, and an error body quoting bad bytes is still JSON.
+  glint::http::Request req;
+  req.target = path;
+  req.headers.add("X-Fuzz", query);
+  (void)glint::http::refuse_malformed(req);
+  (void)glint::api::decodes_to_utf8(path);
+  if (glint::http::json_error(400, "Bad Request", path + query).body.empty()) std::abort();
+  std::string decoded;
+  if (glint::api::percent_decode(path, decoded) && !glint::http::valid_utf8(decoded)) std::abort();
   auto q = glint::api::image_query_from(query, 25, 1000);
   if (auto* iq = std::get_if<glint::db::ImageQuery>(&q); iq && iq->limit > 1000) std::abort();
   glint::db::Timestamp ts;

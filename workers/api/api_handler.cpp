@@ -33,6 +33,9 @@ ApiHandler::ApiHandler(ApiOptions opts, db::ImageRepository& images, db::MemberR
       log_(std::move(logger)) {}
 
 http::Reply ApiHandler::handle_request(const http::Request& req) {
+  // What the path and query name once percent-decoded must be text too (%FF is not a name).
+  if (!decodes_to_utf8(req.path) || !decodes_to_utf8(req.query))
+    return http::Reply::of(glance_error(req, 400, "The request contains characters that are not valid UTF-8."));
   const auto who = identity_from(req, opts_.auth_mode);
   if (!who) {
     if (req.path == "/healthcheck" || req.path == "/metrics" || req.path == "/" || req.path == "/versions")

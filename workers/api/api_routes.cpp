@@ -1,5 +1,7 @@
 #include "workers/api/api_routes.hpp"
 
+#include "shared/http/message.hpp"
+
 #include <vector>
 
 namespace glint::api {
@@ -42,7 +44,23 @@ bool percent_decode(std::string_view in, std::string& out) {
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
-  return true;
+  return http::valid_utf8(out);
+}
+
+bool decodes_to_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const int hi = in[i] == '%' && i + 2 < in.size() ? hex(in[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex(in[i + 2]) : -1;
+    if (lo < 0) {
+      out.push_back(in[i]);
+      continue;
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return http::valid_utf8(out);
 }
 
 ApiRoute route(std::string_view path) {

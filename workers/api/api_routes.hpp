@@ -28,7 +28,10 @@ struct ApiRoute {
 
 ApiRoute route(std::string_view path);
 
-// Percent-decodes a path segment; false on a malformed escape.
+// Percent-decodes a path segment; false on a malformed escape or when the result is not UTF-8.
 bool percent_decode(std::string_view in, std::string& out);
+// Whether `in` (a path or query string) percent-decodes to valid UTF-8; malformed escapes are
+// left as they are (the routes judge those).
+bool decodes_to_utf8(std::string_view in);
 
 }  // namespace glint::api

@@ -44,7 +44,9 @@ nlohmann::json image_to_json(const db::ImageRow& img) {
 }
 
 http::Response json_response(int status, const nlohmann::json& body) {
-  return http::text_response(status, body.dump(), "application/json");
+  // Documents quote what clients sent (names, ids in messages): bad bytes never throw here.
+  return http::text_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                             "application/json");
 }
 
 http::Response glance_error(const http::Request& req, int status, const std::string& message,

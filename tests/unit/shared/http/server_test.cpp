@@ -38,11 +38,14 @@ class CountingSink final : public BodySink {
 class ScriptedHandler final : public Handler {
  public:
   Reply handle_request(const Request& req) override {
+    ++calls;
+    if (req.path == "/throw") throw std::runtime_error("handler bug");
     if (req.method == "PUT") return Reply::upload(std::make_unique<CountingSink>(limit, finished));
     return Reply::of(text_response(200, "hello " + req.path));
   }
   size_t limit = 1 << 30;
   std::atomic<int> finished{0};
+  std::atomic<int> calls{0};
 };
 
 class ServerTest : public ::testing::Test {
@@ -107,6 +110,52 @@ TEST_F(ServerTest, EarlyRefusalStillReachesTheClient) {
   auto r = client().request("PUT", "/b", {}, body);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 507);
+}
+
+// A handler that throws answers 500 on a connection that stays usable, and the request is no
+// longer counted in flight (a leaked count made every later SIGTERM wait the whole drain timeout).
+TEST_F(ServerTest, AThrowingHandlerIsAnswered500AndNothingLeaks) {
+  Client c = client();
+  auto r = c.request("GET", "/throw");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 500);
+  auto again = client().request("GET", "/fine");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(server_->in_flight(), 0);
+}
+
+TEST_F(ServerTest, BytesThatAreNotUtf8Get400BeforeAnyHandler) {
+  const int before = handler_.calls.load();
+  for (const std::string& target : {std::string("/v2/images/\xff"), std::string("/x?name=\xc3\x28"),
+                                   std::string("/a\xed\xa0\x80")}) {
+    auto r = client().request("GET", target);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->status, 400) << target;
+  }
+  Headers h;
+  h.set("X-Name", "caf\xe9");  // Latin-1, not UTF-8
+  auto hr = client().request("GET", "/x", h);
+  ASSERT_TRUE(hr.ok());
+  EXPECT_EQ(hr->status, 400);
+  EXPECT_EQ(handler_.calls.load(), before);
+  auto ok = client().request("GET", "/caf\xc3\xa9");  // valid UTF-8 is fine
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(server_->in_flight(), 0);
+}
+
+TEST(Utf8, ValidAndInvalidSequences) {
+  EXPECT_TRUE(valid_utf8(""));
+  EXPECT_TRUE(valid_utf8("plain"));
+  EXPECT_TRUE(valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(valid_utf8("\xff"));
+  EXPECT_FALSE(valid_utf8("\xc3"));              // truncated
+  EXPECT_FALSE(valid_utf8("\xc0\xaf"));         // overlong
+  EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));     // surrogate
+  EXPECT_FALSE(valid_utf8("\xf4\x90\x80\x80")); // past U+10FFFF
+  EXPECT_FALSE(valid_utf8("\xe2\x82"));         // truncated at the end
+  EXPECT_NE(json_error(400, "Bad", "id \xff").body.find("\"code\":400"), std::string::npos);
 }
 
 }  // namespace

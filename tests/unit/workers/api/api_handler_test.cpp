@@ -50,6 +50,18 @@ class ApiHandlerTest : public ::testing::Test {
   ApiHandler handler_{ApiOptions{}, repo_, members_, data_.data, metrics_, log::Logger::null()};
 };
 
+// Percent-encoded bytes that are not UTF-8 (in an id, a tag, a list filter) are a clear 400 from
+// the API, and nothing is created or changed.
+TEST_F(ApiHandlerTest, PercentEncodedBytesThatAreNotUtf8Are400) {
+  for (const char* target : {"/v2/images/%FF", "/v2/images?name=%C3%28", "/v2/images?%FF=1",
+                             "/v2/images/3f2504e0-4f89-41d3-9a0c-0305e82c3301/tags/%ED%A0%80"}) {
+    auto r = call(target[12] == '3' ? "PUT" : "GET", target);
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_NE(r.body.find("UTF-8"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(call("GET", "/v2/images?name=caf%C3%A9").status, 200);
+}
+
 TEST_F(ApiHandlerTest, VersionDocuments) {
   auto root = call("GET", "/");
   EXPECT_EQ(root.status, 300);
