@@ -81,20 +81,32 @@ Pool::Pool(PoolOptions opts) : opts_(std::move(opts)) {
 }
 
 Pool::~Pool() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (prober_.joinable()) prober_.join();
   std::lock_guard lk(mu_);
   for (auto& c : idle_) destroy(c);
   idle_.clear();
 }
 
-std::unique_ptr<pqxx::connection_base> Pool::acquire(Status& err) {
+std::unique_ptr<pqxx::connection_base> Pool::acquire(Status& err, bool& reused) {
   std::unique_lock lk(mu_);
-  cv_.wait(lk, [&] { return !idle_.empty() || open_ < opts_.size; });
+  // Bounded: a pool whose connections are all busy for this long is as good as unavailable.
+  if (!cv_.wait_for(lk, opts_.connect_timeout, [&] { return !idle_.empty() || opened_ < opts_.size; })) {
+    err = Status(Errc::unavailable, "all " + std::to_string(opts_.size) + " database connections are busy");
+    return nullptr;
+  }
   if (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
+    reused = true;
     return c;
   }
-  ++open_;  // reserve the slot before connecting without the lock held
+  reused = false;
+  ++opened_;  // reserve the slot before connecting without the lock held
   lk.unlock();
   try {
     return std::unique_ptr<pqxx::connection_base>(new pqxx::connection(conninfo_));
@@ -104,7 +116,7 @@ std::unique_ptr<pqxx::connection_base> Pool::acquire(Status& err) {
     err = Status(Errc::unavailable, "connection failed");
   }
   lk.lock();
-  --open_;
+  --opened_;
   cv_.notify_one();
   return nullptr;
 }
@@ -115,22 +127,58 @@ void Pool::release(std::unique_ptr<pqxx::connection_base> c, bool healthy) {
     idle_.push_back(std::move(c));
   } else {
     destroy(c);
-    --open_;
+    --opened_;
+    // One dead connection usually means the server went away: the idle ones are dead too.
+    for (auto& d : idle_) destroy(d);
+    opened_ -= idle_.size();
+    idle_.clear();
   }
-  cv_.notify_one();
+  cv_.notify_all();
+}
+
+void Pool::trip(const std::string& why) {
+  std::lock_guard lk(mu_);
+  trip_reason_ = why;
+  if (open_.exchange(true) || stopping_) return;
+  if (prober_.joinable()) prober_.join();  // the last probe has finished (it closed the breaker)
+  prober_ = std::thread([this] { probe(); });
+}
+
+void Pool::probe() {
+  for (;;) {
+    {
+      std::unique_lock lk(mu_);
+      if (cv_.wait_for(lk, opts_.probe_interval, [&] { return stopping_; })) return;
+    }
+    try {
+      pqxx::connection c(conninfo_);
+      if (c.is_open()) {
+        open_ = false;  // the database answers: calls go through again
+        return;
+      }
+    } catch (...) {
+      // still down: try again after the interval
+    }
+  }
 }
 
 Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
   const auto deadline = Clock::now() + opts_.retry_budget;
   auto backoff = opts_.backoff_initial;
   std::string last_error;
+  bool retried_reused = false;
   auto give_back = [this](std::unique_ptr<pqxx::connection_base> c, bool healthy) {
     release(std::move(c), healthy);
   };
 
   for (;;) {
+    if (opts_.fail_fast && open_.load()) {
+      std::lock_guard lk(mu_);
+      return Status(Errc::unavailable, "database unavailable: " + trip_reason_);
+    }
     Status err;
-    auto conn = acquire(err);
+    bool reused = false, connection_lost = true;
+    auto conn = acquire(err, reused);
     if (conn) {
       Lease lease(std::move(conn), give_back);
       try {
@@ -148,6 +196,7 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
         // Serialization failure or deadlock: the transaction was rolled back and is safe to rerun.
         lease.done(true);
         last_error = trimmed(e.what());
+        connection_lost = false;
       } catch (const pqxx::unique_violation& e) {
         lease.done(true);
         return Status(Errc::conflict, trimmed(e.what()));
@@ -167,8 +216,18 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
       }
     } else {
       last_error = err.message();
+      reused = false;
     }
 
+    if (opts_.fail_fast && connection_lost) {
+      // A pooled connection may have died with an earlier server: one fresh try, at once.
+      if (reused && !retried_reused) {
+        retried_reused = true;
+        continue;
+      }
+      trip(last_error);
+      return Status(Errc::unavailable, "database unavailable: " + last_error);
+    }
     const auto now = Clock::now();
     if (now >= deadline) {
       return Status(Errc::unavailable, "database unavailable: " + last_error);

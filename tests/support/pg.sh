@@ -2,13 +2,15 @@
 # Throwaway PostgreSQL cluster for integration tests, tests/run.sh and the quickstart.
 #   pg.sh start DIR   initdb + start on a free loopback port; writes DIR/env and DIR/pid
 #   pg.sh stop DIR    stop the server and remove its data directory
+#   pg.sh pause DIR   stop the server, keeping its data (an outage)
+#   pg.sh resume DIR  start it again on the same data and port
 # DIR/env holds GLINT_TEST_DATABASE_URL, GLINT_PG_DATA, GLINT_PG_BIN and GLINT_PG_PORT (KEY=VALUE lines).
 set -euo pipefail
 
 die() { echo "pg.sh: $*" >&2; exit 1; }
-usage() { echo "usage: pg.sh start|stop DIR" >&2; exit 2; }
+usage() { echo "usage: pg.sh start|stop|pause|resume DIR" >&2; exit 2; }
 
-[[ $# -eq 2 && ( $1 == start || $1 == stop ) ]] || usage
+[[ $# -eq 2 && ( $1 == start || $1 == stop || $1 == pause || $1 == resume ) ]] || usage
 cmd=$1
 mkdir -p "$2" || die "cannot create $2"
 dir=$(cd "$2" && pwd)
@@ -183,8 +185,30 @@ EOF
   echo "pg.sh: started PostgreSQL on 127.0.0.1:$port (data $data, pid $pid)"
 }
 
+pause() {
+  [[ -f $dir/env ]] || die "no cluster in $dir"
+  as_pg "$(env_get GLINT_PG_BIN "$dir/env")/pg_ctl" -D "$(env_get GLINT_PG_DATA "$dir/env")" -m fast -w -t 20 stop \
+    >/dev/null 2>&1 || die "pg_ctl stop failed"
+  echo "pg.sh: paused"
+}
+
+resume() {
+  [[ -f $dir/env ]] || die "no cluster in $dir"
+  local bin data port
+  bin=$(env_get GLINT_PG_BIN "$dir/env")
+  data=$(env_get GLINT_PG_DATA "$dir/env")
+  port=$(env_get GLINT_PG_PORT "$dir/env")
+  as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 30 -o \
+    "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null 2>&1 || die "pg_ctl start failed (port $port)"
+  head -n 1 "$data/postmaster.pid" >"$dir/pid"
+  echo "pg.sh: resumed on 127.0.0.1:$port"
+}
+
 case $cmd in
   start) start ;;
+  pause) pause ;;
+  resume) resume ;;
   stop)
     stop_cluster
     echo "pg.sh: stopped"

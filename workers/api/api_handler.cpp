@@ -50,6 +50,9 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
   const std::string& m = req.method;
   switch (r.kind) {
     case ApiRoute::Kind::health:
+      // Answered from memory: a database outage must not make the health check hang too.
+      if (opts_.database_up && !opts_.database_up())
+        return http::Reply::of(http::text_response(503, "database unavailable"));
       return http::Reply::of(http::text_response(200, "OK"));
     case ApiRoute::Kind::metrics:
       return http::Reply::of(http::text_response(200, metrics_.render(), "text/plain; version=0.0.4"));

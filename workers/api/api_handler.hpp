@@ -2,6 +2,7 @@
 // records, tags, actions). Plain code over the ImageRepository seam, called concurrently by the
 // server's threads; thread-safe.
 #pragma once
+#include <functional>
 #include <cstddef>
 
 #include "shared/db/repositories.hpp"
@@ -17,6 +18,9 @@ struct ApiOptions {
   size_t limit_default = 25;
   size_t limit_max = 1000;
   AuthMode auth_mode = AuthMode::noauth;
+  // Whether the catalog is reachable (the pool's breaker); /healthcheck reports it without a
+  // database call. Unset: always reachable.
+  std::function<bool()> database_up = {};
 };
 
 class ApiHandler final : public http::Handler {

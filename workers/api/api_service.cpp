@@ -25,13 +25,21 @@ int run_api(const config::Config& cfg) {
   log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
   auto logger = log::Logger::make("api", level, cfg.get_string("DEFAULT", "log_file"));
 
-  db::Pool pool(db::pool_options(cfg));
-  // The catalog is the truth: without its schema the API cannot answer anything meaningful.
-  auto applied = db::migrate(pool);
-  if (!applied) {
-    logger.error("db.migrate_failed", {{"error", applied.error().message}});
-    return 1;
+  db::PoolOptions popts = db::pool_options(cfg);
+  {
+    // The catalog is the truth: without its schema the API cannot answer anything meaningful.
+    // Start-up may wait out the retry budget; serving may not (below).
+    db::Pool boot(popts);
+    auto applied = db::migrate(boot);
+    if (!applied) {
+      logger.error("db.migrate_failed", {{"error", applied.error().message}});
+      return 1;
+    }
   }
+  // Handlers run on the io threads: during an outage calls fail at once (503) behind a breaker
+  // that probes and closes by itself, instead of holding a thread for the retry budget.
+  popts.fail_fast = true;
+  db::Pool pool(popts);
   DataOptions dopts;
   dopts.replicas = static_cast<size_t>(cfg.get_int("cluster", "replicas"));
   dopts.write_quorum = static_cast<size_t>(cfg.get_int("cluster", "write_quorum"));
@@ -61,6 +69,7 @@ int run_api(const config::Config& cfg) {
   aopts.limit_default = static_cast<size_t>(cfg.get_int("api", "limit_param_default"));
   aopts.limit_max = static_cast<size_t>(cfg.get_int("api", "api_limit_max"));
   parse_auth_mode(cfg.get_string("api", "auth_mode"), aopts.auth_mode);  // validated by the catalog
+  aopts.database_up = [&pool] { return pool.available(); };
   ApiHandler handler(aopts, *images, *members, data, metrics, logger);
 
   const http::ServerOptions sopts = http::server_options(cfg, "api");
