@@ -2,15 +2,23 @@
 # glint quickstart: installs what is missing, builds, and runs a local cluster under $GLINT_VAR
 # (default ./var): its own PostgreSQL, glint-coordinator, 3 glint-store nodes in 3 zones (each with
 # its glint-auditor, quick and deep, and glint-replicator) and glint-api on free loopback ports.
-# Re-running restarts only what is not running.   deploy/quickstart.sh down   stops exactly that.
+# Re-running restarts only what is not running; the catalog (a durable PostgreSQL in $GLINT_VAR/pg)
+# and the blobs survive restarts.
+#   deploy/quickstart.sh down      stops what it started, keeps every image
+#   deploy/quickstart.sh destroy   stops it and removes everything under $GLINT_VAR
+# GLINT_QUICKSTART_NO_BUILD=1 skips installing and building (tests that built already);
+# GLINT_BUILD_DIR (default ./build) is where the binaries are.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=deploy/lib.sh
 source "$root/deploy/lib.sh"
 var=${GLINT_VAR:-$root/var}
-mkdir -p "$var"
+mkdir -p "$var" "$var/pg"  # traversable by the postgres user, which owns $var/pg/data
 var=$(cd "$var" && pwd)
+# Everything written from here on is private: config files hold the shared secret.
+umask 077
 run=$var/run log=$var/log etc=$var/etc
+build=${GLINT_BUILD_DIR:-$root/build}
 nodes=(node1 node2 node3)
 
 down() {
@@ -20,20 +28,34 @@ down() {
     glint_stop_pid "$run/$n.pid"
   done
   glint_stop_pid "$run/coordinator.pid"
-  [ -d "$var/pg" ] && "$root/tests/support/pg.sh" stop "$var/pg" >/dev/null
-  echo "glint quickstart cluster stopped"
+  "$root/tests/support/pg.sh" --durable stop "$var/pg" >/dev/null
+  echo "glint quickstart cluster stopped (catalog and blobs kept in $var)"
 }
 if [ "${1:-}" = "down" ]; then down; exit 0; fi
+if [ "${1:-}" = "destroy" ]; then
+  down
+  # Only a directory that looks like ours: its secret file or nothing but our layout.
+  if [ -f "$var/etc/secret" ] || [ -z "$(ls -A "$var" | grep -vxE 'pg|run|log|etc|nodes' || true)" ]; then
+    rm -rf -- "$var"
+    echo "removed $var"
+  else
+    echo "not removing $var: it does not look like a glint quickstart directory" >&2
+    exit 1
+  fi
+  exit 0
+fi
 
-"$root/deploy/install-deps.sh"
 mkdir -p "$run" "$log" "$etc" "$var/nodes"
-echo "== building"
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
-bin=$root/build/bin
+if [ "${GLINT_QUICKSTART_NO_BUILD:-0}" != 1 ]; then
+  "$root/deploy/install-deps.sh"
+  echo "== building"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
+fi
+bin=$build/bin
 
-echo "== PostgreSQL"
-"$root/tests/support/pg.sh" start "$var/pg" >>"$log/pg.log"
+echo "== PostgreSQL (durable, in $var/pg)"
+"$root/tests/support/pg.sh" --durable start "$var/pg" >>"$log/pg.log"
 admin_url=$(sed -n 's/^GLINT_TEST_DATABASE_URL=//p' "$var/pg/env")
 db_url=${admin_url%/postgres}/glint
 pg_bin=$(sed -n 's/^GLINT_PG_BIN=//p' "$var/pg/env")

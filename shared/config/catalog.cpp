@@ -14,6 +14,9 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "DEFAULT", .name = "log_file", .type = Type::String, .default_value = "",
        .help = "File that log lines are appended to. Empty means standard error, which is what you want "
                "under systemd (the journal captures it)."},
+      {.section = "DEFAULT", .name = "strict_permissions", .type = Type::Bool, .default_value = "false",
+       .help = "Refuse to start (exit 1) when a configuration file that holds a secret (the shared secret, "
+               "a database password) is readable by group or others; by default that is a warning."},
       {.section = "DEFAULT", .name = "node_name", .type = Type::String, .default_value = "",
        .help = "Identity of this node in the nodes table; it must stay the same across restarts and be "
                "unique in the deployment. Empty means the host name."},
@@ -22,7 +25,9 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "database", .name = "connection", .type = Type::String,
        .default_value = "postgresql://glint@127.0.0.1:5432/glint",
        .help = "libpq connection URI of the PostgreSQL database that holds the image catalog and the "
-               "nodes table. Prefer ~/.pgpass or PGPASSWORD over a password in this URI."},
+               "nodes table. Prefer ~/.pgpass or PGPASSWORD over a password in this URI (a file with one "
+               "must be private: see strict_permissions); it is never logged.",
+       .secret_if_password = true},
       {.section = "database", .name = "pool_size", .type = Type::Int, .default_value = "4",
        .help = "Number of database connections each process keeps open.", .min = 1},
       {.section = "database", .name = "connect_timeout", .type = Type::Duration, .default_value = "5s",

@@ -34,6 +34,7 @@ Config load_or_exit(const CommandLine& cl) {
     std::cerr << std::flush;
     std::exit(1);
   }
+  for (const auto& w : std::get<Config>(loaded).warnings()) std::cerr << "warning: " << w.to_string() << "\n";
   return std::move(std::get<Config>(loaded));
 }
 

@@ -2,6 +2,10 @@
 // every error (with file and line) so an operator can fix a broken file in one go.
 #include "shared/config/config.hpp"
 
+#include <sys/stat.h>
+
+#include <cstdio>
+
 #include <unistd.h>
 
 #include <optional>
@@ -30,7 +34,7 @@ const OptionSpec* find_spec(const std::vector<OptionSpec>& specs, std::string_vi
 
 // " 'abc' for [store] io_threads: expected int (1..256)"; secrets never appear, not even in errors.
 std::string bad_value_message(const OptionSpec& spec, std::string_view value) {
-  const std::string shown = spec.secret ? "" : " '" + std::string(value) + "'";
+  const std::string shown = spec.secret || holds_secret(spec, value) ? "" : " '" + std::string(value) + "'";
   return shown + " for [" + spec.section + "] " + spec.name + ": expected " + describe(spec);
 }
 
@@ -127,6 +131,25 @@ class Loader {
   std::map<std::string, std::string>& values() { return values_; }
   std::vector<ConfigError>& errors() { return errors_; }
 
+  // Files that set a secret and are readable by group or others: warnings, or errors when
+  // [DEFAULT] strict_permissions is on. The value itself never appears.
+  std::vector<ConfigError> check_secret_files() {
+    std::vector<ConfigError> out;
+    bool strict = false;
+    parse_bool(values_[key_of("DEFAULT", "strict_permissions")], strict);
+    for (const auto& [file, where] : secret_in_) {
+      struct stat st {};
+      if (::stat(file.c_str(), &st) != 0 || (st.st_mode & 077) == 0) continue;
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      ConfigError e{file, where.second,
+                    "holds a secret (" + where.first + ") but is readable by group or others (mode " + mode +
+                        "); chmod 600 " + file};
+      (strict ? errors_ : out).push_back(std::move(e));
+    }
+    return out;
+  }
+
  private:
   void add(const std::string& file, int line, std::string message) {
     errors_.push_back({file, line, std::move(message)});
@@ -154,11 +177,14 @@ class Loader {
       return;
     }
     values_[key_of(spec.section, spec.name)] = value;
+    if (file != kCommandLine && holds_secret(spec, value))
+      secret_in_.emplace(file, std::make_pair("[" + spec.section + "] " + spec.name, line));
   }
 
   const std::vector<OptionSpec>& specs_;
   std::map<std::string, std::string> values_;
   std::vector<ConfigError> errors_;
+  std::map<std::string, std::pair<std::string, int>> secret_in_;  // file -> (option, line), first one
 };
 
 // The raw (validated) text of an option, checking that it exists and, unless `want` is empty, its type.
@@ -179,6 +205,22 @@ const std::string& raw_value(const std::vector<OptionSpec>& specs, const std::ma
 
 }  // namespace
 
+bool holds_secret(const OptionSpec& spec, std::string_view value) {
+  if (value.empty()) return false;
+  if (spec.secret) return true;
+  if (!spec.secret_if_password) return false;
+  // URI: scheme://user:password@host...; DSN: ... password=...
+  const size_t scheme = value.find("://");
+  if (scheme != std::string_view::npos) {
+    const std::string_view rest = value.substr(scheme + 3);
+    const size_t at = rest.find('@');
+    const size_t colon = rest.find(':');
+    if (at != std::string_view::npos && colon != std::string_view::npos && colon < at) return true;
+    return value.find("password=") != std::string_view::npos;
+  }
+  return value.find("password") != std::string_view::npos;
+}
+
 std::string ConfigError::to_string() const {
   if (line == 0) return file + ": " + message;
   return file + ":" + std::to_string(line) + ": " + message;
@@ -190,10 +232,12 @@ std::variant<Config, std::vector<ConfigError>> Config::load(const std::vector<st
   Loader loader(specs);
   for (const auto& f : files) loader.read_file(f);
   for (size_t i = 0; i < overrides.size(); ++i) loader.apply_override(overrides[i], static_cast<int>(i + 1));
+  auto warnings = loader.check_secret_files();
   if (!loader.errors().empty()) return std::move(loader.errors());
   Config c;
   c.values_ = std::move(loader.values());
   c.specs_ = specs;
+  c.warnings_ = std::move(warnings);
   return c;
 }
 

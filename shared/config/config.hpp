@@ -23,12 +23,17 @@ struct OptionSpec {
   Type type = Type::String;
   std::string default_value;  // as written in an INI file ("" = empty/unset)
   std::string help;           // one or more sentences; rendered as comments in the sample
-  bool secret = false;        // never logged
+  bool secret = false;        // never logged; a file setting it must be private (0600)
   // Validation beyond the type (defaulted, so aggregate initialisers above stay valid):
   std::vector<std::string> choices = {};  // String: the allowed values (empty = any)
   double min = -std::numeric_limits<double>::infinity();  // Int, Double, Size: inclusive bounds
   double max = std::numeric_limits<double>::infinity();
+  // A connection string: secret only when it carries a password (user:password@ or password=).
+  bool secret_if_password = false;
 };
+
+// Whether `value` of `spec` is a secret (a file that sets it must not be group/world-readable).
+bool holds_secret(const OptionSpec& spec, std::string_view value);
 
 // Every option of every glint process (one glint.conf can serve all processes of a node).
 const std::vector<OptionSpec>& catalog();
@@ -58,10 +63,14 @@ class Config {
   uint64_t get_size(const std::string& section, const std::string& name) const;  // "512", "64K", "10M", "2G", "1T" (binary)
   double get_double(const std::string& section, const std::string& name) const;
   std::chrono::milliseconds get_duration(const std::string& section, const std::string& name) const;  // "500ms","30s","10m","2h","1d"; bare number = seconds
+  // Warnings of the load (with file and line): files holding secrets that others can read. With
+  // [DEFAULT] strict_permissions these are errors instead.
+  const std::vector<ConfigError>& warnings() const { return warnings_; }
 
  private:
   std::map<std::string, std::string> values_;  // "section.name" -> raw text (validated)
   std::vector<OptionSpec> specs_;
+  std::vector<ConfigError> warnings_;
 };
 
 // [DEFAULT] node_name, or the host name when it is empty: this node's identity everywhere.

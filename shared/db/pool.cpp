@@ -64,10 +64,33 @@ std::string trimmed(std::string s) {
   return s;
 }
 
+// The password in a URI (scheme://user:password@host) or a keyword DSN (password=...).
+std::string password_of(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    const size_t at = url.find('@', scheme + 3);
+    const size_t colon = url.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) return url.substr(colon + 1, at - colon - 1);
+  }
+  const size_t kw = url.find("password=");
+  if (kw == std::string::npos) return "";
+  const size_t start = kw + 9;
+  const size_t end = url.find_first_of(" &", start);
+  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
 }  // namespace
+
+std::string Pool::redact(std::string msg) const {
+  if (password_.empty()) return msg;
+  for (size_t at = msg.find(password_); at != std::string::npos; at = msg.find(password_, at + 3))
+    msg.replace(at, password_.size(), "***");
+  return msg;
+}
 
 Pool::Pool(PoolOptions opts) : opts_(std::move(opts)) {
   if (opts_.size == 0) opts_.size = 1;
+  password_ = password_of(opts_.url);
   const std::string timeout = std::to_string(timeout_seconds(opts_.connect_timeout));
   conninfo_ = opts_.url;
   if (conninfo_.find("connect_timeout") != std::string::npos) return;  // the caller's wins
@@ -174,7 +197,7 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
   for (;;) {
     if (opts_.fail_fast && open_.load()) {
       std::lock_guard lk(mu_);
-      return Status(Errc::unavailable, "database unavailable: " + trip_reason_);
+      return Status(Errc::unavailable, "database unavailable: " + redact(trip_reason_));
     }
     Status err;
     bool reused = false, connection_lost = true;
@@ -188,7 +211,7 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
       } catch (const pqxx::in_doubt_error& e) {
         // The commit may or may not have happened: re-running fn could apply it twice.
         lease.done(false);
-        return Status(Errc::unavailable, "database unavailable: " + trimmed(e.what()));
+        return Status(Errc::unavailable, "database unavailable: " + redact(trimmed(e.what())));
       } catch (const pqxx::broken_connection& e) {
         lease.done(false);
         last_error = trimmed(e.what());
@@ -203,13 +226,13 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
       } catch (const pqxx::sql_error& e) {
         if (!is_connection_state(e.sqlstate()) && lease.conn().is_open()) {
           lease.done(true);
-          return Status(Errc::io_error, trimmed(e.what()));
+          return Status(Errc::io_error, redact(trimmed(e.what())));
         }
         lease.done(false);  // the server ended the session: treat like a broken connection
         last_error = trimmed(e.what());
       } catch (const std::exception& e) {
         lease.done(true);  // Lease re-checks is_open()
-        return Status(Errc::io_error, trimmed(e.what()));
+        return Status(Errc::io_error, redact(trimmed(e.what())));
       } catch (...) {
         lease.done(true);
         return Status(Errc::io_error, "unknown error in database call");
@@ -226,11 +249,11 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
         continue;
       }
       trip(last_error);
-      return Status(Errc::unavailable, "database unavailable: " + last_error);
+      return Status(Errc::unavailable, "database unavailable: " + redact(last_error));
     }
     const auto now = Clock::now();
     if (now >= deadline) {
-      return Status(Errc::unavailable, "database unavailable: " + last_error);
+      return Status(Errc::unavailable, "database unavailable: " + redact(last_error));
     }
     std::this_thread::sleep_for(
         std::min<Clock::duration>(backoff, deadline - now));

@@ -65,8 +65,12 @@ class Pool {
   void trip(const std::string& why);
   void probe();
 
+  // An error text without the password of the connection string (libpq may quote parts of it).
+  std::string redact(std::string msg) const;
+
   PoolOptions opts_;
   std::string conninfo_;  // opts_.url plus connect_timeout
+  std::string password_;  // the connection string's password, scrubbed from every error
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection_base>> idle_;

@@ -4,12 +4,20 @@
 #   pg.sh stop DIR    stop the server and remove its data directory
 #   pg.sh pause DIR   stop the server, keeping its data (an outage)
 #   pg.sh resume DIR  start it again on the same data and port
+#   pg.sh --durable start|stop DIR
+#                     the quickstart's database: data in DIR/data with fsync on, kept by stop and
+#                     started again (same port when it is free) by the next start
 # DIR/env holds GLINT_TEST_DATABASE_URL, GLINT_PG_DATA, GLINT_PG_BIN and GLINT_PG_PORT (KEY=VALUE lines).
 set -euo pipefail
 
 die() { echo "pg.sh: $*" >&2; exit 1; }
-usage() { echo "usage: pg.sh start|stop|pause|resume DIR" >&2; exit 2; }
+usage() { echo "usage: pg.sh [--durable] start|stop|pause|resume DIR" >&2; exit 2; }
 
+durable=0
+if [[ ${1:-} == --durable ]]; then
+  durable=1
+  shift
+fi
 [[ $# -eq 2 && ( $1 == start || $1 == stop || $1 == pause || $1 == resume ) ]] || usage
 cmd=$1
 mkdir -p "$2" || die "cannot create $2"
@@ -204,6 +212,58 @@ resume() {
   head -n 1 "$data/postmaster.pid" >"$dir/pid"
   echo "pg.sh: resumed on 127.0.0.1:$port"
 }
+
+# The quickstart's cluster: initdb once into DIR/data, then start and stop it on the same data.
+# fsync stays on (the default): this database holds a catalog someone means to keep.
+durable_start() {
+  local bin data port old
+  bin=$(find_bindir)
+  ensure_pg_user
+  data=$dir/data
+  if [[ -f $dir/env ]] && server_answers "$bin" "$(env_get GLINT_PG_PORT "$dir/env")" "$data"; then
+    echo "pg.sh: already running ($(env_get GLINT_TEST_DATABASE_URL "$dir/env"))"
+    return 0
+  fi
+  if [[ ! -f $data/PG_VERSION ]]; then
+    mkdir -p "$data"
+    [[ $(id -u) -eq 0 ]] && chown postgres: "$data"
+    chmod 700 "$data"
+    as_pg "$bin/initdb" -D "$data" -A trust -E UTF8 --locale=C.UTF-8 -U postgres >"$dir/initdb.log" 2>&1 ||
+      { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+  fi
+  old=$( [[ -f $dir/env ]] && env_get GLINT_PG_PORT "$dir/env" || true)
+  port=$old
+  if [[ -z $port ]] || (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then port=$(free_port); fi
+  as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o \
+    "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=''" start >/dev/null 2>&1 ||
+    { tail -n 20 "$data/server.log" >&2 2>/dev/null; die "server failed to start (port $port)"; }
+  head -n 1 "$data/postmaster.pid" >"$dir/pid"
+  printf 'GLINT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:%s/postgres\nGLINT_PG_DATA=%s\nGLINT_PG_BIN=%s\nGLINT_PG_PORT=%s\n' \
+    "$port" "$data" "$bin" "$port" >"$dir/env.tmp"
+  mv -f "$dir/env.tmp" "$dir/env"
+  echo "pg.sh: started PostgreSQL on 127.0.0.1:$port (durable data $data)"
+}
+
+durable_stop() {
+  local bin data
+  [[ -f $dir/env ]] || { echo "pg.sh: not running"; return 0; }
+  bin=$(env_get GLINT_PG_BIN "$dir/env")
+  data=$(env_get GLINT_PG_DATA "$dir/env")
+  if [[ -f $data/postmaster.pid ]]; then
+    as_pg "$bin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 || die "pg_ctl stop failed"
+  fi
+  rm -f "$dir/pid"
+  echo "pg.sh: stopped (data kept in $data)"
+}
+
+if [[ $durable == 1 ]]; then
+  case $cmd in
+    start) durable_start ;;
+    stop) durable_stop ;;
+    *) usage ;;
+  esac
+  exit 0
+fi
 
 case $cmd in
   start) start ;;

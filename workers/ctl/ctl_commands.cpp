@@ -181,6 +181,9 @@ int run_command(const config::Config& cfg, const Args& a) {
     auto passes = db::make_worker_pass_repository(pool)->list();
     if (!passes) return unreachable(passes.error());
     v.passes = *passes;
+    auto flagged = db::make_healing_repository(pool)->flagged(50);
+    if (!flagged) return unreachable(flagged.error());
+    v.flagged = *flagged;
     v.coordinator = ask_coordinator(cfg);
     for (const char* st : {"running", "queued"}) {
       auto js = jobs->list(st, 50);

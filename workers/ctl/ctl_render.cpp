@@ -129,9 +129,16 @@ std::string render_status(const StatusView& v) {
   for (const auto& [status, n] : v.counts.images_by_status) images.push_back({status, std::to_string(n)});
   out += table({"STATUS", "COUNT"}, images);
   out += "\nReplica health (R=" + std::to_string(v.replicas) + ")\n";
-  out += table({"UNDER-REPLICATED", "CORRUPT", "MISSING", "EXCESS"},
+  out += table({"UNDER-REPLICATED", "CORRUPT", "MISSING", "EXCESS", "FLAGGED"},
                {{std::to_string(v.counts.under_replicated), std::to_string(v.counts.corrupt),
-                 std::to_string(v.counts.missing), std::to_string(v.counts.excess)}});
+                 std::to_string(v.counts.missing), std::to_string(v.counts.excess), std::to_string(v.counts.flagged)}});
+  if (!v.flagged.empty()) {
+    // Nothing is quarantined for these: an operator decides whether the catalog or the bytes are right.
+    out += "\nFlagged images (catalog disagrees with the copies; no copy was changed)\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& f : v.flagged) rows.push_back({f.image_id, iso8601_utc(f.flagged_at), f.reason});
+    out += table({"IMAGE", "SINCE", "REASON"}, rows);
+  }
   out += "\nWorkers (last pass)\n";
   std::vector<std::vector<std::string>> passes;
   for (const auto& p : v.passes) {
@@ -175,7 +182,14 @@ nlohmann::json status_json(const StatusView& v) {
                         {"under_replicated", v.counts.under_replicated},
                         {"corrupt", v.counts.corrupt},
                         {"missing", v.counts.missing},
-                        {"excess", v.counts.excess}}},
+                        {"excess", v.counts.excess},
+                        {"flagged", v.counts.flagged}}},
+          {"flagged", [&] {
+             nlohmann::json a = nlohmann::json::array();
+             for (const auto& f : v.flagged)
+               a.push_back({{"image", f.image_id}, {"since", iso8601_utc(f.flagged_at)}, {"reason", f.reason}});
+             return a;
+           }()},
           {"jobs", jobs},
           {"workers", passes_json(v.passes)},
           {"coordinator", coordinator_json(v.coordinator)}};

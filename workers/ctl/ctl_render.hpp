@@ -23,6 +23,7 @@ struct StatusView {
   db::ClusterCounts counts;
   std::vector<db::JobRow> active_jobs;  // queued and running
   std::vector<db::WorkerPassRow> passes;  // the last pass of each worker on each node
+  std::vector<db::ImageFlag> flagged;     // catalog disagrees with every (agreeing) copy
   CoordinatorView coordinator;
   int replicas = 3;
 };

@@ -381,6 +381,25 @@ TEST_F(DbTest, ReplicaWritesAreCompareAndSet) {
 
 // ---- pool failure handling --------------------------------------------------------------------
 
+// A password in the connection string never reaches an error message (or a log line made of one).
+TEST(Pool, ErrorsNeverCarryThePassword) {
+  PoolOptions o;
+  o.url = "postgresql://glint:Sup3r-Secr3t@127.0.0.1:1/none";
+  o.retry_budget = 0ms;
+  Pool pool(o);
+  glint::Status s = pool.run([](pqxx::connection_base&) {});
+  ASSERT_EQ(s.code(), Errc::unavailable);
+  EXPECT_EQ(s.message().find("Sup3r-Secr3t"), std::string::npos) << s.message();
+  PoolOptions dsn;
+  dsn.url = "host=127.0.0.1 port=1 user=glint password=Sup3r-Secr3t dbname=none";
+  dsn.retry_budget = 0ms;
+  dsn.fail_fast = true;
+  Pool p2(dsn);
+  glint::Status s2 = p2.run([](pqxx::connection_base&) {});
+  EXPECT_EQ(s2.message().find("Sup3r-Secr3t"), std::string::npos) << s2.message();
+  EXPECT_FALSE(p2.available());  // the breaker is open
+}
+
 TEST(DbPoolTest, ClosedPortIsUnavailableWithinBudget) {
   PoolOptions o;
   o.url = "postgresql://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/postgres";

@@ -121,6 +121,41 @@ TEST_F(ConfigTest, GoodFileWithAllTypes) {
   EXPECT_EQ(c.get_string("store", "reserve"), "10MiB");  // any option reads as its raw text
 }
 
+// A file that holds a secret (the shared secret, a database password) and that group or others
+// can read is a warning with file and line, an error with strict_permissions; 0600 is fine.
+TEST_F(ConfigTest, SecretsInFilesOthersCanReadAreWarnedOrRefused) {
+  const auto open_file = write("open.conf", "[store]\nzone = a\n[auth]\nshared_secret = s3cret-value\n");
+  fs::permissions(open_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  auto r = Config::load({open_file}, {});
+  ASSERT_TRUE(std::holds_alternative<Config>(r));
+  const auto& w = std::get<Config>(r).warnings();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].file, open_file);
+  EXPECT_EQ(w[0].line, 4);
+  EXPECT_NE(w[0].message.find("mode 0644"), std::string::npos) << w[0].message;
+  EXPECT_EQ(w[0].to_string().find("s3cret-value"), std::string::npos);  // never the value itself
+  auto strict = Config::load({open_file}, {"strict_permissions=true"});
+  ASSERT_TRUE(std::holds_alternative<std::vector<ConfigError>>(strict));
+  EXPECT_NE(std::get<std::vector<ConfigError>>(strict)[0].message.find("chmod 600"), std::string::npos);
+
+  fs::permissions(open_file, fs::perms::owner_read | fs::perms::owner_write);
+  auto private_ok = Config::load({open_file}, {"strict_permissions=true"});
+  ASSERT_TRUE(std::holds_alternative<Config>(private_ok));
+  EXPECT_TRUE(std::get<Config>(private_ok).warnings().empty());
+
+  const auto url = write("db.conf", "[database]\nconnection = postgresql://glint:pw@db:5432/glint\n");
+  fs::permissions(url, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  EXPECT_EQ(std::get<Config>(Config::load({url}, {})).warnings().size(), 1u);
+  const auto plain = write("db2.conf", "[database]\nconnection = postgresql://glint@db:5432/glint\n");
+  fs::permissions(plain, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  EXPECT_TRUE(std::get<Config>(Config::load({plain}, {})).warnings().empty());  // no password: no secret
+  // A bad value of a connection string with a password is reported without it.
+  const auto bad = write("bad.conf", "[database]\nconnection = postgresql://glint:pw@db:5432/glint\npool_size = x\n");
+  auto errs = Config::load({bad}, {"database.connection=postgresql://u:hunter2@h/d", "database.pool_size=0"});
+  ASSERT_TRUE(std::holds_alternative<std::vector<ConfigError>>(errs));
+  for (const auto& e : std::get<std::vector<ConfigError>>(errs)) EXPECT_EQ(e.message.find("hunter2"), std::string::npos);
+}
+
 TEST_F(ConfigTest, LaterFilesWinAndOverridesWinOverFiles) {
   const auto a = write("a.conf", "[store]\nzone = a\nio_threads = 8\n[DEFAULT]\nnode_name = from-a\n");
   const auto b = write("b.conf", "[store]\nzone = b\n");

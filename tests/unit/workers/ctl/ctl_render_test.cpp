@@ -26,6 +26,9 @@ StatusView sample() {
   v.counts.images_by_status = {{"active", 12}, {"queued", 1}};
   v.counts.under_replicated = 2;
   v.counts.corrupt = 1;
+  v.counts.flagged = 1;
+  v.flagged.push_back({"3f2504e0-4f89-41d3-9a0c-0305e82c3302", "3 copies agree with each other but not with the catalog",
+                       at(1764190000)});
   db::JobRow j;
   j.id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
   j.kind = "replicator";
@@ -69,8 +72,12 @@ TEST(CtlRender, StatusTable) {
             "queued  1\n"
             "\n"
             "Replica health (R=3)\n"
-            "UNDER-REPLICATED  CORRUPT  MISSING  EXCESS\n"
-            "2                 1        0        0\n"
+            "UNDER-REPLICATED  CORRUPT  MISSING  EXCESS  FLAGGED\n"
+            "2                 1        0        0       1\n"
+            "\n"
+            "Flagged images (catalog disagrees with the copies; no copy was changed)\n"
+            "IMAGE                                 SINCE                 REASON\n"
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3302  2025-11-26T20:46:40Z  3 copies agree with each other but not with the catalog\n"
             "\n"
             "Workers (last pass)\n"
             "NODE   WORKER      FINISHED              TOOK  OUTCOME  ITEMS  FAILED  BYTES    NOTE\n"
@@ -102,6 +109,8 @@ TEST(CtlRender, StatusJson) {
   EXPECT_EQ(j.dump(),
             R"({"coordinator":{"endpoint":"tcp://127.0.0.1:9190","members":[{"node":"node1","pid":10,"role":"store"},)"
             R"({"node":"node2","pid":11,"role":"store"},{"node":"api1","pid":12,"role":"api"}],"reachable":true},)"
+            R"("flagged":[{"image":"3f2504e0-4f89-41d3-9a0c-0305e82c3302","reason":"3 copies agree with each other )"
+            R"(but not with the catalog","since":"2025-11-26T20:46:40Z"}],)"
             R"("images":{"active":12,"queued":1},"jobs":[{"created_at":"2025-11-26T20:46:40Z","finished_at":null,)"
             R"("id":"3f2504e0-4f89-41d3-9a0c-0305e82c3301","kind":"replicator","lease_owner":null,"progress":0.25,)"
             R"("requested_by":null,"result":null,"started_at":null,"state":"running","target":null}],)"
@@ -109,7 +118,7 @@ TEST(CtlRender, StatusJson) {
             R"("last_heartbeat":"2025-11-26T20:46:40Z","name":"node1","state":"up","weight":1.0,"zone":"zone1"},)"
             R"({"address":"127.0.0.1:9001","capacity":1099511627776,"free":512,"last_heartbeat":"2025-11-26T20:46:40Z",)"
             R"("name":"node22","state":"down","weight":1.0,"zone":"z2"}],)"
-            R"("replicas":{"corrupt":1,"excess":0,"missing":0,"r":3,"under_replicated":2},)"
+            R"("replicas":{"corrupt":1,"excess":0,"flagged":1,"missing":0,"r":3,"under_replicated":2},)"
             R"("workers":[{"bytes":3145728,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":40,"node":"node1",)"
             R"("note":"quick","ok":true,"started_at":"2025-11-26T20:46:40Z","worker":"auditor"},)"
             R"({"bytes":0,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":0,"node":"node1",)"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The quickstart as a user runs it, on a directory of its own: the cluster comes up with a demo
+# image; its config files are private (0600) and no process warns about them; `down` stops every
+# process it started and keeps the catalog; the next run starts the same database again and the
+# demo image is still active with the same bytes; `destroy` removes everything.
+# Usage: quickstart.sh BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+build=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+chmod 755 "$E2E_DIR"  # the postgres user must reach $GLINT_VAR/pg, as it reaches ./var
+export GLINT_VAR=$E2E_DIR/var GLINT_QUICKSTART_NO_BUILD=1 GLINT_BUILD_DIR=$build
+qs="$root/deploy/quickstart.sh"
+stop_all() { "$qs" destroy >/dev/null 2>&1 || true; }
+trap 'stop_all; e2e_cleanup' EXIT
+
+echo "== first start"
+"$qs" > "$E2E_DIR/first.out" 2>&1 || { cat "$E2E_DIR/first.out"; fail "quickstart failed"; e2e_finish; exit 1; }
+demo=$(cat "$GLINT_VAR/etc/demo-id")
+api=http://127.0.0.1:$(cat "$GLINT_VAR/run/api.port")
+expect_eq "demo image active" "$(curl -sf "$api/v2/images/$demo" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" active
+curl -sf -o "$E2E_DIR/before.bin" "$api/v2/images/$demo/file" && pass || fail "download before restart"
+for f in "$GLINT_VAR"/etc/*; do
+  expect_eq "mode of $(basename "$f")" "$(stat -c %a "$f")" 600
+done
+if grep -l "warning: .*holds a secret" "$GLINT_VAR"/log/*.out 2>/dev/null; then fail "a process warned about its config file"; else pass; fi
+pids=$(cat "$GLINT_VAR"/run/*.pid)
+
+echo "== down keeps the catalog"
+"$qs" down > "$E2E_DIR/down.out" 2>&1 && pass || fail "down failed: $(cat "$E2E_DIR/down.out")"
+for pid in $pids; do
+  if glint_alive "$pid"; then fail "process $pid still runs after down"; else pass; fi
+done
+[ -f "$GLINT_VAR/pg/data/PG_VERSION" ] && pass || fail "the database files are gone after down"
+
+echo "== second start: same database, same image"
+"$qs" > "$E2E_DIR/second.out" 2>&1 || { cat "$E2E_DIR/second.out"; fail "second quickstart failed"; }
+grep -q "demo image $demo: active" "$E2E_DIR/second.out" && pass || fail "demo image not found active after restart: $(grep demo "$E2E_DIR/second.out")"
+api=http://127.0.0.1:$(cat "$GLINT_VAR/run/api.port")
+curl -sf -o "$E2E_DIR/after.bin" "$api/v2/images/$demo/file" && pass || fail "download after restart"
+cmp -s "$E2E_DIR/before.bin" "$E2E_DIR/after.bin" && pass || fail "the demo image's bytes changed across the restart"
+
+echo "== destroy removes everything"
+"$qs" destroy > "$E2E_DIR/destroy.out" 2>&1 && pass || fail "destroy failed: $(cat "$E2E_DIR/destroy.out")"
+[ ! -e "$GLINT_VAR" ] && pass || fail "$GLINT_VAR still exists"
+e2e_finish
