@@ -1,0 +1,1 @@
+glint_fuzz(signed_request_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/signed_request_fuzz.cpp glint_http_core glint_core)
