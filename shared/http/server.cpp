@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "shared/core/uuid.hpp"
+#include "shared/http/handler_guard.hpp"
 
 namespace glint::http {
 
@@ -95,54 +96,6 @@ std::string request_id_from(const bhttp::fields& f) {
       return std::string(v);
   }
   return "req-" + random_uuid();
-}
-
-// Counts a request in flight for the drain on SIGTERM; never leaks, whatever way the session ends.
-class InFlight {
- public:
-  explicit InFlight(std::atomic<int>& n) : n_(&n) { ++*n_; }
-  ~InFlight() { release(); }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-  void release() {
-    if (n_) --*n_;
-    n_ = nullptr;
-  }
-
- private:
-  std::atomic<int>* n_;
-};
-
-// Runs a handler callback; an exception is logged and swallowed (the request is answered anyway).
-void guarded(const log::Logger& logger, const Request& req, const char* what, const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    logger.error("http.handler_threw", {{"req", req.request_id}, {"in", what}, {"error", e.what()}});
-  } catch (...) {
-    logger.error("http.handler_threw", {{"req", req.request_id}, {"in", what}});
-  }
-}
-
-Response internal_error() { return json_error(500, "Internal Server Error", "the request could not be handled"); }
-
-// The handler's reply to a request, after the checks every request gets: malformed text is 400,
-// an exception is 500 (the connection is answered, never dropped).
-Reply answer(Handler& handler, const Request& req, const log::Logger& logger) {
-  if (auto bad = refuse_malformed(req)) {
-    logger.warn("http.bad_request", {{"req", req.request_id}, {"remote", req.remote}, {"error", "not UTF-8 text"}});
-    return Reply::of(std::move(*bad));
-  }
-  Reply out = Reply::of(internal_error());
-  guarded(logger, req, "handle_request", [&] { out = handler.handle_request(req); });
-  return out;
-}
-
-Response sink_response(const log::Logger& logger, const Request& req, const std::function<Response()>& fn) {
-  Response out = internal_error();
-  out.close = true;
-  guarded(logger, req, "sink", [&] { out = fn(); });
-  return out;
 }
 
 Request to_request(const bhttp::request_parser<bhttp::buffer_body>& parser, const std::string& remote) {

@@ -197,8 +197,8 @@ psql_q "insert into images (id, name, status, size, disk_format, container_forma
 psql_q "insert into replicas (image_id, node, state, size, digest, verified_at)
         select i.id, n.name, 'ok', 1, 'x', now() from images i cross join nodes n where i.name = 'idle'" >/dev/null
 feed_ms=$(pass_ms node1 glint-replicator)
-psql_q "insert into checkpoints (node, worker, position) values ('*', 'rebalance', 'bench')
-        on conflict (node, worker) do update set position = excluded.position || '+'" >/dev/null
+psql_q "insert into placement_generation (id, generation) values (1, 'bench')
+        on conflict (id) do update set generation = excluded.generation || '+'" >/dev/null
 full_ms=$(pass_ms node1 glint-replicator)
 idle_ms=$(pass_ms node1 glint-replicator)
 log "replicator over $((idle_images + small + big)) images: feed ${feed_ms} ms, full scan ${full_ms} ms, idle ${idle_ms} ms"

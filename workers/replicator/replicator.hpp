@@ -90,7 +90,24 @@ class Replicator final : public worker::Worker {
   void lost_race(const std::string& image_id, const std::string& what, const Status& s, const worker::PassContext& ctx);
 
   // Operator jobs (replicator_jobs.cpp).
+  // What one full read of a copy found.
+  struct CopyCheck {
+    db::ReplicaRow row;
+    std::string digest;   // XXH3-128 hex of the bytes read
+    std::string os_hash;  // empty when not computed
+  };
   Expected<worker::PassResult> repair(const std::string& image_id, const worker::PassContext& ctx);
+  // Reads one copy in full (blocks verified by its node); nullopt when it could not be read to the
+  // end (a corrupt or missing copy is marked so).
+  std::optional<CopyCheck> check_copy(const db::ImageCopies& img, const db::ReplicaRow& r, const View& v,
+                                      bool with_os_hash, const worker::PassContext& ctx, worker::PassResult& out,
+                                      size_t& bad);
+  // Marks the copies that disagree with the catalog when another copy agrees; flags the image
+  // (and changes nothing) when none does. false when flagged.
+  bool judge(const db::ImageCopies& img, const std::vector<CopyCheck>& checks, bool with_os_hash,
+             const worker::PassContext& ctx, worker::PassResult& out, size_t& good, size_t& bad);
+  // Converges one image and waits until it is in place (repair_deadline); false if it is not.
+  bool wait_in_place(const std::string& image_id, const worker::PassContext& ctx);
   Expected<worker::PassResult> rebalance(const worker::PassContext& ctx);
   Expected<worker::PassResult> drain(const worker::PassContext& ctx);
   // Passes until left() reports nothing left, with progress; for rebalance and drain.

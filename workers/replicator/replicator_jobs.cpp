@@ -17,15 +17,80 @@ bool pause(const worker::PassContext& ctx, const Clock& clock, std::chrono::mill
   return ctx.stop.wait_for(clock, d) != worker::WaitResult::stopped;
 }
 
-// What one full read of a copy found.
-struct CopyCheck {
-  db::ReplicaRow row;
-  bool complete = false;
-  std::string digest;   // XXH3-128 hex of the bytes read
-  std::string os_hash;  // empty when not computed
-};
-
 }  // namespace
+
+std::optional<Replicator::CopyCheck> Replicator::check_copy(const db::ImageCopies& img, const db::ReplicaRow& r,
+                                                            const View& v, bool with_os_hash,
+                                                            const worker::PassContext& ctx, worker::PassResult& out,
+                                                            size_t& bad) {
+  auto ep = endpoint(v, r.node);
+  if (!ep) return std::nullopt;
+  ++out.items;
+  peer::ReadResult failure;
+  bool read_failed = false;
+  peer::FailoverHooks hooks;
+  hooks.on_failed = [&](const peer::Endpoint&, const peer::ReadResult& rr) {
+    failure = rr;
+    read_failed = true;
+  };
+  peer::FailoverSource src(peer_, img.id, {*ep}, 0, static_cast<uint64_t>(img.size) - 1, hooks);
+  hash::Xxh128Stream whole;
+  std::unique_ptr<hash::Digester> os_hash;
+  if (with_os_hash) os_hash = std::make_unique<hash::Digester>(img.os_hash_algo.empty() ? "sha512" : img.os_hash_algo);
+  for (;;) {
+    auto chunk = src.next();
+    if (!chunk) {
+      if (read_failed && (failure.outcome == peer::ReadOutcome::corrupt || failure.outcome == peer::ReadOutcome::missing)) {
+        mark_bad(r, failure.outcome == peer::ReadOutcome::corrupt ? ReplicaState::corrupt : ReplicaState::missing, ctx);
+        ++bad;
+      } else {
+        ++out.failed;  // unreachable or broken: not blamed, tried again by the next repair
+      }
+      return std::nullopt;
+    }
+    if (chunk->empty()) break;
+    if (!ctx.take_bytes(chunk->size())) return std::nullopt;
+    whole.update(*chunk);
+    if (os_hash) os_hash->update(*chunk);
+    out.bytes += chunk->size();
+  }
+  return CopyCheck{r, hash::digest_hex(whole.digest()), os_hash ? os_hash->finish_hex() : std::string()};
+}
+
+bool Replicator::judge(const db::ImageCopies& img, const std::vector<CopyCheck>& checks, bool with_os_hash,
+                       const worker::PassContext& ctx, worker::PassResult& out, size_t& good, size_t& bad) {
+  // Copies that match the catalog are good; one that disagrees is bad only if another copy
+  // agrees with the catalog. If none does, the catalog itself is in question (a restored
+  // database): nothing is quarantined and the image is flagged for an operator.
+  std::vector<const CopyCheck*> ok, mismatched;
+  for (const auto& c : checks) {
+    const bool digest_ok = !c.row.digest || c.digest == *c.row.digest;
+    const bool os_ok = !with_os_hash || c.os_hash == img.os_hash_value;
+    (digest_ok && os_ok ? ok : mismatched).push_back(&c);
+  }
+  if (!mismatched.empty() && ok.empty()) {
+    bool agree = true;
+    for (const auto* c : mismatched)
+      agree = agree && c->digest == mismatched.front()->digest && c->os_hash == mismatched.front()->os_hash;
+    const std::string reason = agree ? std::to_string(mismatched.size()) + " copies agree with each other but not with the catalog"
+                                     : "no copy matches the catalog and the copies disagree with each other";
+    if (Status s = db_.heal.flag_image(img.id, reason); !s) ctx.logger.warn("db.failed", {{"error", s.message()}});
+    flagged_.Increment();
+    ctx.logger.error("image.flagged", {{"image", img.id}, {"reason", reason}});
+    events_.publish("image.flagged", {{"image", img.id}, {"reason", reason}});
+    out.summary = "flagged: " + reason + "; no copy changed";
+    ++out.failed;
+    return false;
+  }
+  for (const auto* c : ok) (void)db_.heal.mark_verified({{img.id, c->row.version}}, c->row.node, with_os_hash);
+  if (!ok.empty()) (void)db_.heal.clear_flag(img.id);
+  for (const auto* c : mismatched) {
+    mark_bad(c->row, ReplicaState::corrupt, ctx);
+    ++bad;
+  }
+  good = ok.size();
+  return true;
+}
 
 Expected<worker::PassResult> Replicator::repair(const std::string& image_id, const worker::PassContext& ctx) {
   worker::PassResult out;
@@ -36,110 +101,42 @@ Expected<worker::PassResult> Replicator::repair(const std::string& image_id, con
   if (found->empty() || !keeps_data(found->front().status))
     return Error{Errc::invalid, "image " + image_id + " has no data to repair"};
   const db::ImageCopies img = found->front();
-  const std::string algo = img.os_hash_algo.empty() ? "sha512" : img.os_hash_algo;
-  const bool with_os_hash = !img.os_hash_value.empty() && hash::ImageHasher::algo_supported(algo);
+  const bool with_os_hash = !img.os_hash_value.empty() &&
+                            hash::ImageHasher::algo_supported(img.os_hash_algo.empty() ? "sha512" : img.os_hash_algo);
   // Deep check of every ok copy on a live node: the node verifies each block as it sends it; the
   // whole digest and the image's os_hash are recomputed here.
   std::vector<CopyCheck> checks;
-  size_t bad = 0;
+  size_t good = 0, bad = 0;
   for (const auto& r : img.replicas) {
     if (r.state != ReplicaState::ok || !v->live(r.node) || img.size == 0) continue;
-    auto ep = endpoint(*v, r.node);
-    if (!ep) continue;
-    ++out.items;
-    peer::ReadResult failure;
-    bool read_failed = false;
-    peer::FailoverHooks hooks;
-    hooks.on_failed = [&](const peer::Endpoint&, const peer::ReadResult& rr) {
-      failure = rr;
-      read_failed = true;
-    };
-    peer::FailoverSource src(peer_, img.id, {*ep}, 0, static_cast<uint64_t>(img.size) - 1, hooks);
-    hash::Xxh128Stream whole;
-    std::unique_ptr<hash::Digester> os_hash;
-    if (with_os_hash) os_hash = std::make_unique<hash::Digester>(algo);
-    CopyCheck c{r, true, "", ""};
-    for (;;) {
-      auto chunk = src.next();
-      if (!chunk) {
-        c.complete = false;
-        break;
-      }
-      if (chunk->empty()) break;
-      if (!ctx.take_bytes(chunk->size())) return out;
-      whole.update(*chunk);
-      if (os_hash) os_hash->update(*chunk);
-      out.bytes += chunk->size();
-    }
-    if (!c.complete) {
-      if (read_failed && (failure.outcome == peer::ReadOutcome::corrupt || failure.outcome == peer::ReadOutcome::missing)) {
-        mark_bad(r, failure.outcome == peer::ReadOutcome::corrupt ? ReplicaState::corrupt : ReplicaState::missing, ctx);
-        ++bad;
-      } else {
-        ++out.failed;  // unreachable or broken: not blamed, tried again by the next repair
-      }
-      continue;
-    }
-    c.digest = hash::digest_hex(whole.digest());
-    if (os_hash) c.os_hash = os_hash->finish_hex();
-    checks.push_back(std::move(c));
+    if (auto c = check_copy(img, r, *v, with_os_hash, ctx, out, bad)) checks.push_back(std::move(*c));
+    if (ctx.stop.stop_requested()) return out;
   }
-  // Copies that match the catalog are good; one that disagrees is bad only if another copy
-  // agrees with the catalog. If none does, the catalog itself is in question (a restored
-  // database): nothing is quarantined and the image is flagged for an operator.
-  std::vector<const CopyCheck*> good, mismatched;
-  for (const auto& c : checks) {
-    const bool digest_ok = !c.row.digest || c.digest == *c.row.digest;
-    const bool os_ok = !with_os_hash || c.os_hash == img.os_hash_value;
-    (digest_ok && os_ok ? good : mismatched).push_back(&c);
-  }
-  if (!mismatched.empty() && good.empty()) {
-    bool agree = true;
-    for (const auto* c : mismatched) agree = agree && c->digest == mismatched.front()->digest && c->os_hash == mismatched.front()->os_hash;
-    const std::string reason = agree ? std::to_string(mismatched.size()) + " copies agree with each other but not with the catalog"
-                                     : "no copy matches the catalog and the copies disagree with each other";
-    if (Status s = db_.heal.flag_image(img.id, reason); !s) return s.error();
-    flagged_.Increment();
-    ctx.logger.error("image.flagged", {{"image", img.id}, {"reason", reason}});
-    events_.publish("image.flagged", {{"image", img.id}, {"reason", reason}});
-    out.summary = "flagged: " + reason + "; no copy changed";
-    ++out.failed;
-    return out;
-  }
-  std::vector<std::pair<std::string, int64_t>> verified;
-  for (const auto* c : good) {
-    std::vector<std::pair<std::string, int64_t>> one = {{img.id, c->row.version}};
-    (void)db_.heal.mark_verified(one, c->row.node, with_os_hash);
-  }
-  if (!good.empty()) (void)db_.heal.clear_flag(img.id);
-  for (const auto* c : mismatched) {
-    mark_bad(c->row, ReplicaState::corrupt, ctx);
-    ++bad;
-  }
+  if (!judge(img, checks, with_os_hash, ctx, out, good, bad)) return out;
   // Converge: this node acts now; the others were woken by replica.bad and by the change feed.
   events_.publish("replica.repair", {{"image", img.id}});
+  const bool in_place = wait_in_place(img.id, ctx);
+  out.summary = "verified=" + std::to_string(good) + " bad=" + std::to_string(bad) + " in_place=" +
+                (in_place ? "true" : "false");
+  if (!in_place && !ctx.stop.stop_requested()) ++out.failed;
+  return out;
+}
+
+bool Replicator::wait_in_place(const std::string& image_id, const worker::PassContext& ctx) {
   const auto deadline = clock_.now() + opts_.repair_deadline;
   int still = 0;
   for (;;) {
     auto now_view = cluster();
-    if (!now_view) return now_view.error();
-    auto fresh = db_.heal.copies({img.id});
-    if (!fresh) return fresh.error();
-    if (fresh->empty() || now_view->in_place(fresh->front())) break;
+    auto fresh = db_.heal.copies({image_id});
+    if (!now_view || !fresh) return false;
+    if (fresh->empty() || now_view->in_place(fresh->front())) return true;
     std::vector<Work> work;
-    if (Status s = plan_batch({img.id}, *now_view, work); !s) return s.error();
+    if (!plan_batch({image_id}, *now_view, work)) return false;
     worker::PassResult ignored;
     execute(work, *now_view, ctx, ignored);
-    if (work.empty() && ++still % opts_.stall_polls == 0) force_cluster_scan("repair of " + img.id, ctx);
-    if (clock_.now() >= deadline) {
-      out.summary = "verified=" + std::to_string(good.size()) + " bad=" + std::to_string(bad) + " in_place=false";
-      ++out.failed;
-      return out;
-    }
-    if (!pause(ctx, clock_, opts_.job_poll)) return out;
+    if (work.empty() && ++still % opts_.stall_polls == 0) force_cluster_scan("repair of " + image_id, ctx);
+    if (clock_.now() >= deadline || !pause(ctx, clock_, opts_.job_poll)) return false;
   }
-  out.summary = "verified=" + std::to_string(good.size()) + " bad=" + std::to_string(bad) + " in_place=true";
-  return out;
 }
 
 void Replicator::force_cluster_scan(const std::string& why, const worker::PassContext& ctx) {
