@@ -54,6 +54,9 @@ class BlobReader {
   // Returns the block's bytes (the last block may be short). corrupt (message names the block) if
   // the data disagrees with the sidecar or the file is shorter than recorded; io_error otherwise.
   virtual Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) = 0;
+  // Which file this reader has open (stable while the file exists): a finding about these bytes
+  // may act only on this file, never on a copy that replaced it under the same name.
+  virtual uint64_t file_id() const = 0;
 };
 
 // Conditions an upload must meet before it becomes visible.
@@ -86,6 +89,9 @@ class BlobStore {
   Status remove(const std::string& id) { return remove(id, std::nullopt); }
   // Moves blob and sidecar into the quarantine directory (never deletes). not_found if absent.
   virtual Status quarantine(const std::string& id, const std::string& reason) = 0;
+  // The same, only if the blob under that name is still the file a reader found bad (its
+  // file_id): conflict when another copy has replaced it meanwhile (that one is left alone).
+  virtual Status quarantine_if(const std::string& id, uint64_t file_id, const std::string& reason) = 0;
   virtual SpaceInfo space() = 0;
   // Ids of all committed blobs (walks the shard directories).
   virtual std::vector<std::string> list() = 0;

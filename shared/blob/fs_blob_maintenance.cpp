@@ -1,5 +1,6 @@
 // Store-wide walks and moves: list(), cleanup_temp(), quarantine().
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,6 +84,22 @@ Status FsBlobStore::quarantine(const std::string& id, const std::string& reason)
   std::string dest;
   {
     std::lock_guard lk(mu_);
+    auto moved = move_to_quarantine_locked(id);
+    if (!moved) return moved.error();
+    dest = *moved;
+  }
+  return write_quarantine_reason(id, dest, reason);
+}
+
+Status FsBlobStore::quarantine_if(const std::string& id, uint64_t file_id, const std::string& reason) {
+  if (!is_canonical_uuid(id)) return invalid_id_error(id);
+  std::string dest;
+  {
+    std::lock_guard lk(mu_);
+    struct stat st {};
+    if (::stat(data_path(id).c_str(), &st) != 0) return Status(Errc::not_found, "blob " + id + " not found");
+    if (static_cast<uint64_t>(st.st_ino) != file_id)
+      return Status(Errc::conflict, "blob " + id + " was replaced since it was read: the new copy stays");
     auto moved = move_to_quarantine_locked(id);
     if (!moved) return moved.error();
     dest = *moved;

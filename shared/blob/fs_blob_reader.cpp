@@ -9,6 +9,8 @@
 
 #include "shared/blob/fs_store.hpp"
 
+#include <optional>
+
 namespace glint::blob {
 
 namespace {
@@ -19,6 +21,8 @@ size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 FsBlobReader::FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd)
     : path_(std::move(path)), fd_(std::move(fd)), sidecar_(std::move(sidecar)), direct_fd_(std::move(direct_fd)) {
   direct_ = direct_fd_.valid();
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) == 0) file_id_ = static_cast<uint64_t>(st.st_ino);
 }
 
 Expected<std::span<std::byte>> FsBlobReader::read_at(std::vector<std::byte>& buf, size_t len, uint64_t offset) {
@@ -69,33 +73,61 @@ Expected<std::span<const std::byte>> FsBlobReader::read_block(uint64_t index, st
   return std::span<const std::byte>(dest);
 }
 
-Expected<std::unique_ptr<FsBlobReader>> open_blob(const std::string& data_path, const std::string& meta_path,
-                                                  bool direct) {
+namespace {
+
+uint64_t inode_of(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+uint64_t inode_at(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+// One attempt: data file, then its sidecar by name. nullopt when the file under the name changed
+// between the two (a verified replacement swapped it): the caller opens again.
+std::optional<Expected<std::unique_ptr<FsBlobReader>>> open_once(const std::string& data_path,
+                                                                 const std::string& meta_path, bool direct) {
+  using Result = Expected<std::unique_ptr<FsBlobReader>>;
   fsutil::UniqueFd fd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
-    return fsutil::sys_error(errno == ENOENT ? Errc::not_found : Errc::io_error, "open", data_path, errno);
+    return Result(fsutil::sys_error(errno == ENOENT ? Errc::not_found : Errc::io_error, "open", data_path, errno));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fsutil::sys_error(Errc::io_error, "stat", data_path, errno);
-  if (!S_ISREG(st.st_mode)) return Error{Errc::corrupt, data_path + ": not a regular file"};
+  if (::fstat(fd.get(), &st) != 0) return Result(fsutil::sys_error(Errc::io_error, "stat", data_path, errno));
+  if (!S_ISREG(st.st_mode)) return Result(Error{Errc::corrupt, data_path + ": not a regular file"});
 
   auto sc = read_sidecar(meta_path);
+  // The sidecar must be the one of the file we hold: a replacement renames both.
+  if (inode_at(data_path) != static_cast<uint64_t>(st.st_ino)) return std::nullopt;
   if (!sc) {
     if (sc.code() == Errc::not_found) {
       // A remove() or quarantine() between our two opens is not corruption.
-      if (!fsutil::exists(data_path)) return Error{Errc::not_found, data_path + ": removed while opening"};
-      return Error{Errc::corrupt, meta_path + ": sidecar missing"};
+      if (!fsutil::exists(data_path)) return Result(Error{Errc::not_found, data_path + ": removed while opening"});
+      return Result(Error{Errc::corrupt, meta_path + ": sidecar missing"});
     }
-    return sc.error();
+    return Result(sc.error());
   }
   if (static_cast<uint64_t>(st.st_size) != sc->info.size) {
-    return Error{Errc::corrupt, data_path + ": size " + std::to_string(st.st_size) + " but sidecar records " +
-                                    std::to_string(sc->info.size)};
+    return Result(Error{Errc::corrupt, data_path + ": size " + std::to_string(st.st_size) + " but sidecar records " +
+                                           std::to_string(sc->info.size)});
   }
   fsutil::UniqueFd direct_fd;
-  if (direct && sc->info.block_size % kAlign == 0)
+  if (direct && sc->info.block_size % kAlign == 0) {
     direct_fd = fsutil::UniqueFd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
-  return std::make_unique<FsBlobReader>(data_path, std::move(fd), std::move(sc.value()), std::move(direct_fd));
+    if (direct_fd.valid() && inode_of(direct_fd.get()) != static_cast<uint64_t>(st.st_ino)) return std::nullopt;
+  }
+  return Result(std::make_unique<FsBlobReader>(data_path, std::move(fd), std::move(sc.value()), std::move(direct_fd)));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<FsBlobReader>> open_blob(const std::string& data_path, const std::string& meta_path,
+                                                  bool direct) {
+  for (int attempt = 0; attempt < 8; ++attempt)
+    if (auto r = open_once(data_path, meta_path, direct)) return std::move(*r);
+  return Error{Errc::io_error, data_path + ": replaced again and again while opening"};
 }
 
 }  // namespace glint::blob

@@ -46,6 +46,7 @@ class FsBlobStore final : public BlobStore {
   Expected<BlobInfo> stat(const std::string& id) override;
   Status remove(const std::string& id, const std::optional<hash::Digest128>& if_digest) override;
   Status quarantine(const std::string& id, const std::string& reason) override;
+  Status quarantine_if(const std::string& id, uint64_t file_id, const std::string& reason) override;
   SpaceInfo space() override;
   std::vector<std::string> list() override;
   size_t cleanup_temp() override;
@@ -139,6 +140,7 @@ class FsBlobReader final : public BlobReader {
   FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd = {});
   const BlobInfo& info() const override { return sidecar_.info; }
   Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override;
+  uint64_t file_id() const override { return file_id_; }
 
  private:
   // Reads len bytes at offset into buf (grown as needed); the bytes may start at an aligned
@@ -147,6 +149,7 @@ class FsBlobReader final : public BlobReader {
 
   std::string path_;
   fsutil::UniqueFd fd_;
+  uint64_t file_id_ = 0;  // inode of fd_
   Sidecar sidecar_;
   fsutil::UniqueFd direct_fd_;
   bool direct_ = false;  // reading through direct_fd_

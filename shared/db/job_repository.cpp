@@ -55,6 +55,8 @@ class PgJobRepository final : public JobRepository {
     if (kind.empty()) return Error{Errc::invalid, "job kind is empty"};
     return pool_.query<JobRow>([&](pqxx::connection_base& c) {
       pqxx::work w(c);
+      // Serialises callers asking for the same job (every node's auditor after a restore).
+      w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", kind, target);
       auto open = w.exec_params(std::string("SELECT ") + kJobColumns +
                                     " FROM jobs WHERE kind = $1 AND target = $2 AND state IN ('queued', 'running') "
                                     "ORDER BY created_at LIMIT 1",

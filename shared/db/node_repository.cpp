@@ -13,7 +13,7 @@ using detail::run_status;
 constexpr const char* kNodeColumns =
     "name, address, zone, weight, capacity, free, state, "
     "(extract(epoch from last_heartbeat) * 1000000)::bigint, "
-    "(extract(epoch from state_since) * 1000000)::bigint";
+    "(extract(epoch from state_since) * 1000000)::bigint, (extract(epoch from now()) * 1000000)::bigint";
 
 NodeRow node_from(const pqxx::row& r) {
   NodeRow n;
@@ -26,6 +26,7 @@ NodeRow node_from(const pqxx::row& r) {
   n.state = detail::state_from<NodeState>(r[6]);
   n.last_heartbeat = detail::opt_timestamp(r[7]);
   n.state_since = detail::opt_timestamp(r[8]);
+  n.read_at = detail::opt_timestamp(r[9]);
   return n;
 }
 

@@ -107,7 +107,19 @@ inline ReplicaRow replica_from(const pqxx::row& r) {
   return out;
 }
 
-// PostgreSQL array literals for ANY($1::type[]) parameters.
+// PostgreSQL array literals for ANY($1::type[]) parameters (text elements quoted and escaped).
+inline std::string text_array(const std::vector<std::string>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
 inline std::string bigint_array(const std::vector<int64_t>& v) {
   std::string out = "{";
   for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);

@@ -119,7 +119,8 @@ std::unique_ptr<pqxx::connection_base> Pool::acquire(Status& err, bool& reused) 
   std::unique_lock lk(mu_);
   // Bounded: a pool whose connections are all busy for this long is as good as unavailable.
   if (!cv_.wait_for(lk, opts_.connect_timeout, [&] { return !idle_.empty() || opened_ < opts_.size; })) {
-    err = Status(Errc::unavailable, "all " + std::to_string(opts_.size) + " database connections are busy");
+    // Busy, not down: reported as conflict so the caller does not take it for an outage.
+    err = Status(Errc::conflict, "all " + std::to_string(opts_.size) + " database connections are busy");
     return nullptr;
   }
   if (!idle_.empty()) {
@@ -140,7 +141,7 @@ std::unique_ptr<pqxx::connection_base> Pool::acquire(Status& err, bool& reused) 
   }
   lk.lock();
   --opened_;
-  cv_.notify_one();
+  cv_.notify_all();  // the probe thread waits on the same condition
   return nullptr;
 }
 
@@ -240,6 +241,11 @@ Status Pool::run(const std::function<void(pqxx::connection_base&)>& fn) {
     } else {
       last_error = err.message();
       reused = false;
+      // Every connection busy is load, not an outage: never a reason to open the breaker.
+      if (err.code() == Errc::conflict) {
+        if (opts_.fail_fast) return Status(Errc::unavailable, "database busy: " + last_error);
+        connection_lost = false;
+      }
     }
 
     if (opts_.fail_fast && connection_lost) {

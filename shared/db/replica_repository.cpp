@@ -113,6 +113,31 @@ class PgReplicaRepository final : public ReplicaRepository {
     });
   }
 
+  Status remove_excess(const ReplicaRow& seen, const std::vector<ReplicaRow>& counted) override {
+    if (!is_canonical_uuid(seen.image_id)) return Status();
+    std::vector<std::string> nodes;
+    std::vector<int64_t> versions;
+    for (const auto& r : counted) {
+      nodes.push_back(r.node);
+      versions.push_back(r.version);
+    }
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      // The copies that make this one excess, locked as they were read (ok, same version).
+      auto still = w.exec_params(
+          "SELECT node FROM replicas WHERE image_id = $1::uuid AND state = 'ok' "
+          "AND (node, version) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) FOR SHARE",
+          seen.image_id, detail::text_array(nodes), detail::bigint_array(versions));
+      if (still.size() != counted.size())
+        return Status(Errc::conflict, "a copy counted for the excess rule changed since it was read");
+      auto res = w.exec_params("DELETE FROM replicas WHERE image_id = $1::uuid AND node = $2 AND version = $3",
+                               seen.image_id, seen.node, seen.version);
+      if (res.affected_rows() == 0) return lost_or_gone(w, seen.image_id, seen.node);
+      w.commit();
+      return Status();
+    });
+  }
+
   Status forget(const std::string& image_id, const std::string& node) override {
     if (!is_canonical_uuid(image_id)) return Status();
     return run_status(pool_, [&](pqxx::connection_base& c) {

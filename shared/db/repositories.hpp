@@ -157,6 +157,10 @@ class ReplicaRepository {
   // Deletes the row only if it is still `seen` (state and version); ok if it is already gone,
   // conflict if it changed.
   virtual Status remove(const ReplicaRow& seen) = 0;
+  // The excess rule's removal: deletes `seen` only if every row in `counted` (the copies that make
+  // it excess) is still ok with the version read — they are locked FOR SHARE until the delete
+  // commits, so none of them can change state in between. conflict otherwise.
+  virtual Status remove_excess(const ReplicaRow& seen, const std::vector<ReplicaRow>& counted) = 0;
   // Forgets the row of a copy whose bytes were just removed, for an image that keeps no data
   // (failed upload, deleted image); never used for a copy of an active image.
   virtual Status forget(const std::string& image_id, const std::string& node) = 0;

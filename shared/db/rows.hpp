@@ -24,6 +24,9 @@ struct NodeRow {
   NodeState state = NodeState::up;
   std::optional<Timestamp> last_heartbeat;
   std::optional<Timestamp> state_since;
+  // The database's clock when the row was read. Heartbeats and state_since are stamped by the
+  // database (now()), so their age is judged on this clock, never a worker's own (which may drift).
+  std::optional<Timestamp> read_at;
 };
 
 struct ReplicaRow {

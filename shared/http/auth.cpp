@@ -56,7 +56,9 @@ Expected<Verified> verify(const Request& req, std::string_view secret, std::stri
   if (!date || !auth || !to || !nonce) return Error{Errc::unauthorized, "request is not signed"};
   int64_t t = 0;
   auto [p, ec] = std::from_chars(date->data(), date->data() + date->size(), t);
-  if (ec != std::errc() || p != date->data() + date->size()) return Error{Errc::unauthorized, "malformed X-Glint-Date"};
+  // Bounded before any arithmetic (an absurd date must not overflow the skew computation).
+  if (ec != std::errc() || p != date->data() + date->size() || t < 0 || t > 100'000'000'000LL)
+    return Error{Errc::unauthorized, "malformed X-Glint-Date"};
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   if (std::llabs(now_s - t) > max_skew.count())
     return Error{Errc::unauthorized, "request date outside the allowed clock skew"};

@@ -16,11 +16,14 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 }  // namespace
 
 bool ClusterView::heartbeat_fresh(const db::NodeRow& n, db::Timestamp now, std::chrono::milliseconds timeout) {
+  if (n.read_at) now = *n.read_at;
   return n.last_heartbeat && now - *n.last_heartbeat <= timeout;
 }
 
 ClusterView::ClusterView(std::vector<db::NodeRow> rows, db::Timestamp now, ViewOptions opts)
     : rows_(std::move(rows)), opts_(std::move(opts)) {
+  // Rows read from the database carry its clock, the one that stamped their heartbeats.
+  if (!rows_.empty() && rows_.front().read_at) now = *rows_.front().read_at;
   std::string fingerprint = "r=" + std::to_string(opts_.replicas) + ";g=" + opts_.generation;
   for (const auto& n : rows_) {
     Facts f;
@@ -109,12 +112,12 @@ std::vector<std::string> ClusterView::live_sources(std::string_view image_id,
   return out;
 }
 
-size_t ClusterView::live_assigned_ok(const db::ImageCopies& img) const {
+std::vector<db::ReplicaRow> ClusterView::live_assigned_ok_rows(const db::ImageCopies& img) const {
   const auto a = assigned(img.id);
-  size_t n = 0;
+  std::vector<db::ReplicaRow> out;
   for (const auto& r : img.replicas)
-    if (r.state == ReplicaState::ok && live(r.node) && contains(a, r.node)) ++n;
-  return n;
+    if (r.state == ReplicaState::ok && live(r.node) && contains(a, r.node)) out.push_back(r);
+  return out;
 }
 
 bool ClusterView::may_remove_excess(const db::ImageCopies& img, const std::string& holder) const {

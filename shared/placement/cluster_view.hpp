@@ -6,7 +6,9 @@
 //
 // The rules, and why:
 //  1. Fresh: a node's own heartbeat (written by its glint-store) is younger than
-//     heartbeat_timeout ([cluster] node_down_after). A node that stopped heartbeating is treated
+//     heartbeat_timeout ([cluster] node_down_after), judged on the database's clock (rows carry
+//     read_at) — the clock that stamped the heartbeat — so a worker whose clock drifts cannot
+//     take a dead node for a live one. A node that stopped heartbeating is treated
 //     as down even before the coordinator marks it so: correctness must not depend on the
 //     coordinator being up.
 //  2. Live = state up or draining, and fresh. Only a live node is a source for reads and copies,
@@ -21,8 +23,9 @@
 //     placement order (weighted rendezvous, zones first).
 //  5. Never the last good copy: an ok copy on a node that is not assigned may be removed only when
 //     R ok copies sit on assigned nodes that are live now. Callers re-decide on fresh rows (a
-//     fresh view and fresh replica rows) immediately before the delete, and the delete itself is
-//     a compare-and-set on the row they read.
+//     fresh view and fresh replica rows) immediately before the delete, check that each counted
+//     copy is really on its node (size and digest), and delete in one transaction that locks the
+//     counted rows as read (ReplicaRepository::remove_excess).
 //  6. epoch(): a fingerprint of everything above that can change a decision without any replica
 //     or image changing (R, the rebalance generation, slot holders with zone and weight, the live
 //     set). The replicator scans every image when it changes.
@@ -71,8 +74,9 @@ class ClusterView {
   // Live nodes with an ok copy, in read order (sources for a copy).
   std::vector<std::string> live_sources(std::string_view image_id, const std::vector<db::ReplicaRow>& replicas) const;
 
-  // Ok copies on assigned nodes that are live now (what rule 5 counts).
-  size_t live_assigned_ok(const db::ImageCopies& img) const;
+  // Ok copies on assigned nodes that are live now (what rule 5 counts), and their rows.
+  size_t live_assigned_ok(const db::ImageCopies& img) const { return live_assigned_ok_rows(img).size(); }
+  std::vector<db::ReplicaRow> live_assigned_ok_rows(const db::ImageCopies& img) const;
   // Rule 5.
   bool may_remove_excess(const db::ImageCopies& img, const std::string& holder) const;
   // R ok copies on the assigned nodes (down ones within grace included: they are expected back)

@@ -253,7 +253,17 @@ bool Simulation::converged(std::string& why) {
     auto img = c_.catalog.image(id);
     if (!img) continue;
     if (!v.in_place(*img)) {
-      why = id + " is not in place";
+      why = id + " is not in place; assigned:";
+      for (const auto& n : v.assigned(id)) why += " " + n;
+      why += "; rows:";
+      for (const auto& r : img->replicas)
+        why += " " + r.node + "=" + to_string(r.state) + (c_.intact(r.node, id) ? "/intact" : "/not-intact") +
+               (v.live(r.node) ? "" : "/not-live") + "/row-digest-" +
+               (r.digest && c_.stores[r.node]->stat(id) &&
+                        *r.digest == hash::digest_hex(c_.stores[r.node]->stat(id)->digest)
+                    ? "matches"
+                    : "differs") +
+               "/size-" + (r.size ? std::to_string(*r.size) : "?");
       return false;
     }
     for (const auto& n : v.assigned(id))

@@ -25,6 +25,7 @@ class FakeBlobStore final : public blob::BlobStore {
     std::string data;
     blob::BlobInfo info;
     std::vector<uint64_t> blocks;
+    uint64_t file_id = 0;  // a new one for every committed copy (an inode)
   };
 
   Expected<std::unique_ptr<blob::BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size,
@@ -59,6 +60,13 @@ class FakeBlobStore final : public blob::BlobStore {
   }
   Status quarantine(const std::string& id, const std::string& reason) override {
     std::lock_guard lk(mu_);
+    return quarantine_locked(id, reason);
+  }
+  Status quarantine_if(const std::string& id, uint64_t file_id, const std::string& reason) override {
+    std::lock_guard lk(mu_);
+    auto it = blobs_.find(id);
+    if (it == blobs_.end()) return Status(Errc::not_found, "blob " + id + " not found");
+    if (it->second.file_id != file_id) return Status(Errc::conflict, "blob " + id + " was replaced");
     return quarantine_locked(id, reason);
   }
   blob::SpaceInfo space() override { return {1ull << 40, 1ull << 39, 0}; }
@@ -145,6 +153,7 @@ class FakeBlobStore final : public blob::BlobStore {
    public:
     explicit Reader(Blob b) : b_(std::move(b)) {}  // a snapshot, as an open file
     const blob::BlobInfo& info() const override { return b_.info; }
+    uint64_t file_id() const override { return b_.file_id; }
     Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override {
       if (index >= b_.blocks.size()) return Error{Errc::invalid, "no block " + std::to_string(index)};
       const size_t off = static_cast<size_t>(index * b_.info.block_size);
@@ -173,6 +182,7 @@ class FakeBlobStore final : public blob::BlobStore {
     b.info.block_count = b.blocks.size();
     b.info.digest = digest_of(data);
     b.data = std::move(data);
+    b.file_id = ++next_file_;
     if (cond.expect_digest && b.info.digest != *cond.expect_digest)
       return Error{Errc::corrupt, "upload does not hash to the expected digest"};
     auto it = blobs_.find(id);
@@ -194,6 +204,7 @@ class FakeBlobStore final : public blob::BlobStore {
   }
 
   const uint32_t block_size_;
+  uint64_t next_file_ = 0;
   mutable std::mutex mu_;
   std::map<std::string, Blob> blobs_;
   std::set<std::string> uploading_;

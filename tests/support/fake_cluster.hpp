@@ -146,6 +146,26 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
     changed(seen.image_id);
     return {};
   }
+  Status remove_excess(const db::ReplicaRow& seen, const std::vector<db::ReplicaRow>& counted) override {
+    {
+      std::lock_guard lk(mu_);
+      for (const auto& c : counted) {
+        auto it = rows_.find({c.image_id, c.node});
+        if (it == rows_.end() || it->second.state != ReplicaState::ok || it->second.version != c.version)
+          return Status(Errc::conflict, "a counted copy changed");
+      }
+      auto it = rows_.find({seen.image_id, seen.node});
+      if (it == rows_.end()) return Status(Errc::not_found, "no replica");
+      if (it->second.version != seen.version) return Status(Errc::conflict, "replica row changed");
+    }
+    if (on_remove) on_remove(seen);
+    {
+      std::lock_guard lk(mu_);
+      rows_.erase({seen.image_id, seen.node});
+    }
+    changed(seen.image_id);
+    return {};
+  }
   Status forget(const std::string& image_id, const std::string& node) override {
     {
       std::lock_guard lk(mu_);

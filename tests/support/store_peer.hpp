@@ -80,7 +80,8 @@ class StorePeer final : public peer::BlobPeer {
       const uint64_t index = pos / info.block_size;
       auto block = (*reader)->read_block(index, buf);
       if (!block) {
-        (void)s->quarantine(id, block.error().message);  // as glint-store: out of service at once
+        // As glint-store: out of service at once — exactly the file read, never a replacement.
+        (void)s->quarantine_if(id, (*reader)->file_id(), block.error().message);
         r.outcome = peer::ReadOutcome::corrupt;
         r.detail = block.error().message;
         return r;

@@ -80,13 +80,17 @@ bool Auditor::ask_cross_check(const std::string& image_id, const std::string& wh
   return true;
 }
 
-bool Auditor::report_bad(const db::ReplicaRow& seen, Verdict v, const std::string& why, const worker::PassContext& ctx) {
+bool Auditor::report_bad(const db::ReplicaRow& seen, Verdict v, const std::string& why, const worker::PassContext& ctx,
+                         std::optional<uint64_t> file) {
   const std::string& image_id = seen.image_id;
   if (v == Verdict::disagrees) return ask_cross_check(image_id, why, ctx);
   const ReplicaState state = v == Verdict::missing ? ReplicaState::missing : ReplicaState::corrupt;
   if (v == Verdict::corrupt) {
-    // Out of service first: from now on nobody is served these bytes.
-    if (Status s = blobs_.quarantine(image_id, why); !s && s.code() != Errc::not_found) {
+    // Out of service first: from now on nobody is served these bytes — exactly the file read; a
+    // copy that replaced it meanwhile is not this finding's business (and its row is newer).
+    Status s = file ? blobs_.quarantine_if(image_id, *file, why) : blobs_.quarantine(image_id, why);
+    if (s.code() == Errc::conflict) return true;
+    if (!s && s.code() != Errc::not_found) {
       ctx.logger.warn("audit.quarantine_failed", {{"image", image_id}, {"error", s.message()}});
     }
   }
@@ -169,7 +173,7 @@ Expected<worker::PassResult> Auditor::quick_pass(const worker::PassContext& ctx)
 }
 
 Auditor::Verdict Auditor::verify(const db::AuditItem& item, bool hash_due, const worker::PassContext& ctx,
-                                 uint64_t& bytes, std::string& why) {
+                                 uint64_t& bytes, std::string& why, std::optional<uint64_t>& file) {
   auto reader = blobs_.open(item.image_id);
   if (!reader) {
     why = reader.error().message;
@@ -178,6 +182,7 @@ Auditor::Verdict Auditor::verify(const db::AuditItem& item, bool hash_due, const
     return Verdict::failed;
   }
   const blob::BlobInfo& info = (*reader)->info();
+  file = (*reader)->file_id();
   std::unique_ptr<hash::Digester> os_hash;
   const std::string algo = item.os_hash_algo.empty() ? "sha512" : item.os_hash_algo;
   // An algorithm this build lacks: blocks and the whole digest are still verified.
@@ -261,7 +266,8 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
       const bool hash_due = force_hash || !item.hash_verified_at ||
                             clock_.wall() - *item.hash_verified_at > opts_.os_hash_interval;
       std::string why;
-      const Verdict v = verify(item, hash_due, ctx, out.bytes, why);
+      std::optional<uint64_t> file;
+      const Verdict v = verify(item, hash_due, ctx, out.bytes, why, file);
       if (v == Verdict::stopped) break;
       ++out.items;
       files_.Increment();
@@ -280,7 +286,7 @@ Expected<worker::PassResult> Auditor::deep_pass(const worker::PassContext& ctx, 
         seen.node = opts_.node;
         seen.state = ReplicaState::ok;
         seen.version = item.version;
-        if (!report_bad(seen, v, why, ctx)) ++out.failed;
+        if (!report_bad(seen, v, why, ctx, file)) ++out.failed;
         // Not re-read within this pass: a disagreement stays due until the cross-check settles it.
         failed_ids.insert(item.image_id);
       }

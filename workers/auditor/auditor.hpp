@@ -13,6 +13,7 @@
 // thread at a time (the daemon's).
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "shared/blob/blob_store.hpp"
@@ -44,11 +45,14 @@ class Auditor final : public worker::Worker {
   Expected<worker::PassResult> quick_pass(const worker::PassContext& ctx);
   Expected<worker::PassResult> deep_pass(const worker::PassContext& ctx, bool force_hash);
   Verdict check_exists(const db::ReplicaRow& r, std::string& why);
+  // file: the file that was read (set once the blob opened), so a corrupt one is quarantined
+  // only if it is still the blob.
   Verdict verify(const db::AuditItem& item, bool hash_due, const worker::PassContext& ctx, uint64_t& bytes,
-                 std::string& why);
+                 std::string& why, std::optional<uint64_t>& file);
   // Acts on a bad verdict: missing/corrupt -> quarantine (corrupt), compare-and-set of the row as
   // read, replica.bad; disagrees -> a repair job. false on database trouble.
-  bool report_bad(const db::ReplicaRow& seen, Verdict v, const std::string& why, const worker::PassContext& ctx);
+  bool report_bad(const db::ReplicaRow& seen, Verdict v, const std::string& why, const worker::PassContext& ctx,
+                  std::optional<uint64_t> file = std::nullopt);
   bool ask_cross_check(const std::string& image_id, const std::string& why, const worker::PassContext& ctx);
   void update_oldest_gauge();
 

@@ -32,6 +32,9 @@ struct ReplicatorOptions {
   std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(30)};  // [cluster] node_down_after
   std::chrono::milliseconds full_scan_interval{std::chrono::hours(24)};
   int stall_polls = 3;  // job polls without progress before every replicator is made to scan
+  // At most one such cluster-wide scan per this interval from this replicator (a job waiting out
+  // a grace period must not make every node scan every few seconds).
+  std::chrono::milliseconds stall_scan_interval{std::chrono::minutes(10)};
   bool dry_run = false;
   int concurrency = 1;
   size_t page = 500;
@@ -84,6 +87,9 @@ class Replicator final : public worker::Worker {
                            const std::function<Expected<peer::StoredBlob>(const peer::PutOptions&)>& put,
                            const worker::PassContext& ctx);
   Outcome record(const Work& w, const peer::Endpoint& self, const std::string& digest, const worker::PassContext& ctx);
+  // Whether `node`'s copy reads in full (every block verified by the node) as `digest`.
+  bool reads_as(const peer::Endpoint& node, const db::ImageCopies& img, const std::string& digest,
+                const worker::PassContext& ctx);
   Outcome remove_excess(const Work& w, const worker::PassContext& ctx);
   std::optional<peer::Endpoint> endpoint(const View& v, const std::string& node) const;
   void mark_bad(const db::ReplicaRow& seen, ReplicaState state, const worker::PassContext& ctx);
@@ -132,6 +138,7 @@ class Replicator final : public worker::Worker {
   prometheus::Counter& races_lost_;
   prometheus::Counter& stalls_;
   prometheus::Counter& flagged_;
+  std::optional<std::chrono::steady_clock::time_point> last_forced_;  // force_cluster_scan
 };
 
 }  // namespace glint::replicator

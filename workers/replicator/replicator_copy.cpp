@@ -1,5 +1,6 @@
 // Copying one replica to this node and removing this node's excess copy. Every replica row write
 // is a compare-and-set on the row as read; local bytes are never deleted to make room for a copy.
+#include "shared/hash/hash.hpp"
 #include "shared/peer/failover_source.hpp"
 #include "workers/replicator/replicator.hpp"
 
@@ -103,9 +104,14 @@ Replicator::Outcome Replicator::resolve_existing(
     return Outcome::failed;
   }
   if (*local && (*local)->size == static_cast<uint64_t>(img.size) && (*local)->digest == digest) {
-    // The bytes are already here and right (a lost upload answer, a row wrongly missing): count them.
-    ctx.logger.info("copy.adopted", {{"image", img.id}});
-    return record(w, self, digest, ctx);
+    // The sidecar says these are the image's bytes (a lost upload answer, a row wrongly missing).
+    // Counted only once read in full: the node verifies every block, we recompute the digest.
+    if (reads_as(self, img, digest, ctx)) {
+      ctx.logger.info("copy.adopted", {{"image", img.id}});
+      return record(w, self, digest, ctx);
+    }
+    local = peer_.stat(self, img.id);  // a bad copy was quarantined by the read: look again
+    if (!local) return Outcome::failed;
   }
   // Other bytes: never deleted to make room. The new copy is written aside and swapped in only
   // once the store has proven its digest; the old bytes go to the node's quarantine.
@@ -120,6 +126,21 @@ Replicator::Outcome Replicator::resolve_existing(
     return Outcome::failed;
   }
   return record(w, self, digest, ctx);
+}
+
+bool Replicator::reads_as(const peer::Endpoint& node, const db::ImageCopies& img, const std::string& digest,
+                          const worker::PassContext& ctx) {
+  if (img.size == 0) return digest == hash::digest_hex(hash::Xxh128Stream().digest());
+  peer::FailoverSource src(peer_, img.id, {node}, 0, static_cast<uint64_t>(img.size) - 1, {});
+  hash::Xxh128Stream whole;
+  for (;;) {
+    auto chunk = src.next();
+    if (!chunk) return false;
+    if (chunk->empty()) break;
+    if (!ctx.take_bytes(chunk->size())) return false;
+    whole.update(*chunk);
+  }
+  return hash::digest_hex(whole.digest()) == digest;
 }
 
 Replicator::Outcome Replicator::pull(const Work& w, const View& v, const worker::PassContext& ctx, uint64_t& bytes) {
@@ -198,9 +219,23 @@ Replicator::Outcome Replicator::remove_excess(const Work& w, const worker::PassC
     return Outcome::done;
   }
   if (!ctx.take_item()) return Outcome::stopped;
-  // The row goes first (only if it is still the one judged): from then on nobody reads or
-  // counts this copy; then exactly these bytes.
-  if (Status s = db_.replicas.remove(*mine); !s) {
+  // The copies that make ours excess must really be on their nodes (a store that quarantined a
+  // blob does not tell the database): each is asked for its size and digest.
+  const std::vector<db::ReplicaRow> counted = v->live_assigned_ok_rows(img);
+  for (const auto& r : counted) {
+    const auto ep = endpoint(*v, r.node);
+    auto there = ep ? peer_.stat(*ep, img.id) : Expected<std::optional<peer::StoredBlob>>(Error{Errc::invalid, "no address"});
+    const bool present = there && *there && (*there)->digest == r.digest.value_or("") &&
+                         (*there)->size == static_cast<uint64_t>(img.size);
+    if (present) continue;
+    if (there && !*there) mark_bad(r, ReplicaState::missing, ctx);  // gone: repaired from the others
+    ctx.logger.info("excess.kept", {{"image", img.id}, {"reason", "counted copy on " + r.node + " not confirmed"}});
+    return Outcome::failed;  // retried next pass: nothing else may bring this image back
+
+  }
+  // The row goes first, in the transaction that re-checks the counted rows as read: from then on
+  // nobody reads or counts this copy; then exactly these bytes.
+  if (Status s = db_.replicas.remove_excess(*mine, counted); !s) {
     if (s.code() != Errc::conflict) return Outcome::failed;
     lost_race(img.id, "remove excess", s, ctx);
     return Outcome::raced;

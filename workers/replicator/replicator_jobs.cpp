@@ -140,6 +140,8 @@ bool Replicator::wait_in_place(const std::string& image_id, const worker::PassCo
 }
 
 void Replicator::force_cluster_scan(const std::string& why, const worker::PassContext& ctx) {
+  if (last_forced_ && clock_.now() - *last_forced_ < opts_.stall_scan_interval) return;
+  last_forced_ = clock_.now();
   stalls_.Increment();
   ctx.logger.warn("job.stalled", {{"job", why}, {"polls", opts_.stall_polls},
                                   {"action", "new placement generation: every replicator scans every image"}});

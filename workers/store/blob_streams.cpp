@@ -33,7 +33,7 @@ Expected<std::span<const std::byte>> RangeSource::fill(std::vector<std::byte>& b
   const uint64_t index = pos_ / bs;
   auto block = reader_->read_block(index, buf);
   if (!block) {
-    if (block.code() == Errc::corrupt && on_corrupt_) on_corrupt_(image_id_, block.error().message);
+    if (block.code() == Errc::corrupt && on_corrupt_) on_corrupt_(image_id_, block.error().message, reader_->file_id());
     return block.error();
   }
   const uint64_t offset = pos_ - index * bs;

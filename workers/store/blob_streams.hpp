@@ -15,7 +15,8 @@
 namespace glint::store {
 
 // Called when a read finds corruption (quarantines the blob, counts, logs).
-using CorruptHandler = std::function<void(const std::string& image_id, const std::string& why)>;
+// A corrupt block found in the file `file_id` (BlobReader::file_id) of the blob.
+using CorruptHandler = std::function<void(const std::string& image_id, const std::string& why, uint64_t file_id)>;
 
 // Streams bytes [first, last] of a blob, verifying every block before any of its bytes leave; the
 // next block is read and verified ahead (ReadAhead) while the current one is sent.

@@ -35,7 +35,9 @@ std::optional<hash::Digest128> parse_etag(std::string_view v, bool& ok) {
 
 std::optional<http::Response> StoreHandler::refuse_unsigned(const http::Request& req) {
   auto v = http::verify(req, opts_.shared_secret, opts_.node, clock_.wall(), opts_.max_clock_skew);
-  Status s = v ? nonces_.admit(v->nonce, v->date, clock_.wall()) : Status(v.error());
+  Status s = !v                              ? Status(v.error())
+             : v->date < opts_.not_before    ? Status(Errc::unauthorized, "request signed before this node started")
+                                             : nonces_.admit(v->nonce, v->date, clock_.wall());
   if (s) return std::nullopt;
   log_.warn("auth.rejected", {{"req", req.request_id}, {"remote", req.remote}, {"reason", s.message()}});
   m_.auth_rejected.Increment();
@@ -136,7 +138,7 @@ http::Response StoreHandler::get(const http::Request& req, const std::string& id
   resp.content_length = length;
   if (head || length == 0) return resp;
   resp.stream = std::make_unique<RangeSource>(std::move(reader.value()), &buffers_, id, first, last,
-                                              [this](const std::string& i, const std::string& why) { report_corrupt(i, why); });
+                                              [this](const std::string& i, const std::string& why, uint64_t file) { report_corrupt(i, why, file); });
   return resp;
 }
 
@@ -157,9 +159,9 @@ http::Response StoreHandler::del(const http::Request& req, const std::string& id
   return resp;
 }
 
-void StoreHandler::report_corrupt(const std::string& image_id, const std::string& why) {
+void StoreHandler::report_corrupt(const std::string& image_id, const std::string& why, std::optional<uint64_t> file_id) {
   m_.corrupt_reads.Increment();
-  Status q = blobs_.quarantine(image_id, why);
+  Status q = file_id ? blobs_.quarantine_if(image_id, *file_id, why) : blobs_.quarantine(image_id, why);
   if (q) m_.quarantined.Increment();
   log_.error("blob.corrupt", {{"image", image_id}, {"reason", why}, {"quarantined", q ? "yes" : q.message()}});
   // The replicator repairs at once when told; otherwise the auditor finds it on its next pass.

@@ -2,6 +2,7 @@
 // plus /healthcheck and /metrics. Called concurrently from server threads; thread-safe.
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "shared/blob/blob_store.hpp"
@@ -21,6 +22,9 @@ struct HandlerOptions {
   std::chrono::seconds max_clock_skew{300};
   std::string node;             // this node's name: requests must be signed for it
   size_t nonce_cache = 200000;  // signed requests remembered within the skew window (replays refused)
+  // Requests signed before this (unix seconds; the process start, less a little clock slack) are
+  // refused: the nonces seen before a restart are gone, so such a request may be a replay.
+  int64_t not_before = 0;
 };
 
 class StoreHandler final : public http::Handler {
@@ -31,8 +35,9 @@ class StoreHandler final : public http::Handler {
   void on_complete(const http::Request& req, int status, uint64_t bytes_in, uint64_t bytes_out,
                    double seconds) override;
 
-  // Quarantines a blob found corrupt (idempotent), counting and logging it.
-  void report_corrupt(const std::string& image_id, const std::string& why);
+  // Quarantines a blob found corrupt (idempotent), counting and logging it. With file_id, only if
+  // that file is still the blob (a slow reader's finding never moves a copy that replaced it).
+  void report_corrupt(const std::string& image_id, const std::string& why, std::optional<uint64_t> file_id = std::nullopt);
   // Block buffers shared with the HTTP server's upload chunks (they are swapped between the two).
   BufferPool& buffers() { return buffers_; }
 

@@ -51,6 +51,8 @@ int run_store(const config::Config& cfg) {
   hopts.max_clock_skew = std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("auth", "max_clock_skew"));
   hopts.node = name;
   hopts.nonce_cache = static_cast<size_t>(cfg.get_int("auth", "nonce_cache"));
+  // Two seconds of slack for clocks a little behind ours (NTP keeps them closer than that).
+  hopts.not_before = std::chrono::duration_cast<std::chrono::seconds>(clock.wall().time_since_epoch()).count() - 2;
   bus::BusClient bus(bus::client_options(cfg, "store", name), clock, logger);
   StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger, &bus);
 

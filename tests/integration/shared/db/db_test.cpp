@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -75,6 +76,32 @@ class DbTest : public ::testing::Test {
   std::string url_;
   std::unique_ptr<Pool> pool_;
 };
+
+// A fail_fast pool whose every connection is busy answers "busy" but keeps its breaker closed:
+// load is not an outage (tripping would 503 every request and the health check).
+TEST_F(DbTest, ABusyPoolIsNotAnOutage) {
+  PoolOptions o = options_for(url_);
+  o.size = 1;
+  o.fail_fast = true;
+  o.connect_timeout = 300ms;
+  Pool pool(o);
+  std::promise<void> holding, release;
+  auto released = release.get_future().share();
+  std::thread holder([&] {
+    (void)pool.run([&](pqxx::connection_base&) {
+      holding.set_value();
+      released.wait();
+    });
+  });
+  holding.get_future().wait();
+  glint::Status busy = pool.run([](pqxx::connection_base&) {});
+  EXPECT_EQ(busy.code(), Errc::unavailable);
+  EXPECT_NE(busy.message().find("busy"), std::string::npos) << busy.message();
+  EXPECT_TRUE(pool.available());
+  release.set_value();
+  holder.join();
+  EXPECT_TRUE(pool.run([](pqxx::connection_base& c) { pqxx::nontransaction(c).exec("SELECT 1"); }).ok());
+}
 
 // ---- migrations -------------------------------------------------------------------------------
 
@@ -177,6 +204,8 @@ TEST_F(DbTest, NodeRegisterHeartbeatAndStates) {
   ASSERT_TRUE(a.last_heartbeat.has_value());
   ASSERT_TRUE(a.state_since.has_value());
   EXPECT_LT(std::chrono::abs(std::chrono::system_clock::now() - *a.last_heartbeat), 60s);
+  ASSERT_TRUE(a.read_at.has_value());  // the database's clock, to judge the heartbeat's age by
+  EXPECT_GE(*a.read_at, *a.last_heartbeat);
 
   // Heartbeat refreshes space; a down node comes back up with a new state_since.
   ASSERT_TRUE(nodes->mark_down("store-a", a.last_heartbeat).ok());
@@ -364,6 +393,28 @@ TEST_F(DbTest, ReplicaWritesAreCompareAndSet) {
   const auto again = (*replicas->for_image(a.id))[0];
   EXPECT_NE(again.version, now.version);
   EXPECT_EQ(replicas->set_state(now, ReplicaState::missing).code(), Errc::conflict);
+
+  // The excess rule's removal re-checks the copies it counted, in its own transaction.
+  ASSERT_TRUE(nodes->register_node([] {
+                glint::db::NodeRow n;
+                n.name = "n3";
+                n.address = "n3:9000";
+                return n;
+              }()).ok());
+  glint::db::ReplicaRow r3 = r;
+  r3.node = "n3";
+  ASSERT_TRUE(replicas->record_copy(r3, std::nullopt).ok());
+  auto before = *replicas->for_image(a.id);
+  ASSERT_EQ(before.size(), 2u);  // n1, n3
+  const auto n1 = before[0], n3 = before[1];
+  ASSERT_TRUE(replicas->set_state(n3, ReplicaState::missing).ok());
+  EXPECT_EQ(replicas->remove_excess(n1, {n3}).code(), Errc::conflict);  // n3 changed: n1 stays
+  EXPECT_EQ(replicas->for_image(a.id)->size(), 2u);
+  const auto n3_now = (*replicas->for_image(a.id))[1];
+  ASSERT_TRUE(replicas->record_copy(r3, n3_now.version).ok());
+  ASSERT_TRUE(replicas->remove_excess(n1, {(*replicas->for_image(a.id))[1]}).ok());
+  EXPECT_EQ(replicas->for_image(a.id)->size(), 1u);
+  ASSERT_TRUE(replicas->record_copy(r, std::nullopt).ok());  // n1 again, for what follows
 
   // Excess: recorded for a copy nobody counts; never over an ok row.
   EXPECT_EQ(replicas->mark_excess(a.id, "n1").code(), Errc::conflict);

@@ -77,6 +77,21 @@ TEST(ClusterView, LivenessNeedsAFreshHeartbeatAndAServingState) {
   EXPECT_FALSE(v.writable("si"));
 }
 
+// Heartbeats are stamped by the database; their age is judged on the database's clock (read_at),
+// so a worker whose own clock runs an hour behind still sees a silent node as dead.
+TEST(ClusterView, LivenessIsJudgedOnTheDatabasesClockNotTheWorkers) {
+  auto fresh = node("f");
+  auto silent = node("s", Looks::silent);
+  fresh.read_at = silent.read_at = kNow;
+  const ClusterView behind({fresh, silent}, kNow - 1h, opts());
+  EXPECT_TRUE(behind.live("f"));
+  EXPECT_FALSE(behind.live("s"));
+  const ClusterView ahead({fresh, silent}, kNow + 1h, opts());
+  EXPECT_TRUE(ahead.live("f"));
+  EXPECT_TRUE(ClusterView::heartbeat_fresh(fresh, kNow + 1h, 30s));
+  EXPECT_FALSE(ClusterView::heartbeat_fresh(silent, kNow - 1h, 30s));
+}
+
 TEST(ClusterView, SlotsSurviveAShortOutageButNotALongOneOrADrain) {
   ClusterView v({node("up"), node("rd", Looks::recently_down), node("si", Looks::silent),
                  node("ld", Looks::long_down), node("dr", Looks::draining)},

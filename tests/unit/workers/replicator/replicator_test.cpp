@@ -72,6 +72,21 @@ TEST_F(ReplicatorTest, ExcessGoesOnlyWhileRLiveAssignedCopiesExist) {
   EXPECT_FALSE(c_.stores[s]->bytes(id).has_value());
 }
 
+// A store quarantined one of the counted copies without the database knowing: the excess copy
+// stays, and the vanished one is recorded missing so it is repaired.
+TEST_F(ReplicatorTest, ExcessStaysWhenACountedCopyIsNotReallyThere) {
+  const auto a = assigned(c_.next_image_id());
+  std::string s;
+  for (const auto& n : c_.node_names())
+    if (std::find(a.begin(), a.end(), n) == a.end()) s = n;
+  const std::string id = c_.add_image(5000, {a[0], a[1], a[2], s});
+  ASSERT_TRUE(c_.stores[a[1]]->quarantine(id, "found corrupt by a read").ok());
+  pass(s);
+  EXPECT_EQ(state(id, s), "ok");
+  EXPECT_TRUE(c_.intact(s, id));
+  EXPECT_EQ(state(id, a[1]), "missing");
+}
+
 TEST_F(ReplicatorTest, BytesAlreadyHereAndRightAreAdoptedNotCopiedAgain) {
   const std::string probe = c_.next_image_id();
   const auto a = assigned(probe);
@@ -81,6 +96,19 @@ TEST_F(ReplicatorTest, BytesAlreadyHereAndRightAreAdoptedNotCopiedAgain) {
   EXPECT_EQ(state(id, a[2]), "ok");
   EXPECT_TRUE(c_.intact(a[2], id));
   EXPECT_TRUE(c_.stores[a[2]]->quarantined().empty());
+}
+
+// Bytes whose sidecar matches but whose blocks do not: never counted on the sidecar's word. The
+// full read finds them bad (the node quarantines them) and a fresh copy is made instead.
+TEST_F(ReplicatorTest, BytesAlreadyHereAreAdoptedOnlyAfterAFullVerifiedRead) {
+  const auto a = assigned(c_.next_image_id());
+  const std::string id = c_.add_image(9000, {a[0], a[1], a[2]});
+  ASSERT_TRUE(c_.catalog.replicas.forget(id, a[2]).ok());
+  ASSERT_TRUE(c_.stores[a[2]]->flip_byte(id, 7000));
+  pass(a[2]);
+  EXPECT_EQ(state(id, a[2]), "ok");
+  EXPECT_TRUE(c_.intact(a[2], id)) << "a copy with a bad block was counted";
+  EXPECT_EQ(c_.stores[a[2]]->quarantined().size(), 1u);
 }
 
 // The case that lost the last good copy: the local bytes are the only intact ones, their row says
@@ -191,6 +219,51 @@ TEST_F(ReplicatorTest, AChangeCommittedLateIsStillSeen) {
   pass(b[2]);
   EXPECT_EQ(state(late, a[2]), "ok");
   EXPECT_EQ(state(early, b[2]), "ok");
+}
+
+// A catalog restored from an older backup: every copy agrees with the others, none with the
+// catalog's os_hash. The repair job flags the image and changes no copy.
+TEST_F(ReplicatorTest, RepairFlagsAnImageWhoseCopiesAgreeButNotTheCatalog) {
+  const auto a = assigned(c_.next_image_id());
+  const std::string id = c_.add_image(9000, {a[0], a[1], a[2]});
+  c_.catalog.set_os_hash(id, std::string(128, '0'));
+  worker::PassContext ctx;
+  ctx.job_target = JobTarget::image(id);
+  auto r = c_.replicate(a[0], ctx);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->summary.find("flagged"), std::string::npos) << r->summary;
+  EXPECT_TRUE(*c_.catalog.heal().is_flagged(id));
+  for (const auto& n : a) {
+    EXPECT_EQ(state(id, n), "ok");
+    EXPECT_TRUE(c_.intact(n, id));
+  }
+  EXPECT_EQ(counter("glint_replicator_images_flagged_total"), 1);
+}
+
+// One copy with other bytes while two match the catalog: only that one is marked corrupt.
+TEST_F(ReplicatorTest, RepairBlamesOnlyTheCopyThatDisagreesWithTheOthersAndTheCatalog) {
+  const auto a = assigned(c_.next_image_id());
+  const std::string id = c_.add_image(9000, {a[0], a[1]});
+  // a[2] holds self-consistent bytes of the right size that are not the image's, recorded ok.
+  std::string other(9000, 'x');
+  auto w = c_.stores[a[2]]->create(id, other.size());
+  ASSERT_TRUE((*w)->write(hash::as_bytes(other)).ok());
+  ASSERT_TRUE((*w)->commit().ok());
+  const auto rows = *c_.catalog.replicas.for_image(id);
+  db::ReplicaRow r = rows[0];
+  r.node = a[2];
+  (void)c_.catalog.replicas.record_copy(r, std::nullopt);  // the catalog's digest, other bytes
+  worker::PassContext ctx;
+  ctx.job_target = JobTarget::image(id);
+  auto result = c_.replicate(a[0], ctx);
+  ASSERT_TRUE(result.ok());
+  EXPECT_FALSE(*c_.catalog.heal().is_flagged(id));
+  EXPECT_EQ(state(id, a[0]), "ok");
+  EXPECT_EQ(state(id, a[1]), "ok");
+  EXPECT_EQ(state(id, a[2]), "corrupt");
+  pass(a[2]);  // its own replicator replaces the bad bytes through a verified swap
+  EXPECT_EQ(state(id, a[2]), "ok");
+  EXPECT_TRUE(c_.intact(a[2], id));
 }
 
 TEST_F(ReplicatorTest, ADrainThatStopsProgressingMakesEveryReplicatorScan) {

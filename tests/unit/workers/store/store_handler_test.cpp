@@ -166,6 +166,22 @@ TEST_F(StoreHandlerTest, AReplayedRequestIsRefusedAndChangesNothing) {
   EXPECT_NE(metrics_.render().find("glint_store_auth_rejected_total 1"), std::string::npos);
 }
 
+// Nonces seen before a restart are gone, so a request signed before the store started is refused
+// (it may be one captured earlier and replayed now).
+TEST_F(StoreHandlerTest, ARequestSignedBeforeTheStoreStartedIsRefused) {
+  auto captured = req("GET", std::string("/v1/blobs/") + kId);
+  clock_.advance(std::chrono::seconds(60));  // the store restarts a minute later
+  HandlerOptions ho;
+  ho.shared_secret = kSecret;
+  ho.node = "node1";
+  ho.not_before = std::chrono::duration_cast<std::chrono::seconds>(clock_.wall().time_since_epoch()).count() - 2;
+  StoreHandler restarted(ho, *blobs_, metrics_, store_metrics_, clock_, log::Logger::null());
+  auto r = restarted.handle_request(captured).response;
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("before this node started"), std::string::npos);
+  EXPECT_EQ(restarted.handle_request(req("GET", std::string("/v1/blobs/") + kId)).response.status, 404);  // fresh: fine
+}
+
 TEST_F(StoreHandlerTest, ARequestSignedForAnotherNodeIsRefused) {
   ASSERT_EQ(put("hello").status, 201);
   auto del = req("DELETE", std::string("/v1/blobs/") + kId, true, std::nullopt, with("If-Match", "*"), "node2");
@@ -218,6 +234,33 @@ TEST_F(StoreHandlerTest, AReplacingPutSwapsOnlyAProvenCopyAndKeepsTheOld) {
   for (auto& e : std::filesystem::directory_iterator(dir_.path() + "/quarantine"))
     quarantined += e.path().filename().string().rfind(kId, 0) == 0 && e.path().extension() == ".reason";
   EXPECT_EQ(quarantined, 1u);
+}
+
+// A slow download still reading the old file finds its corruption after a verified replacement
+// swapped in a good copy: only the old file may go to quarantine, never the new copy.
+TEST_F(StoreHandlerTest, ASlowReadersFindingNeverQuarantinesTheCopyThatReplacedItsFile) {
+  const std::string old_bytes = pattern(3 * 4096);
+  ASSERT_EQ(put(old_bytes).status, 201);
+  std::string path;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/objects"))
+    if (e.is_regular_file() && e.path().filename() == kId) path = e.path();
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2 * 4096 + 5);
+    f.put(static_cast<char>(old_bytes[2 * 4096 + 5] ^ 0x01));
+  }
+  auto slow = handler_->handle_request(req("GET", std::string("/v1/blobs/") + kId)).response;
+  ASSERT_EQ(slow.status, 200);
+  ASSERT_TRUE(slow.stream->next().ok());  // the first block went out; the reader holds the old file
+  const std::string fresh = pattern(3 * 4096 + 1);
+  http::Headers h = with(std::string(http::kExpectDigestHeader), digest_of(fresh));
+  h.set("If-Match", quoted(digest_of(old_bytes)));
+  ASSERT_EQ(put(fresh, h).status, 201);
+  std::string rest;
+  EXPECT_FALSE(drain(slow, rest));  // the old file's bad block is still refused
+  auto now = blobs_->stat(kId);
+  ASSERT_TRUE(now.ok()) << "the new copy was quarantined: " << now.error().message;
+  EXPECT_EQ(hash::digest_hex(now->digest), digest_of(fresh));
 }
 
 TEST_F(StoreHandlerTest, PutWithoutLengthIs411) {
