@@ -4,7 +4,8 @@
 #   1. RelWithDebInfo build with -Werror: unit + integration tests
 #   2. ASan+UBSan build: unit tests
 #   3. clang libFuzzer build: every fuzz target over its seed corpus (bounded runs)
-# Knobs: GLINT_SKIP_ASAN=1, GLINT_SKIP_FUZZ=1, GLINT_JOBS (default: nproc), CTEST_ARGS.
+# and, after the first, OpenStack tempest's Images v2 API tests (tests/tempest.sh).
+# Knobs: GLINT_SKIP_ASAN=1, GLINT_SKIP_FUZZ=1, GLINT_SKIP_TEMPEST=1, GLINT_JOBS (default: nproc), CTEST_ARGS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -44,6 +45,18 @@ echo "== build (RelWithDebInfo, -Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLINT_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 run_ctest main build
+
+# OpenStack's own Images v2 API tests against a glint cluster in keystone mode (tests/tempest.sh).
+if [ "${GLINT_SKIP_TEMPEST:-0}" != 1 ]; then
+  echo "== tempest (tempest.api.image.v2, keystone mode)"
+  set +e
+  "$here/tests/tempest.sh" build 2>&1 | tee build/tempest.log
+  trc=${PIPESTATUS[0]}
+  set -e
+  tline=$(grep -E '^tempest-images: ' build/tempest.log | tail -n1 || true)
+  summary+=("tempest: ${tline:-no result} (rc=$trc)")
+  if [ "$trc" -ne 0 ]; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+fi
 
 if [ "${GLINT_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"

@@ -125,10 +125,12 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "api", .name = "max_header_bytes", .type = Type::Size, .default_value = "16K",
        .help = "Largest accepted size of a request's header section (Keystone tokens are large)."},
       {.section = "api", .name = "auth_mode", .type = Type::String, .default_value = "noauth",
-       .help = "noauth: Glance's no-Keystone behaviour (every request sees and changes every image; "
-               "nobody may publicize). headers: trust X-Project-Id and X-Roles as keystonemiddleware "
-               "sets them in front of the API, and enforce owner and visibility.",
-       .choices = {"noauth", "headers"}},
+       .help = "keystone: validate every request's X-Auth-Token against Keystone ([keystone_authtoken]) "
+               "and take project, user and roles from the token only. noauth: Glance's no-Keystone "
+               "behaviour (every request sees and changes every image; nobody may publicize). headers: "
+               "trust X-Project-Id and X-Roles as sent; only behind an authenticating proxy that sets "
+               "and strips them, since any client can claim to be admin.",
+       .choices = {"noauth", "keystone", "headers"}},
       {.section = "api", .name = "limit_param_default", .type = Type::Int, .default_value = "25",
        .help = "Page size of image lists when the request gives no limit.", .min = 1},
       {.section = "api", .name = "api_limit_max", .type = Type::Int, .default_value = "1000",
@@ -147,6 +149,41 @@ const std::vector<OptionSpec>& catalog() {
        .help = "Image data held in memory per upload while it is sent to the storage nodes; when the "
                "slowest node falls this far behind, reading from the client pauses (back-pressure).",
        .min = 1024 * 1024, .max = 1024.0 * 1024 * 1024},
+
+      // [keystone_authtoken]: Keystone token validation (auth_mode = keystone); the names are
+      // keystonemiddleware's, so a Glance section can be reused.
+      {.section = "keystone_authtoken", .name = "auth_url", .type = Type::String, .default_value = "",
+       .help = "Keystone endpoint used to validate tokens, http://HOST:PORT[/PATH] (with or without /v3)."},
+      {.section = "keystone_authtoken", .name = "www_authenticate_uri", .type = Type::String, .default_value = "",
+       .help = "Keystone endpoint named to clients in the WWW-Authenticate header of a 401. Empty: auth_url."},
+      {.section = "keystone_authtoken", .name = "auth_type", .type = Type::String, .default_value = "password",
+       .help = "How glint authenticates its own service user; only password is supported.",
+       .choices = {"password"}},
+      {.section = "keystone_authtoken", .name = "username", .type = Type::String, .default_value = "",
+       .help = "Service user that validates tokens (needs the admin or service role)."},
+      {.section = "keystone_authtoken", .name = "password", .type = Type::String, .default_value = "",
+       .help = "Password of the service user. Keep this file readable only by the glint user.", .secret = true},
+      {.section = "keystone_authtoken", .name = "project_name", .type = Type::String, .default_value = "",
+       .help = "Project the service user's token is scoped to (usually service)."},
+      {.section = "keystone_authtoken", .name = "user_domain_name", .type = Type::String, .default_value = "Default",
+       .help = "Domain of the service user."},
+      {.section = "keystone_authtoken", .name = "project_domain_name", .type = Type::String, .default_value = "Default",
+       .help = "Domain of the service project."},
+      {.section = "keystone_authtoken", .name = "user_domain_id", .type = Type::String, .default_value = "",
+       .help = "Domain id of the service user; used instead of user_domain_name when set."},
+      {.section = "keystone_authtoken", .name = "project_domain_id", .type = Type::String, .default_value = "",
+       .help = "Domain id of the service project; used instead of project_domain_name when set."},
+      {.section = "keystone_authtoken", .name = "region_name", .type = Type::String, .default_value = "",
+       .help = "Accepted for compatibility with Glance's section; glint talks to auth_url directly."},
+      {.section = "keystone_authtoken", .name = "http_connect_timeout", .type = Type::Duration, .default_value = "5s",
+       .help = "Timeout on every connect, read and write to Keystone; a Keystone that does not answer in "
+               "time makes requests with uncached tokens fail with 503."},
+      {.section = "keystone_authtoken", .name = "token_cache_time", .type = Type::Duration, .default_value = "300s",
+       .help = "How long a token Keystone validated is trusted without asking again (never past its "
+               "expiry); a revoked token stops working within this time. While Keystone is unavailable, "
+               "tokens validated before keep working until they expire."},
+      {.section = "keystone_authtoken", .name = "token_cache_size", .type = Type::Int, .default_value = "10000",
+       .help = "Tokens remembered (least recently used go first).", .min = 1, .max = 10000000},
 
       // [bus]: the ZeroMQ control plane (glint-coordinator). PostgreSQL stays the truth; a lost
       // message only delays work until the next scheduled pass.

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto q = glint::api::image_query_from(query, 25, 1000);
   if (auto* iq = std::get_if<glint::db::ImageQuery>(&q); iq && iq->limit > 1000) std::abort();
   glint::db::Timestamp ts;
-  (void)glint::api::parse_iso8601(query, ts);
+  (void)glint::parse_iso8601(query, ts);
 
   auto created = glint::api::image_from_create_body(body);
   if (auto* img = std::get_if<glint::db::ImageRow>(&created)) {

@@ -18,6 +18,9 @@ struct ApiOptions {
   size_t limit_default = 25;
   size_t limit_max = 1000;
   AuthMode auth_mode = AuthMode::noauth;
+  // keystone mode: validates X-Auth-Token (the cache in front of Keystone); the URI a 401 names.
+  TokenValidator* tokens = nullptr;
+  std::string www_authenticate_uri = {};
   // Whether the catalog is reachable (the pool's breaker); /healthcheck reports it without a
   // database call. Unset: always reachable.
   std::function<bool()> database_up = {};
@@ -34,6 +37,9 @@ class ApiHandler final : public http::Handler {
  private:
   http::Response versions(const http::Request& req, int status);
   http::Reply route_request(const http::Request& req, const Identity& who);
+  // keystone mode: the token's identity, or the 401/503 to answer instead.
+  http::Reply route_with_token(const http::Request& req);
+  http::Response unauthorized(const http::Request& req);
   http::Response create(const http::Request& req, const Identity& who, const std::string& body);
   http::Response show(const http::Request& req, const Identity& who, const std::string& id);
   http::Response list(const http::Request& req, const Identity& who);

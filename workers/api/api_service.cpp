@@ -13,6 +13,8 @@
 #include "shared/util/memory.hpp"
 #include "shared/util/port_file.hpp"
 #include "workers/api/api_handler.hpp"
+#include "workers/api/keystone/keystone_validator.hpp"
+#include "workers/api/keystone/token_cache.hpp"
 
 namespace glint::api {
 
@@ -70,6 +72,25 @@ int run_api(const config::Config& cfg) {
   aopts.limit_max = static_cast<size_t>(cfg.get_int("api", "api_limit_max"));
   parse_auth_mode(cfg.get_string("api", "auth_mode"), aopts.auth_mode);  // validated by the catalog
   aopts.database_up = [&pool] { return pool.available(); };
+  std::unique_ptr<TokenValidator> keystone;
+  std::unique_ptr<TokenCache> token_cache;
+  if (aopts.auth_mode == AuthMode::keystone) {
+    auto kopts = keystone_options(cfg);
+    if (!kopts) {
+      logger.error("config.invalid", {{"error", kopts.error().message}});
+      return 1;
+    }
+    aopts.www_authenticate_uri = cfg.get_string("keystone_authtoken", "www_authenticate_uri");
+    if (aopts.www_authenticate_uri.empty()) aopts.www_authenticate_uri = kopts->auth_url;
+    keystone = make_keystone_validator(*kopts, clock, logger);
+    TokenCacheOptions copts;
+    copts.ttl = cfg.get_duration("keystone_authtoken", "token_cache_time");
+    copts.max_entries = static_cast<size_t>(cfg.get_int("keystone_authtoken", "token_cache_size"));
+    token_cache = std::make_unique<TokenCache>(*keystone, clock, copts, metrics);
+    aopts.tokens = token_cache.get();
+  } else if (aopts.auth_mode == AuthMode::headers) {
+    logger.warn("auth.headers_mode", {{"note", "X-Project-Id and X-Roles are trusted as sent: only behind a proxy that authenticates"}});
+  }
   ApiHandler handler(aopts, *images, *members, data, metrics, logger);
 
   const http::ServerOptions sopts = http::server_options(cfg, "api");

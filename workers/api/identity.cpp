@@ -6,6 +6,7 @@ namespace glint::api {
 
 bool parse_auth_mode(const std::string& text, AuthMode& out) {
   if (text == "noauth") out = AuthMode::noauth;
+  else if (text == "keystone") out = AuthMode::keystone;
   else if (text == "headers") out = AuthMode::headers;
   else return false;
   return true;
@@ -17,6 +18,7 @@ std::optional<Identity> identity_from(const http::Request& req, AuthMode mode) {
     who.unrestricted = true;
     return who;
   }
+  if (mode != AuthMode::headers) return std::nullopt;
   auto project = req.headers.get("X-Project-Id");
   if (!project) project = req.headers.get("X-Tenant-Id");
   if (!project || project->empty()) return std::nullopt;
@@ -36,6 +38,14 @@ std::optional<Identity> identity_from(const http::Request& req, AuthMode mode) {
       i = j + 1;
     }
   }
+  return who;
+}
+
+Identity identity_from_token(const TokenInfo& token) {
+  Identity who;
+  who.project = token.project_id;
+  who.user = token.user_id;
+  who.roles = token.roles;
   return who;
 }
 

@@ -1,5 +1,7 @@
 #include "workers/api/image_list.hpp"
 
+#include "shared/core/time_text.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -49,48 +51,10 @@ const std::set<std::string> kEqualFilters = {"name", "status", "visibility", "ow
 
 // Parameters that are not filters on image properties.
 const std::set<std::string> kNonProperty = {"limit", "marker", "sort_key", "sort_dir", "sort", "tag", "protected",
-                                            "os_hidden", "size_min", "size_max", "created_at", "updated_at",
+                                            "os_hidden", "size", "size_min", "size_max", "created_at", "updated_at",
                                             "member_status", "id"};
 
 }  // namespace
-
-bool parse_iso8601(const std::string& text, db::Timestamp& out) {
-  int y, mo, d, h, mi, sec, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6) return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
-  std::string rest = text.substr(static_cast<size_t>(consumed));
-  int64_t micros = 0;
-  if (!rest.empty() && rest[0] == '.') {
-    size_t i = 1;
-    int64_t scale = 100000;
-    while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) {
-      micros += (rest[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == 1) return false;
-    rest = rest.substr(i);
-  }
-  int offset_minutes = 0;
-  if (rest == "Z" || rest.empty()) {
-  } else if ((rest[0] == '+' || rest[0] == '-') && rest.size() == 6 && rest[3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(rest.c_str() + 1, "%2d:%2d", &oh, &om) != 2) return false;
-    offset_minutes = (rest[0] == '+' ? 1 : -1) * (oh * 60 + om);
-  } else {
-    return false;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  const std::time_t t = timegm(&tm) - offset_minutes * 60;
-  out = db::Timestamp(std::chrono::seconds(t)) + std::chrono::microseconds(micros);
-  return true;
-}
 
 std::vector<std::pair<std::string, std::string>> parse_query(const std::string& query) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -162,6 +126,11 @@ std::variant<db::ImageQuery, ApiError> image_query_from(const std::string& query
       int64_t n = 0;
       if (!parse_int(v, n)) return ApiError{400, "Unable to filter on a range with a non-numeric value."};
       (k == "size_min" ? q.size_min : q.size_max) = n;
+    } else if (k == "size") {
+      // A column, not a custom property: an exact size is the range [size, size].
+      int64_t n = 0;
+      if (!parse_int(v, n)) return ApiError{400, "Unable to filter on a range with a non-numeric value."};
+      q.size_min = q.size_max = n;
     } else if (!kNonProperty.count(k)) {
       q.properties[k] = v;  // any other key filters on a custom property, as in Glance
     }

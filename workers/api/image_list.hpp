@@ -18,7 +18,6 @@ std::variant<db::ImageQuery, ApiError> image_query_from(const std::string& query
                                                         size_t limit_max);
 
 // ISO 8601 date-time ("2026-11-26T21:00:00Z", fractions and ±HH:MM offsets accepted).
-bool parse_iso8601(const std::string& text, db::Timestamp& out);
 
 // "first" link (the query without marker) and "next" link (with marker = last_id).
 std::string first_link(const std::string& query);

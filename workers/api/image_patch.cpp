@@ -60,14 +60,41 @@ std::optional<ApiError> apply_op(const json& op, db::ImageRow& img) {
   return apply_attribute(*key, op["value"], img);
 }
 
+// A v2.0 operation ({"replace": "/name", "value": v}) in v2.1's shape, or Glance's 400.
+std::optional<ApiError> from_v20(const json& raw, json& out) {
+  if (!raw.is_object()) return ApiError{400, "Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\"."};
+  std::optional<std::string> name;
+  for (const char* key : {"replace", "add", "remove"}) {
+    if (!raw.contains(key)) continue;
+    if (name) return ApiError{400, "Operation objects must contain only one member named \"add\", \"remove\", or \"replace\"."};
+    name = key;
+  }
+  if (!name) return ApiError{400, "Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\"."};
+  out = json{{"op", *name}, {"path", raw[*name]}};
+  if (raw.contains("value")) out["value"] = raw["value"];
+  return std::nullopt;
+}
+
 }  // namespace
 
-std::optional<ApiError> apply_patch(const std::string& body, db::ImageRow& img) {
+std::optional<PatchDialect> patch_dialect(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type == kJsonPatchType) return PatchDialect::v2_1;
+  if (type == kJsonPatchTypeV20) return PatchDialect::v2_0;
+  return std::nullopt;
+}
+
+std::optional<ApiError> apply_patch(const std::string& body, db::ImageRow& img, PatchDialect dialect) {
   json ops = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (ops.is_discarded()) return ApiError{400, "Malformed JSON in request body."};
   if (!ops.is_array()) return ApiError{400, "Request body must be a JSON array of operation objects."};
-  for (const auto& op : ops)
+  for (const auto& raw : ops) {
+    json op = raw;
+    if (dialect == PatchDialect::v2_0)
+      if (auto e = from_v20(raw, op)) return e;
     if (auto e = apply_op(op, img)) return e;
+  }
   std::sort(img.tags.begin(), img.tags.end());
   img.tags.erase(std::unique(img.tags.begin(), img.tags.end()), img.tags.end());
   return std::nullopt;

@@ -34,6 +34,13 @@ TEST(ApiRoutes, Images) {
   EXPECT_EQ(route("/v2/schemas/image").kind, K::schema);
 }
 
+TEST(ApiRoutes, AnEmptyImageIdIsNotTheList) {
+  // tempest's test_get_image_null_id / test_delete_image_null_id: Glance answers 404.
+  EXPECT_EQ(route("/v2/images/").kind, K::not_found);
+  EXPECT_EQ(route("/v2/images//file").kind, K::not_found);
+  EXPECT_EQ(route("/v2/images/abc/").kind, K::not_found);
+}
+
 TEST(ApiRoutes, PercentDecode) {
   std::string out;
   EXPECT_TRUE(percent_decode("a%2Fb", out));

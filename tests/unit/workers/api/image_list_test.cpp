@@ -38,6 +38,14 @@ TEST(ImageList, LimitsMarkersAndFilters) {
   EXPECT_EQ(bad("member_status=bogus").message, "Invalid status value: bogus");
 }
 
+TEST(ImageList, SizeIsAColumnNotAProperty) {
+  auto q = ok("size=3700");
+  EXPECT_EQ(q.properties.count("size"), 0u);
+  EXPECT_EQ(*q.size_min, 3700);
+  EXPECT_EQ(*q.size_max, 3700);
+  EXPECT_EQ(bad("size=big").status, 400);
+}
+
 TEST(ImageList, SortForms) {
   auto q = ok("sort_key=name&sort_dir=asc&sort_key=size");
   ASSERT_EQ(q.sort.size(), 2u);

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# OpenStack's own Images v2 API tests (tempest.api.image.v2, Debian's python3-tempest) against a
+# fresh glint cluster in keystone mode: its own PostgreSQL, a loopback Keystone, 3 stores and
+# glint-api, all on free ports and all stopped (by PID) on exit. Tests for features glint does not
+# have yet are excluded by tests/tempest-excluded.txt, each with its reason.
+# Usage: tests/tempest.sh [BUILD_DIR]   (default: build). Ends with
+#   tempest-images: N passed, N failed, N skipped
+# Exit 0 when nothing failed. Knobs: TEMPEST_CONCURRENCY (2), TEMPEST_REGEX, TEMPEST_KEEP=DIR
+# (copy the run's logs there).
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+source "$here/e2e/lib.sh"
+py=/usr/bin/python3
+ks_dir=$E2E_DIR/keystone
+pg_dir=$E2E_DIR/pg
+tempest_cleanup() {
+  local rc=$?
+  [ -n "${TEMPEST_KEEP:-}" ] && mkdir -p "$TEMPEST_KEEP" && cp -r "$E2E_DIR/run" "$E2E_DIR"/*.log "$TEMPEST_KEEP/" 2>/dev/null
+  "$here/support/keystone.sh" stop "$ks_dir" >/dev/null 2>&1 || true
+  for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${E2E_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  E2E_PIDS=()
+  "$here/support/pg.sh" stop "$pg_dir" >/dev/null 2>&1 || true
+  e2e_cleanup
+  exit $rc
+}
+trap tempest_cleanup EXIT
+for b in tempest stestr subunit2csv keystone-manage uwsgi; do
+  command -v "$b" >/dev/null || { echo "tempest.sh: $b not found (see the README's test packages)" >&2; exit 2; }
+done
+
+echo "== PostgreSQL, Keystone"
+"$here/support/pg.sh" start "$pg_dir" >/dev/null
+mkdir -p "$E2E_DIR/build"
+ln -s "$build/bin" "$E2E_DIR/build/bin"
+ln -s "$pg_dir" "$E2E_DIR/build/pg"
+"$here/support/keystone.sh" start "$ks_dir" >/dev/null
+source "$ks_dir/env"
+source "$ks_dir/admin-openrc"
+
+echo "== glint: 3 stores, api (auth_mode = keystone)"
+db=$(e2e_database "$E2E_DIR/build" glint_tempest)
+e2e_start_stores "$E2E_DIR/build" "$db" 3
+e2e_start_api "$E2E_DIR/build" "$db" "$(cat "$ks_dir/authtoken.ini")
+[api]
+auth_mode = keystone"
+endpoint=http://127.0.0.1:$API_PORT
+
+# The image service in Keystone's catalog, where tempest looks for it.
+IMAGE_URL=$endpoint "$py" - <<'PY' || { echo "tempest.sh: registering the image endpoint failed" >&2; exit 2; }
+import os
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+from keystoneclient.v3 import client
+e = os.environ
+ks = client.Client(session=session.Session(auth=v3.Password(
+    auth_url=e["OS_AUTH_URL"], username=e["OS_USERNAME"], password=e["OS_PASSWORD"],
+    project_name=e["OS_PROJECT_NAME"], user_domain_id="default", project_domain_id="default")), interface="public")
+svc = ks.services.create("glint", "image", description="glint image service")
+for iface in ("public", "internal", "admin"):
+    ks.endpoints.create(svc, e["IMAGE_URL"], interface=iface, region="RegionOne")
+PY
+
+echo "== tempest"
+ws=$E2E_DIR/ws
+mkdir -p "$E2E_DIR/run"
+(cd "$E2E_DIR/run" && tempest init --workspace-path "$E2E_DIR/workspace.yaml" --name glint "$ws") > "$E2E_DIR/run/init.log" 2>&1 ||
+  { cat "$E2E_DIR/run/init.log" >&2; exit 2; }
+rm -f "$ws/etc/logging.conf" "$E2E_DIR/run/tempest.log"  # workers would truncate each other's ./tempest.log
+cat > "$ws/etc/tempest.conf" <<CONF
+[DEFAULT]
+log_dir = $E2E_DIR/run
+log_file = tempest.log
+debug = True
+use_stderr = False
+[auth]
+use_dynamic_credentials = True
+create_isolated_networks = False
+admin_username = admin
+admin_password = $OS_PASSWORD
+admin_project_name = admin
+admin_domain_name = Default
+default_credentials_domain_name = Default
+[identity]
+auth_version = v3
+uri_v3 = $OS_AUTH_URL
+region = RegionOne
+v3_endpoint_type = public
+[identity-feature-enabled]
+api_v2 = False
+api_v3 = True
+[service_available]
+glance = True
+nova = False
+neutron = False
+cinder = False
+swift = False
+horizon = False
+[image]
+catalog_type = image
+region = RegionOne
+endpoint_type = public
+http_image = http://127.0.0.1:9/tempest-image.img
+build_timeout = 120
+build_interval = 1
+[image-feature-enabled]
+api_v1 = False
+api_v2 = True
+import_image = True
+os_glance_reserved = True
+manage_locations = False
+[enforce_scope]
+glance = False
+[validation]
+run_validation = False
+CONF
+start=$(date +%s)
+set +e  # tempest's own status and the counts are what this script reports
+(cd "$ws" && tempest run --workspace-path "$E2E_DIR/workspace.yaml" --regex "${TEMPEST_REGEX:-^tempest\.api\.image\.v2\.}" \
+   --exclude-list "$here/tempest-excluded.txt" --concurrency "${TEMPEST_CONCURRENCY:-2}") > "$E2E_DIR/run/console.log" 2>&1
+rc=$?
+(cd "$ws" && stestr last --subunit) > "$E2E_DIR/run/results.subunit" 2>/dev/null
+subunit2csv < "$E2E_DIR/run/results.subunit" > "$E2E_DIR/run/results.csv" 2>/dev/null
+# One result per test (a class whose set-up skipped or failed counts once, as "setUpClass (…)").
+read -r P F S < <("$py" - "$E2E_DIR/run/results.csv" <<'PY'
+import csv, re, sys
+status = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    status[re.sub(r"\[.*\]$", "", r["test"])] = r["status"]
+c = {"success": 0, "fail": 0, "skip": 0}
+for n, s in sorted(status.items()):
+    k = s if s in ("success", "skip") else "fail"
+    c[k] += 1
+    if k != "success":
+        print("%-7s %s" % (k, n), file=sys.stderr)
+print(c["success"], c["fail"], c["skip"])
+PY
+)
+excluded=$(grep -cE '^[^#[:space:]]' "$here/tempest-excluded.txt")
+echo "wall: $(( $(date +%s) - start ))s   tempest rc: $rc   excluded (tests/tempest-excluded.txt): $excluded patterns"
+if [ "${F:-1}" != 0 ]; then
+  echo "== failures (tracebacks)"
+  grep -E -A25 '^(FAIL|ERROR):|^\{[0-9]+\} .* \[[0-9.]+s\] \.\.\. FAILED' "$E2E_DIR/run/console.log" | head -n 400
+fi
+echo "tempest-images: ${P:-0} passed, ${F:-0} failed, ${S:-0} skipped"
+[ "${P:-0}${F:-0}${S:-0}" != 000 ] || exit 2
+[ "${F:-1}" = 0 ] && [ "$rc" = 0 ]

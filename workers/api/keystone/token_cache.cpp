@@ -1,0 +1,79 @@
+#include "workers/api/keystone/token_cache.hpp"
+
+#include <optional>
+
+#include "shared/hash/hash.hpp"
+
+namespace glint::api {
+
+TokenCache::TokenCache(TokenValidator& upstream, const Clock& clock, TokenCacheOptions opts, metrics::Metrics& metrics)
+    : upstream_(upstream),
+      clock_(clock),
+      opts_(opts),
+      lookups_(metrics.counter("glint_api_token_cache_total",
+                               "Token lookups by result: hit, miss (asked Keystone), negative (known invalid), "
+                               "stale (served while Keystone was unavailable), unavailable.")) {}
+
+void TokenCache::count(const char* result) { lookups_.Add({{"result", result}}).Increment(); }
+
+size_t TokenCache::size() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return lru_.size();
+}
+
+TokenCheck TokenCache::validate(const std::string& token) {
+  if (!plausible_token(token)) return TokenCheck::invalid("not a token");
+  hash::Digester sha("sha256");
+  sha.update(hash::as_bytes(token));
+  const std::string key = sha.finish_hex();
+  std::optional<TokenCheck> known;  // what the cache said last, for an outage
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (auto it = index_.find(key); it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      const Entry& e = *it->second;
+      const bool unexpired = e.check.outcome != TokenCheck::Outcome::valid || clock_.wall() < e.check.info.expires_at;
+      if (clock_.now() < e.fresh_until && unexpired) {
+        count(e.check.outcome == TokenCheck::Outcome::valid ? "hit" : "negative");
+        return e.check;
+      }
+      if (e.check.outcome == TokenCheck::Outcome::valid && unexpired) known = e.check;
+    }
+  }
+  // Asked outside the lock: one slow Keystone call must not hold up every cached request.
+  TokenCheck fresh = upstream_.validate(token);
+  if (fresh.outcome == TokenCheck::Outcome::unavailable) {
+    if (known) {
+      count("stale");
+      return *known;
+    }
+    count("unavailable");
+    return fresh;
+  }
+  count("miss");
+  store(key, fresh);
+  return fresh;
+}
+
+void TokenCache::store(const std::string& key, const TokenCheck& check) {
+  auto fresh_until = clock_.now() + opts_.ttl;
+  if (check.outcome == TokenCheck::Outcome::valid) {
+    const auto left = check.info.expires_at - clock_.wall();
+    fresh_until = std::min(fresh_until, clock_.now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(left));
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  if (auto it = index_.find(key); it != index_.end()) {
+    it->second->check = check;
+    it->second->fresh_until = fresh_until;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return;
+  }
+  lru_.push_front(Entry{key, check, fresh_until});
+  index_[key] = lru_.begin();
+  while (lru_.size() > opts_.max_entries) {
+    index_.erase(lru_.back().key);
+    lru_.pop_back();
+  }
+}
+
+}  // namespace glint::api
