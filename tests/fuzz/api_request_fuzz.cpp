@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 
+#include "shared/core/time_text.hpp"
 #include "shared/core/uuid.hpp"
 #include "shared/http/message.hpp"
 #include "workers/api/api_routes.hpp"

@@ -1,0 +1,116 @@
+// KeystoneValidator against a Keystone that misbehaves (a scripted HTTP server on loopback):
+// slow, garbage, huge or failing answers are `unavailable` or `invalid`, never a valid token,
+// never a crash or a hang past the timeout.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "shared/http/server.hpp"
+#include "workers/api/keystone/keystone_validator.hpp"
+
+namespace glint::api {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Issues service tokens normally; answers token validation as `mode` says. Thread-safe.
+class ScriptedKeystone final : public http::Handler {
+ public:
+  enum class Mode { garbage, huge, error500, slow, not_found, wrong_service_token, valid };
+  http::Reply handle_request(const http::Request& req) override {
+    if (req.method == "POST") {
+      ++service_logins;
+      http::Response r = http::text_response(201, R"({"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "user": {"id": "glint"}}})",
+                                             "application/json");
+      r.headers.set("X-Subject-Token", "service-token");
+      return http::Reply::of(std::move(r));
+    }
+    switch (mode) {
+      case Mode::garbage: return http::Reply::of(http::text_response(200, "<html>proxy error</html>", "text/html"));
+      case Mode::huge: return http::Reply::of(http::text_response(200, std::string(3 << 20, '{'), "application/json"));
+      case Mode::error500: return http::Reply::of(http::text_response(500, "oops"));
+      case Mode::not_found: return http::Reply::of(http::text_response(404, "{}", "application/json"));
+      case Mode::wrong_service_token: return http::Reply::of(http::text_response(401, "{}", "application/json"));
+      case Mode::slow: {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [this] { return released_; });  // until the test ends: only the client's timeout can end the call
+        return http::Reply::of(http::text_response(500, "late"));
+      }
+      case Mode::valid:
+        return http::Reply::of(http::text_response(
+            200, R"({"token": {"expires_at": "2099-01-01T00:00:00Z", "user": {"id": "u"}, "project": {"id": "p"}, "roles": [{"name": "member"}]}})",
+            "application/json"));
+    }
+    return http::Reply::of(http::text_response(500, ""));
+  }
+  void release() {
+    std::lock_guard<std::mutex> lk(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  std::atomic<Mode> mode{Mode::valid};
+  std::atomic<int> service_logins{0};
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
+class KeystoneAnswersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    http::ServerOptions o;
+    o.threads = 2;
+    o.drain_timeout = 1s;
+    server_ = std::make_unique<http::Server>(o, keystone_, log::Logger::null());
+    ASSERT_TRUE(server_->listen().ok());
+    thread_ = std::thread([this] { server_->run(); });
+    KeystoneOptions k;
+    k.auth_url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/v3";
+    k.username = "glint";
+    k.password = "pw";
+    k.project_name = "service";
+    k.timeout = 500ms;
+    validator_ = make_keystone_validator(k, clock_, log::Logger::null());
+  }
+  void TearDown() override {
+    keystone_.release();
+    server_->stop();
+    thread_.join();
+  }
+  TokenCheck::Outcome check(ScriptedKeystone::Mode m) {
+    keystone_.mode = m;
+    return validator_->validate("gAAAAABtoken").outcome;
+  }
+  ScriptedKeystone keystone_;
+  std::unique_ptr<http::Server> server_;
+  std::thread thread_;
+  SystemClock clock_;
+  std::unique_ptr<TokenValidator> validator_;
+};
+
+TEST_F(KeystoneAnswersTest, OnlyAProperAnswerIsAValidToken) {
+  EXPECT_EQ(check(ScriptedKeystone::Mode::valid), TokenCheck::Outcome::valid);
+  EXPECT_EQ(check(ScriptedKeystone::Mode::not_found), TokenCheck::Outcome::invalid);
+  EXPECT_EQ(check(ScriptedKeystone::Mode::garbage), TokenCheck::Outcome::invalid);
+  EXPECT_NE(check(ScriptedKeystone::Mode::huge), TokenCheck::Outcome::valid);
+  EXPECT_EQ(check(ScriptedKeystone::Mode::error500), TokenCheck::Outcome::unavailable);
+  EXPECT_EQ(keystone_.service_logins.load(), 1);  // the service token is reused
+}
+
+TEST_F(KeystoneAnswersTest, ARefusedServiceTokenIsRenewedOnceThenUnavailable) {
+  ASSERT_EQ(check(ScriptedKeystone::Mode::valid), TokenCheck::Outcome::valid);
+  EXPECT_EQ(check(ScriptedKeystone::Mode::wrong_service_token), TokenCheck::Outcome::unavailable);
+  EXPECT_EQ(keystone_.service_logins.load(), 2);
+}
+
+TEST_F(KeystoneAnswersTest, AKeystoneThatNeverAnswersIsUnavailable) {
+  // The server holds the request until TearDown: without the client's timeout this never returns.
+  EXPECT_EQ(check(ScriptedKeystone::Mode::slow), TokenCheck::Outcome::unavailable);
+}
+
+}  // namespace
+}  // namespace glint::api
