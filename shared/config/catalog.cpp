@@ -185,6 +185,16 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "keystone_authtoken", .name = "token_cache_size", .type = Type::Int, .default_value = "10000",
        .help = "Tokens remembered (least recently used go first).", .min = 1, .max = 10000000},
 
+      // [oslo_policy]: who may do what in the Images API (Glance's rules and option names).
+      {.section = "oslo_policy", .name = "policy_file", .type = Type::String, .default_value = "",
+       .help = "A policy file in oslo.policy's YAML (or JSON) format whose rules replace Glance's defaults "
+               "(e.g. \"publicize_image\": \"role:admin\"). Unknown rule names and bad syntax stop glint-api "
+               "at start with file and line. Empty: Glance 25's defaults."},
+      {.section = "oslo_policy", .name = "enforce_new_defaults", .type = Type::Bool, .default_value = "false",
+       .help = "false (Glance 25's default): the legacy rules, where owners change their images and admins "
+               "everything. true: Glance's secure-RBAC personas (admin; a project's member changes its "
+               "images; its reader only reads), as Glance with enforce_secure_rbac = true."},
+
       // [bus]: the ZeroMQ control plane (glint-coordinator). PostgreSQL stays the truth; a lost
       // message only delays work until the next scheduled pass.
       {.section = "bus", .name = "router_endpoint", .type = Type::String, .default_value = "tcp://127.0.0.1:9190",

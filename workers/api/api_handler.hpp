@@ -10,6 +10,7 @@
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
 #include "workers/api/identity.hpp"
+#include "workers/api/image_policy.hpp"
 #include "workers/api/image_data.hpp"
 
 namespace glint::api {
@@ -21,6 +22,8 @@ struct ApiOptions {
   // keystone mode: validates X-Auth-Token (the cache in front of Keystone); the URI a 401 names.
   TokenValidator* tokens = nullptr;
   std::string www_authenticate_uri = {};
+  // Glance's rules ([oslo_policy]); nullptr: Glance's defaults, legacy behaviour.
+  const Policy* policy = nullptr;
   // Whether the catalog is reachable (the pool's breaker); /healthcheck reports it without a
   // database call. Unset: always reachable.
   std::function<bool()> database_up = {};
@@ -53,8 +56,18 @@ class ApiHandler final : public http::Handler {
   // The image if `who` may see it (nullopt: answer 404), or the database error.
   Expected<std::optional<db::ImageRow>> visible_image(const Identity& who, const std::string& id);
   http::Response unavailable(const http::Request& req, const Error& e);
+  // Policy (image_policy.cpp): whether `who` may do `a`; for an existing image, the refusal Glance
+  // answers (404 when `who` may not even get it, 403 otherwise); for a visibility, its rule's 403.
+  const Policy& policy() const { return opts_.policy ? *opts_.policy : default_policy_; }
+  bool allows(const Identity& who, Action a, const PolicyTarget& target) const;
+  std::optional<http::Response> refuse(const http::Request& req, const Identity& who, Action a, const db::ImageRow& img) const;
+  std::optional<http::Response> refuse_visibility(const http::Request& req, const Identity& who, const std::string& visibility,
+                                                  const PolicyTarget& target) const;
+  // The identity with its admin flag from the context_is_admin rule.
+  Identity with_policy(Identity who) const;
 
   ApiOptions opts_;
+  const Policy default_policy_ = Policy::defaults(false);
   db::ImageRepository& images_;
   db::MemberRepository& members_;
   ImageData& data_;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include "shared/bus/bus_client.hpp"
 #include "shared/db/migrations.hpp"
@@ -27,6 +28,15 @@ int run_api(const config::Config& cfg) {
   log::parse_level(cfg.get_string("DEFAULT", "log_level"), level);
   auto logger = log::Logger::make("api", level, cfg.get_string("DEFAULT", "log_file"));
 
+  // Configuration mistakes stop the process before it touches the database.
+  const bool secure_rbac = cfg.get_bool("oslo_policy", "enforce_new_defaults");
+  const std::string policy_file = cfg.get_string("oslo_policy", "policy_file");
+  auto policy = policy_file.empty() ? Expected<Policy>(Policy::defaults(secure_rbac)) : Policy::load(policy_file, secure_rbac);
+  if (!policy) {
+    logger.error("config.invalid", {{"error", policy.error().message}});
+    std::fprintf(stderr, "%s\n", policy.error().message.c_str());
+    return 1;
+  }
   db::PoolOptions popts = db::pool_options(cfg);
   {
     // The catalog is the truth: without its schema the API cannot answer anything meaningful.
@@ -91,6 +101,7 @@ int run_api(const config::Config& cfg) {
   } else if (aopts.auth_mode == AuthMode::headers) {
     logger.warn("auth.headers_mode", {{"note", "X-Project-Id and X-Roles are trusted as sent: only behind a proxy that authenticates"}});
   }
+  aopts.policy = &*policy;
   ApiHandler handler(aopts, *images, *members, data, metrics, logger);
 
   const http::ServerOptions sopts = http::server_options(cfg, "api");

@@ -38,6 +38,7 @@ std::optional<Identity> identity_from(const http::Request& req, AuthMode mode) {
       i = j + 1;
     }
   }
+  who.admin = who.roles.count("admin") > 0;
   return who;
 }
 
@@ -46,6 +47,7 @@ Identity identity_from_token(const TokenInfo& token) {
   who.project = token.project_id;
   who.user = token.user_id;
   who.roles = token.roles;
+  who.admin = who.roles.count("admin") > 0;
   return who;
 }
 

@@ -21,8 +21,8 @@ struct Identity {
   std::optional<std::string> user;
   std::set<std::string> roles;
   bool unrestricted = false;  // no-auth: every image is visible and changeable
-  bool is_admin() const { return unrestricted || roles.count("admin") > 0; }
-  bool has_admin_role() const { return roles.count("admin") > 0; }
+  bool admin = false;         // the context_is_admin rule (role:admin unless a policy file says otherwise)
+  bool is_admin() const { return unrestricted || admin; }
 };
 
 // nullopt in header mode when the request carries no X-Project-Id (not authenticated). Not for

@@ -22,6 +22,13 @@ http::Response ApiHandler::members(const http::Request& req, const Identity& who
   const db::ImageRow& row = **img;
   const bool owner = owns(who, row);
   const std::string& m = req.method;
+  const Action action = member.empty() ? (m == "POST" ? Action::add_member : Action::get_members)
+                                       : (m == "PUT" ? Action::modify_member : m == "DELETE" ? Action::delete_member : Action::get_member);
+  if (auto refused = refuse(req, who, action, row)) {
+    // Glance answers every refusal of a single member's GET with 404.
+    if (action == Action::get_member) refused->status = 404;
+    return std::move(*refused);
+  }
 
   if (member.empty()) {  // the collection
     if (m == "GET") {
