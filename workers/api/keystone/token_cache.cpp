@@ -2,7 +2,8 @@
 
 #include <optional>
 
-#include "shared/hash/hash.hpp"
+#include <openssl/evp.h>
+
 
 namespace glint::api {
 
@@ -23,9 +24,11 @@ size_t TokenCache::size() const {
 
 TokenCheck TokenCache::validate(const std::string& token) {
   if (!plausible_token(token)) return TokenCheck::invalid("not a token");
-  hash::Digester sha("sha256");
-  sha.update(hash::as_bytes(token));
-  const std::string key = sha.finish_hex();
+  // One-shot SHA-256 (no per-call digest lookup): this runs on every authenticated request.
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EVP_Digest(token.data(), token.size(), md, &md_len, EVP_sha256(), nullptr);
+  const std::string key(reinterpret_cast<const char*>(md), md_len);
   std::optional<TokenCheck> known;  // what the cache said last, for an outage
   {
     std::lock_guard<std::mutex> lk(mu_);
