@@ -6,6 +6,9 @@
 # and the blobs survive restarts.
 #   deploy/quickstart.sh down      stops what it started, keeps every image
 #   deploy/quickstart.sh destroy   stops it and removes everything under $GLINT_VAR
+# GLINT_AUTH=keystone (the default) also runs a loopback Keystone (in $GLINT_VAR/keystone) with a
+# demo project and user, and writes $GLINT_VAR/etc/openrc for the openstack and glance clients;
+# GLINT_AUTH=noauth runs glint-api without identity (Glance's noauth).
 # GLINT_QUICKSTART_NO_BUILD=1 skips installing and building (tests that built already);
 # GLINT_BUILD_DIR (default ./build) is where the binaries are.
 set -euo pipefail
@@ -20,6 +23,8 @@ umask 077
 run=$var/run log=$var/log etc=$var/etc
 build=${GLINT_BUILD_DIR:-$root/build}
 nodes=(node1 node2 node3)
+auth=${GLINT_AUTH:-keystone}
+case $auth in keystone | noauth) ;; *) echo "GLINT_AUTH must be keystone or noauth, not $auth" >&2; exit 1 ;; esac
 
 down() {
   glint_stop_pid "$run/api.pid"
@@ -28,6 +33,7 @@ down() {
     glint_stop_pid "$run/$n.pid"
   done
   glint_stop_pid "$run/coordinator.pid"
+  [ -d "$var/keystone" ] && "$root/tests/support/keystone.sh" down "$var/keystone"
   "$root/tests/support/pg.sh" --durable stop "$var/pg" >/dev/null
   echo "glint quickstart cluster stopped (catalog and blobs kept in $var)"
 }
@@ -35,7 +41,7 @@ if [ "${1:-}" = "down" ]; then down; exit 0; fi
 if [ "${1:-}" = "destroy" ]; then
   down
   # Only a directory that looks like ours: its secret file or nothing but our layout.
-  if [ -f "$var/etc/secret" ] || [ -z "$(ls -A "$var" | grep -vxE 'pg|run|log|etc|nodes' || true)" ]; then
+  if [ -f "$var/etc/secret" ] || [ -z "$(ls -A "$var" | grep -vxE 'pg|run|log|etc|nodes|keystone|demo.qcow2' || true)" ]; then
     rm -rf -- "$var"
     echo "removed $var"
   else
@@ -165,6 +171,28 @@ CONF
   done
 done
 
+identity=""
+if [ "$auth" = keystone ]; then
+  echo "== Keystone (loopback, in $var/keystone)"
+  "$root/tests/support/keystone.sh" start "$var/keystone" > /dev/null
+  # shellcheck disable=SC1091
+  source "$var/keystone/admin-openrc"
+  if [ ! -s "$etc/openrc" ]; then
+    demo_pw=$(openssl rand -hex 12)
+    "$root/tests/support/keystone_admin.py" user demo demo "$demo_pw" member
+    cat > "$etc/openrc" <<RC
+# the quickstart's demo user (project demo, role member): source it, then openstack image list
+export OS_AUTH_URL=$OS_AUTH_URL OS_IDENTITY_API_VERSION=3 OS_IMAGE_API_VERSION=2 OS_AUTH_TYPE=password
+export OS_USERNAME=demo OS_PASSWORD=$demo_pw OS_PROJECT_NAME=demo OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default OS_REGION_NAME=RegionOne OS_INTERFACE=public
+RC
+    cp "$var/keystone/admin-openrc" "$etc/admin-openrc"
+  fi
+  identity="$(cat "$var/keystone/authtoken.ini")
+[api]
+auth_mode = keystone"
+fi
+
 echo "== API"
 cat > "$etc/api.conf" <<CONF
 [DEFAULT]
@@ -182,6 +210,8 @@ $bus_section
 replicas = 3
 write_quorum = 2
 
+$identity
+
 [api]
 bind_port = 0
 port_file = $run/api.port
@@ -193,23 +223,30 @@ glint_wait_for 15 bash -c "[ \"\$('$pg_bin/psql' -qAt '$db_url' -c \"select coun
   echo "warning: not every storage node is up yet" >&2
 api_port=$(cat "$run/api.port")
 api=http://127.0.0.1:$api_port
+token=()
+if [ "$auth" = keystone ]; then
+  "$root/tests/support/keystone_admin.py" endpoint "$api"  # where the clients find the image service
+  # shellcheck disable=SC1091
+  (source "$etc/openrc" && "$root/tests/support/keystone_admin.py" token "$OS_USERNAME" "$OS_PASSWORD" "$OS_PROJECT_NAME") > "$run/demo-token"
+  token=(-H "X-Auth-Token: $(cat "$run/demo-token")")
+fi
 
 echo "== demo image"
 demo=$var/demo.qcow2
 [ -s "$demo" ] || qemu-img create -q -f qcow2 "$demo" 64M
 demo_id=$(cat "$etc/demo-id" 2>/dev/null || true)
 demo_status=""
-[ -n "$demo_id" ] && demo_status=$(curl -sf "$api/v2/images/$demo_id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || true)
+[ -n "$demo_id" ] && demo_status=$(curl -sf "${token[@]}" "$api/v2/images/$demo_id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || true)
 if [ "$demo_status" = active ]; then
   echo "demo image $demo_id: active"
 else
   # Through the Images API like any client: create the record, then upload the bytes (fanned out
   # to 3 nodes by glint-api).
-  demo_id=$(curl -sf -X POST "$api/v2/images" -H 'Content-Type: application/json' \
+  demo_id=$(curl -sf "${token[@]}" -X POST "$api/v2/images" -H 'Content-Type: application/json' \
     -d '{"name": "cirros-demo", "disk_format": "qcow2", "container_format": "bare"}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || { echo "creating the demo image failed" >&2; exit 1; }
   echo "$demo_id" > "$etc/demo-id"
-  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+  code=$(curl -s "${token[@]}" -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
     --data-binary @"$demo" "$api/v2/images/$demo_id/file")
   [ "$code" = 204 ] || { echo "uploading the demo image failed: HTTP $code (see $log/api.log)" >&2; exit 1; }
   echo "demo image $demo_id: uploaded ($(stat -c %s "$demo") bytes, 3 replicas)"
@@ -224,5 +261,11 @@ echo "database: $db_url"
 echo "logs: $log   pids: $run   stop: deploy/quickstart.sh down"
 "$pg_bin/psql" -q "$db_url" -c "select i.name, i.status, i.size, count(r.*) filter (where r.state = 'ok') as ok_replicas from images i left join replicas r on r.image_id = i.id where i.status <> 'deleted' group by i.id order by i.created_at"
 echo "api: $api"
-echo "try: glance --os-image-url $api --os-auth-token dummy image-list <&-"
+if [ "$auth" = keystone ]; then
+  echo "keystone: $OS_AUTH_URL"
+  echo "openrc: $etc/openrc"
+  echo "try: source $etc/openrc && openstack image list && glance image-list <&-"
+else
+  echo "try: glance --os-image-url $api --os-auth-token dummy image-list <&-"
+fi
 echo "     $bin/glintctl --config-file $etc/coordinator.conf status"

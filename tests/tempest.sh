@@ -47,19 +47,7 @@ auth_mode = keystone"
 endpoint=http://127.0.0.1:$API_PORT
 
 # The image service in Keystone's catalog, where tempest looks for it.
-IMAGE_URL=$endpoint "$py" - <<'PY' || { echo "tempest.sh: registering the image endpoint failed" >&2; exit 2; }
-import os
-from keystoneauth1 import session
-from keystoneauth1.identity import v3
-from keystoneclient.v3 import client
-e = os.environ
-ks = client.Client(session=session.Session(auth=v3.Password(
-    auth_url=e["OS_AUTH_URL"], username=e["OS_USERNAME"], password=e["OS_PASSWORD"],
-    project_name=e["OS_PROJECT_NAME"], user_domain_id="default", project_domain_id="default")), interface="public")
-svc = ks.services.create("glint", "image", description="glint image service")
-for iface in ("public", "internal", "admin"):
-    ks.endpoints.create(svc, e["IMAGE_URL"], interface=iface, region="RegionOne")
-PY
+"$here/support/keystone_admin.py" endpoint "$endpoint" || { echo "tempest.sh: registering the image endpoint failed" >&2; exit 2; }
 
 echo "== tempest"
 ws=$E2E_DIR/ws

@@ -2,7 +2,9 @@
 # The quickstart as a user runs it, on a directory of its own: the cluster comes up with a demo
 # image; its config files are private (0600) and no process warns about them; `down` stops every
 # process it started and keeps the catalog; the next run starts the same database again and the
-# demo image is still active with the same bytes; `destroy` removes everything.
+# demo image is still active with the same bytes; `destroy` removes everything. Identity is the
+# default, Keystone: the printed openrc works with the real openstack and glance clients, and the
+# API refuses requests without a token.
 # Usage: quickstart.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 build=$1
@@ -17,13 +19,20 @@ echo "== first start"
 "$qs" > "$E2E_DIR/first.out" 2>&1 || { cat "$E2E_DIR/first.out"; fail "quickstart failed"; e2e_finish; exit 1; }
 demo=$(cat "$GLINT_VAR/etc/demo-id")
 api=http://127.0.0.1:$(cat "$GLINT_VAR/run/api.port")
-expect_eq "demo image active" "$(curl -sf "$api/v2/images/$demo" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" active
-curl -sf -o "$E2E_DIR/before.bin" "$api/v2/images/$demo/file" && pass || fail "download before restart"
+tok() { echo "X-Auth-Token: $(cat "$GLINT_VAR/run/demo-token")"; }
+grep -q "^openrc: $GLINT_VAR/etc/openrc" "$E2E_DIR/first.out" && pass || fail "no openrc line in the quickstart's output"
+expect_eq "no token" "$(curl -s -o /dev/null -w '%{http_code}' "$api/v2/images")" 401
+listed=$(source "$GLINT_VAR/etc/openrc" && openstack image list -f value -c ID 2>&1)
+[[ $listed == *"$demo"* ]] && pass || fail "openstack image list with the openrc: $listed"
+listed=$(source "$GLINT_VAR/etc/openrc" && glance image-list 2>&1 <&-)
+[[ $listed == *"$demo"* ]] && pass || fail "glance image-list with the openrc: $listed"
+expect_eq "demo image active" "$(curl -sf -H "$(tok)" "$api/v2/images/$demo" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" active
+curl -sf -H "$(tok)" -o "$E2E_DIR/before.bin" "$api/v2/images/$demo/file" && pass || fail "download before restart"
 for f in "$GLINT_VAR"/etc/*; do
   expect_eq "mode of $(basename "$f")" "$(stat -c %a "$f")" 600
 done
 if grep -l "warning: .*holds a secret" "$GLINT_VAR"/log/*.out 2>/dev/null; then fail "a process warned about its config file"; else pass; fi
-pids=$(cat "$GLINT_VAR"/run/*.pid)
+pids="$(cat "$GLINT_VAR"/run/*.pid) $(sed -n 's/^KEYSTONE_PID=//p' "$GLINT_VAR/keystone/env")"
 
 echo "== down keeps the catalog"
 "$qs" down > "$E2E_DIR/down.out" 2>&1 && pass || fail "down failed: $(cat "$E2E_DIR/down.out")"
@@ -36,7 +45,7 @@ echo "== second start: same database, same image"
 "$qs" > "$E2E_DIR/second.out" 2>&1 || { cat "$E2E_DIR/second.out"; fail "second quickstart failed"; }
 grep -q "demo image $demo: active" "$E2E_DIR/second.out" && pass || fail "demo image not found active after restart: $(grep demo "$E2E_DIR/second.out")"
 api=http://127.0.0.1:$(cat "$GLINT_VAR/run/api.port")
-curl -sf -o "$E2E_DIR/after.bin" "$api/v2/images/$demo/file" && pass || fail "download after restart"
+curl -sf -H "$(tok)" -o "$E2E_DIR/after.bin" "$api/v2/images/$demo/file" && pass || fail "download after restart"
 cmp -s "$E2E_DIR/before.bin" "$E2E_DIR/after.bin" && pass || fail "the demo image's bytes changed across the restart"
 
 echo "== destroy removes everything"

@@ -5,15 +5,17 @@
 #                           KEYSTONE_ADMIN_PASSWORD, KEYSTONE_SERVICE_PASSWORD),
 #                           DIR/admin-openrc and DIR/authtoken.ini (a [keystone_authtoken] section)
 #   keystone.sh stop DIR    stops exactly the uwsgi it started (by PID) and removes DIR
+#   keystone.sh down DIR    stops it and keeps DIR; the next start serves the same data on the
+#                           same port and passwords (the quickstart's persistent Keystone)
 # Users: admin (project admin, role admin) and glint (project service, roles admin + service).
 set -euo pipefail
 die() { echo "keystone.sh: $*" >&2; exit 1; }
-[[ $# -eq 2 && ( $1 == start || $1 == stop ) ]] || { echo "usage: keystone.sh start|stop DIR" >&2; exit 2; }
+[[ $# -eq 2 && ( $1 == start || $1 == stop || $1 == down ) ]] || { echo "usage: keystone.sh start|stop|down DIR" >&2; exit 2; }
 mkdir -p "$2"
 dir=$(cd "$2" && pwd)
 py=/usr/bin/python3  # Debian's python, which has keystoneauth1 (a pyenv python may come first)
 
-if [ "$1" = stop ]; then
+if [ "$1" = stop ] || [ "$1" = down ]; then
   if [ -s "$dir/env" ]; then
     pid=$(sed -n 's/^KEYSTONE_PID=//p' "$dir/env")
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -22,17 +24,33 @@ if [ "$1" = stop ]; then
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
-  rm -rf "$dir"
+  [ "$1" = stop ] && rm -rf "$dir"
   exit 0
 fi
 
 for b in keystone-manage keystone-wsgi-public uwsgi; do
   command -v "$b" >/dev/null || die "$b not found (apt-get install keystone uwsgi-plugin-python3)"
 done
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url=http://127.0.0.1:$port
-admin_pw=$(openssl rand -hex 12)
-service_pw=$(openssl rand -hex 12)
+fresh=1
+if [ -s "$dir/env" ] && [ -s "$dir/keystone.sqlite" ]; then
+  # Existing data (keystone.sh down): the same port and passwords; only uwsgi is started again.
+  fresh=0
+  url=$(sed -n 's/^KEYSTONE_URL=//p' "$dir/env")
+  port=${url##*:}
+  pid=$(sed -n 's/^KEYSTONE_PID=//p' "$dir/env")
+  admin_pw=$(sed -n 's/^KEYSTONE_ADMIN_PASSWORD=//p' "$dir/env")
+  service_pw=$(sed -n 's/^KEYSTONE_SERVICE_PASSWORD=//p' "$dir/env")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url/v3" || true)" = 200 ]; then
+    echo "$pid"
+    exit 0
+  fi
+else
+  port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  url=http://127.0.0.1:$port
+  admin_pw=$(openssl rand -hex 12)
+  service_pw=$(openssl rand -hex 12)
+fi
 mkdir -p "$dir/fernet" "$dir/credential" "$dir/log"
 chmod 700 "$dir/fernet" "$dir/credential"
 cat > "$dir/keystone.conf" <<CONF
@@ -61,13 +79,15 @@ enforce_scope = False
 CONF
 km() { keystone-manage --config-file "$dir/keystone.conf" "$@" >> "$dir/log/manage.out" 2>&1 ||
          { tail -n 20 "$dir/log/manage.out" >&2; die "keystone-manage $1 failed"; }; }
-km db_sync
-sqlite3 "$dir/keystone.sqlite" 'PRAGMA journal_mode=WAL;' > /dev/null  # readers do not block commits
-km fernet_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
-km credential_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
-km bootstrap --bootstrap-password "$admin_pw" --bootstrap-username admin --bootstrap-project-name admin \
-  --bootstrap-role-name admin --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
-  --bootstrap-admin-url "$url/v3" --bootstrap-public-url "$url/v3" --bootstrap-internal-url "$url/v3"
+if [ "$fresh" = 1 ]; then
+  km db_sync
+  sqlite3 "$dir/keystone.sqlite" 'PRAGMA journal_mode=WAL;' > /dev/null  # readers do not block commits
+  km fernet_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
+  km credential_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
+  km bootstrap --bootstrap-password "$admin_pw" --bootstrap-username admin --bootstrap-project-name admin \
+    --bootstrap-role-name admin --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
+    --bootstrap-admin-url "$url/v3" --bootstrap-public-url "$url/v3" --bootstrap-internal-url "$url/v3"
+fi
 
 # uwsgi closes the connection after each response without saying so; the header makes clients
 # reconnect instead of failing on a reused connection.
@@ -102,6 +122,7 @@ project_name = service
 INI
 chmod 600 "$dir/admin-openrc" "$dir/authtoken.ini"
 
+[ "$fresh" = 1 ] || { echo "$pid"; exit 0; }
 OS_AUTH_URL=$url/v3 ADMIN_PW=$admin_pw SERVICE_PW=$service_pw "$py" - <<'PY' || die "creating the service user failed"
 import os
 from keystoneauth1 import session
