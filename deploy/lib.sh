@@ -76,7 +76,10 @@ glint_start_service() {
   # A process that exits (bad config, port in use) fails at once instead of after the deadline.
   glint_wait_for 30 glint_started "$portfile" "$(cat "$pidfile")" || { echo "$name did not start; see $log" >&2; return 1; }
   [ -s "$portfile" ] || { echo "$name exited at start-up; see $log" >&2; return 1; }
-  glint_wait_for 30 curl -sf "http://127.0.0.1:$(cat "$portfile")/healthcheck" || { echo "$name not healthy; see $log" >&2; return 1; }
+  # GLINT_HEALTH_BASE (default http://127.0.0.1) and GLINT_HEALTH_CURL_OPTS reach an HTTPS service.
+  # shellcheck disable=SC2086
+  glint_wait_for 30 curl -sf ${GLINT_HEALTH_CURL_OPTS:-} "${GLINT_HEALTH_BASE:-http://127.0.0.1}:$(cat "$portfile")/healthcheck" ||
+    { echo "$name not healthy; see $log" >&2; return 1; }
 }
 
 # glint_start_worker BIN CONF NAME PIDFILE OUT LOGFILE [ARGS...]: starts a worker daemon detached and

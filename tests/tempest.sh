@@ -11,16 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 source "$here/e2e/lib.sh"
 py=/usr/bin/python3
-ks_dir=$E2E_DIR/keystone
-pg_dir=$E2E_DIR/pg
 tempest_cleanup() {
   local rc=$?
   [ -n "${TEMPEST_KEEP:-}" ] && mkdir -p "$TEMPEST_KEEP" && cp -r "$E2E_DIR/run" "$E2E_DIR"/*.log "$TEMPEST_KEEP/" 2>/dev/null
-  "$here/support/keystone.sh" stop "$ks_dir" >/dev/null 2>&1 || true
-  for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${E2E_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  E2E_PIDS=()
-  "$here/support/pg.sh" stop "$pg_dir" >/dev/null 2>&1 || true
   e2e_cleanup
   exit $rc
 }
@@ -30,18 +23,14 @@ for b in tempest stestr subunit2csv keystone-manage uwsgi; do
 done
 
 echo "== PostgreSQL, Keystone"
-"$here/support/pg.sh" start "$pg_dir" >/dev/null
-mkdir -p "$E2E_DIR/build"
-ln -s "$build/bin" "$E2E_DIR/build/bin"
-ln -s "$pg_dir" "$E2E_DIR/build/pg"
-"$here/support/keystone.sh" start "$ks_dir" >/dev/null
-source "$ks_dir/env"
-source "$ks_dir/admin-openrc"
+e2e_own_database "$build"
+e2e_own_keystone
+ks_dir=$E2E_KEYSTONE
 
 echo "== glint: 3 stores, api (auth_mode = keystone)"
-db=$(e2e_database "$E2E_DIR/build" glint_tempest)
-e2e_start_stores "$E2E_DIR/build" "$db" 3
-e2e_start_api "$E2E_DIR/build" "$db" "$(cat "$ks_dir/authtoken.ini")
+db=$(e2e_database "$E2E_BUILD" glint_tempest)
+e2e_start_stores "$E2E_BUILD" "$db" 3
+e2e_start_api "$E2E_BUILD" "$db" "$(cat "$ks_dir/authtoken.ini")
 [api]
 auth_mode = keystone"
 endpoint=http://127.0.0.1:$API_PORT

@@ -124,6 +124,13 @@ const std::vector<OptionSpec>& catalog() {
        .help = "On SIGTERM, how long open requests (uploads, downloads) may run before the API exits."},
       {.section = "api", .name = "max_header_bytes", .type = Type::Size, .default_value = "16K",
        .help = "Largest accepted size of a request's header section (Keystone tokens are large)."},
+      {.section = "api", .name = "tls_cert_file", .type = Type::String, .default_value = "",
+       .help = "PEM certificate chain: when set (with tls_key_file), the Image API serves HTTPS only (TLS 1.2+, "
+               "ECDHE with AES-GCM or ChaCha20). SIGHUP reloads both files without dropping connections; a "
+               "pair that does not load, or a certificate that is not valid now, is refused at start (exit 1) "
+               "and at reload (the old one stays)."},
+      {.section = "api", .name = "tls_key_file", .type = Type::String, .default_value = "",
+       .help = "PEM private key of tls_cert_file. Keep it readable only by the glint user."},
       {.section = "api", .name = "auth_mode", .type = Type::String, .default_value = "noauth",
        .help = "keystone: validate every request's X-Auth-Token against Keystone ([keystone_authtoken]) "
                "and take project, user and roles from the token only. noauth: Glance's no-Keystone "

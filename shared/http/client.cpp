@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
+#include <type_traits>
+
+#include "shared/http/tls_context.hpp"
 #include <limits>
 #include <vector>
 
@@ -15,20 +19,15 @@ namespace bhttp = beast::http;
 using asio::awaitable;
 using asio::use_awaitable;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
-awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t port, std::chrono::milliseconds timeout,
-                                             const ClientRequest& req) {
-  auto ex = co_await asio::this_coro::executor;
+// One request and its response over a connected stream (plain or TLS).
+template <class Stream>
+awaitable<Expected<ClientResponse>> converse(Stream& stream, const std::string& host, uint16_t port,
+                                             std::chrono::milliseconds timeout, const ClientRequest& req) {
   beast::error_code ec;
-  tcp::resolver resolver(ex);
-  auto results = co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return Error{Errc::unavailable, "resolve " + host + ": " + ec.message()};
-  beast::tcp_stream stream(ex);
-  stream.expires_after(timeout);
-  co_await stream.async_connect(results, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return Error{Errc::unavailable, "connect " + host + ":" + std::to_string(port) + ": " + ec.message()};
 
   bhttp::request<bhttp::empty_body> head{bhttp::string_to_verb(req.method), req.target, 11};
   if (head.method() == bhttp::verb::unknown) head.method_string(req.method);
@@ -41,11 +40,11 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
     head.content_length(req.body.size());
   }
   bhttp::request_serializer<bhttp::empty_body> hs{head};
-  stream.expires_after(timeout);
+  beast::get_lowest_layer(stream).expires_after(timeout);
   co_await bhttp::async_write_header(stream, hs, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return Error{Errc::io_error, "send: " + ec.message()};
   auto write_raw = [&](const void* p, size_t n) -> awaitable<void> {
-    stream.expires_after(timeout);
+    beast::get_lowest_layer(stream).expires_after(timeout);
     co_await asio::async_write(stream, asio::buffer(p, n), asio::redirect_error(use_awaitable, ec));
   };
   if (req.upload) {
@@ -78,7 +77,7 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 compares len > none as true
   if (req.method == "HEAD") parser.skip(true);
-  stream.expires_after(timeout);
+  beast::get_lowest_layer(stream).expires_after(timeout);
   co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
   if (ec) {
     if (send_error) co_return Error{Errc::io_error, "send body: " + send_error.message()};
@@ -100,7 +99,7 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    stream.expires_after(timeout);
+    beast::get_lowest_layer(stream).expires_after(timeout);
     co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
     // Hand over what arrived before looking at the error: a cut connection still delivered it.
@@ -114,25 +113,57 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
     }
     if (ec) co_return Error{Errc::io_error, "read body: " + ec.message()};
   }
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
+  }
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
   co_return out;
+}
+
+awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t port, std::chrono::milliseconds timeout,
+                                                  const ClientRequest& req, const ClientTls* tls) {
+  auto ex = co_await asio::this_coro::executor;
+  beast::error_code ec;
+  tcp::resolver resolver(ex);
+  auto results = co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return Error{Errc::unavailable, "resolve " + host + ": " + ec.message()};
+  beast::tcp_stream tcp_stream(ex);
+  tcp_stream.expires_after(timeout);
+  co_await tcp_stream.async_connect(results, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return Error{Errc::unavailable, "connect " + host + ":" + std::to_string(port) + ": " + ec.message()};
+  if (!tls) co_return co_await converse(tcp_stream, host, port, timeout, req);
+  // Verified by name: the certificate must be signed by the CA and name `server_name` (a node's
+  // name, not its address), sent as SNI too.
+  TlsStream stream(std::move(tcp_stream), *tls->context->ssl);
+  const std::string& name = tls->server_name.empty() ? host : tls->server_name;
+  SSL_set_tlsext_host_name(stream.native_handle(), name.c_str());
+  stream.set_verify_callback(asio::ssl::host_name_verification(name));
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  co_await stream.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    const long verify = SSL_get_verify_result(stream.native_handle());
+    const std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message();
+    co_return Error{Errc::unavailable, "TLS with " + host + ":" + std::to_string(port) + " (" + name + "): " + why};
+  }
+  co_return co_await converse(stream, host, port, timeout, req);
 }
 
 // co_spawn needs a default-constructible result, so the outcome is stored through a pointer.
 awaitable<void> exchange(std::string host, uint16_t port, std::chrono::milliseconds timeout, const ClientRequest& req,
-                         std::optional<Expected<ClientResponse>>* out) {
-  out->emplace(co_await exchange_impl(std::move(host), port, timeout, req));
+                         const ClientTls* tls, std::optional<Expected<ClientResponse>>* out) {
+  out->emplace(co_await exchange_impl(std::move(host), port, timeout, req, tls));
 }
 
 }  // namespace
 
-Client::Client(std::string host, uint16_t port, std::chrono::milliseconds timeout)
-    : host_(std::move(host)), port_(port), timeout_(timeout) {}
+Client::Client(std::string host, uint16_t port, std::chrono::milliseconds timeout, std::optional<ClientTls> tls)
+    : host_(std::move(host)), port_(port), timeout_(timeout), tls_(std::move(tls)) {}
 
 Expected<ClientResponse> Client::send(const ClientRequest& req) {
   asio::io_context ioc;
   std::optional<Expected<ClientResponse>> result;
-  asio::co_spawn(ioc, exchange(host_, port_, timeout_, req, &result), [&](std::exception_ptr e) {
+  asio::co_spawn(ioc, exchange(host_, port_, timeout_, req, tls_ ? &*tls_ : nullptr, &result), [&](std::exception_ptr e) {
     if (e) result.emplace(Error{Errc::io_error, "client failed"});
   });
   ioc.run();

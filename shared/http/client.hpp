@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "shared/core/result.hpp"
 #include "shared/http/message.hpp"
+#include "shared/http/tls.hpp"
 
 namespace glint::http {
 
@@ -37,9 +39,17 @@ struct ClientRequest {
   std::function<bool(std::span<const std::byte>)> on_body;
 };
 
+// TLS for a client: a context made once (client_tls()) and the name the server's certificate
+// must carry (empty: the host).
+struct ClientTls {
+  std::shared_ptr<const TlsClientContext> context;
+  std::string server_name;
+};
+
 class Client {
  public:
-  Client(std::string host, uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  Client(std::string host, uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+         std::optional<ClientTls> tls = std::nullopt);
   // unavailable when the peer cannot be reached (resolve, connect); io_error when the connection
   // broke or timed out after it was made; the response otherwise (any status code).
   Expected<ClientResponse> send(const ClientRequest& req);
@@ -50,6 +60,7 @@ class Client {
   std::string host_;
   uint16_t port_;
   std::chrono::milliseconds timeout_;
+  std::optional<ClientTls> tls_;
 };
 
 }  // namespace glint::http

@@ -10,11 +10,15 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
+#include <mutex>
+#include <type_traits>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -22,6 +26,7 @@
 
 #include "shared/core/uuid.hpp"
 #include "shared/http/handler_guard.hpp"
+#include "shared/http/tls_context.hpp"
 
 namespace glint::http {
 
@@ -31,6 +36,7 @@ namespace bhttp = beast::http;
 using asio::awaitable;
 using asio::use_awaitable;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // One io_context per thread (connections are spread round-robin), so a connection's completions
 // never hop between threads: with one shared multi-threaded context, cross-thread wake-ups cut a
@@ -52,6 +58,14 @@ struct Server::Impl {
   BufferPool own_body_buffers{8};
   BufferPool& body_buffers = opts.body_buffers ? *opts.body_buffers : own_body_buffers;
   size_t next_context = 0;
+  // The certificate new connections get; SIGHUP swaps it, connections keep the one they began with.
+  std::mutex tls_mu;
+  std::shared_ptr<SslContext> tls;
+  std::shared_ptr<SslContext> current_tls() {
+    std::lock_guard<std::mutex> lk(tls_mu);
+    return tls;
+  }
+  void reload_tls();
 
   Impl(ServerOptions o, Handler& h, log::Logger l) : opts(std::move(o)), handler(h), logger(std::move(l)) {
     const size_t n = std::max<size_t>(1, opts.threads);
@@ -70,14 +84,18 @@ struct Server::Impl {
   }
 
   awaitable<void> accept_loop();
-  awaitable<void> session(beast::tcp_stream stream);
-  awaitable<bool> send(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
-                       uint64_t& bytes_out);
+  awaitable<void> plain_session(beast::tcp_stream stream);
+  awaitable<void> tls_session(beast::tcp_stream stream, std::shared_ptr<SslContext> ctx);
+  template <class Stream>
+  awaitable<void> session(Stream& stream);
+  template <class Stream>
+  awaitable<bool> send(Stream& stream, Response& resp, const Request& req, bool keep_alive, uint64_t& bytes_out);
   // The status line and headers of a response whose body follows separately (stream or pipe).
-  awaitable<bool> write_body_header(beast::tcp_stream& stream, const Response& resp, const Request& req,
-                                    bool keep_alive);
-  // send() for a body in a pipe (PipeBody): spliced to the socket.
-  awaitable<bool> send_piped(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
+  template <class Stream>
+  awaitable<bool> write_body_header(Stream& stream, const Response& resp, const Request& req, bool keep_alive);
+  // send() for a body in a pipe (PipeBody): spliced to the socket (copied through TLS).
+  template <class Stream>
+  awaitable<bool> send_piped(Stream& stream, Response& resp, const Request& req, bool keep_alive,
                              PipeBody& body, uint64_t& bytes_out);
   void begin_drain();
   awaitable<void> drain_wait(std::chrono::steady_clock::time_point deadline);
@@ -121,7 +139,8 @@ void copy_headers(const Response& resp, const Request& req, bhttp::fields& out) 
 
 }  // namespace
 
-awaitable<bool> Server::Impl::write_body_header(beast::tcp_stream& stream, const Response& resp, const Request& req,
+template <class Stream>
+awaitable<bool> Server::Impl::write_body_header(Stream& stream, const Response& resp, const Request& req,
                                                 bool keep_alive) {
   beast::error_code ec;
   bhttp::response<bhttp::empty_body> r{static_cast<bhttp::status>(resp.status), 11};
@@ -129,60 +148,94 @@ awaitable<bool> Server::Impl::write_body_header(beast::tcp_stream& stream, const
   r.content_length(resp.content_length.value_or(0));
   r.keep_alive(keep_alive && !resp.close);
   bhttp::response_serializer<bhttp::empty_body> sr{r};
-  stream.expires_after(opts.read_timeout);
+  beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
   co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
   co_return !ec;
 }
 
-awaitable<bool> Server::Impl::send_piped(beast::tcp_stream& stream, Response& resp, const Request& req,
+template <class Stream>
+awaitable<bool> Server::Impl::send_piped(Stream& stream, Response& resp, const Request& req,
                                          bool keep_alive, PipeBody& body, uint64_t& bytes_out) {
   beast::error_code ec;
   if (!co_await write_body_header(stream, resp, req, keep_alive)) co_return false;
-  // The body moves pipe -> socket inside the kernel. Waits are bounded by read_timeout: a timer
-  // cancels the socket's pending wait, as tcp_stream's own timer would.
-  auto& sock = stream.socket();
-  const int pipe_fd = body.pipe_fd();
-  asio::posix::stream_descriptor pipe(sock.get_executor(), ::dup(pipe_fd));
-  asio::steady_timer timer(sock.get_executor());
-  uint64_t left = resp.content_length.value_or(0);
-  while (left > 0) {
-    const ssize_t n = ::splice(pipe_fd, nullptr, sock.native_handle(), nullptr,
-                               static_cast<size_t>(std::min<uint64_t>(left, 1u << 20)),
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE);
-    if (n > 0) {
-      left -= static_cast<uint64_t>(n);
-      bytes_out += static_cast<uint64_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0 || errno != EAGAIN) {
-      // The source ended early (every replica failed) or the client went away: cut the connection.
-      logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out},
-                                       {"error", n == 0 ? std::string("source ended early") : std::string(std::strerror(errno))}});
-      co_return false;
-    }
-    // EAGAIN: the pipe is empty or the socket is full; wait for whichever it is.
-    pollfd p{sock.native_handle(), POLLOUT, 0};
-    const bool socket_full = ::poll(&p, 1, 0) == 0;
-    timer.expires_after(opts.read_timeout);
-    timer.async_wait([&](const beast::error_code& e) {
-      if (!e) {
-        beast::error_code ignored;
-        sock.cancel(ignored);
-        pipe.cancel(ignored);
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    // TLS encrypts in user space: the body is read from the pipe and written through the stream,
+    // each wait bounded by read_timeout.
+    asio::posix::stream_descriptor pipe(stream.get_executor(), ::dup(body.pipe_fd()));
+    asio::steady_timer timer(stream.get_executor());
+    std::vector<char> buf(256 * 1024);
+    uint64_t left = resp.content_length.value_or(0);
+    while (left > 0) {
+      timer.expires_after(opts.read_timeout);
+      timer.async_wait([&](const beast::error_code& e) {
+        if (!e) {
+          beast::error_code ignored;
+          pipe.cancel(ignored);
+        }
+      });
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(left, buf.size()));
+      const size_t n = co_await pipe.async_read_some(asio::buffer(buf.data(), want), asio::redirect_error(use_awaitable, ec));
+      timer.cancel();
+      if (ec || n == 0) {
+        logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out},
+                                         {"error", ec ? ec.message() : std::string("source ended early")}});
+        co_return false;
       }
-    });
-    if (socket_full)
-      co_await sock.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
-    else
-      co_await pipe.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(use_awaitable, ec));
-    timer.cancel();
-    if (ec) co_return false;
+      beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
+      co_await asio::async_write(stream, asio::buffer(buf.data(), n), asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+      left -= n;
+      bytes_out += n;
+    }
+    co_return keep_alive && !resp.close;
+  } else {
+    // The body moves pipe -> socket inside the kernel. Waits are bounded by read_timeout: a timer
+    // cancels the socket's pending wait, as tcp_stream's own timer would.
+    auto& sock = beast::get_lowest_layer(stream).socket();
+    const int pipe_fd = body.pipe_fd();
+    asio::posix::stream_descriptor pipe(sock.get_executor(), ::dup(pipe_fd));
+    asio::steady_timer timer(sock.get_executor());
+    uint64_t left = resp.content_length.value_or(0);
+    while (left > 0) {
+      const ssize_t n = ::splice(pipe_fd, nullptr, sock.native_handle(), nullptr,
+                                 static_cast<size_t>(std::min<uint64_t>(left, 1u << 20)),
+                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE);
+      if (n > 0) {
+        left -= static_cast<uint64_t>(n);
+        bytes_out += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || errno != EAGAIN) {
+        // The source ended early (every replica failed) or the client went away: cut the connection.
+        logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out},
+                                         {"error", n == 0 ? std::string("source ended early") : std::string(std::strerror(errno))}});
+        co_return false;
+      }
+      // EAGAIN: the pipe is empty or the socket is full; wait for whichever it is.
+      pollfd p{sock.native_handle(), POLLOUT, 0};
+      const bool socket_full = ::poll(&p, 1, 0) == 0;
+      timer.expires_after(opts.read_timeout);
+      timer.async_wait([&](const beast::error_code& e) {
+        if (!e) {
+          beast::error_code ignored;
+          sock.cancel(ignored);
+          pipe.cancel(ignored);
+        }
+      });
+      if (socket_full)
+        co_await sock.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+      else
+        co_await pipe.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(use_awaitable, ec));
+      timer.cancel();
+      if (ec) co_return false;
+    }
+    co_return keep_alive && !resp.close;
   }
-  co_return keep_alive && !resp.close;
 }
 
-awaitable<bool> Server::Impl::send(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
+template <class Stream>
+awaitable<bool> Server::Impl::send(Stream& stream, Response& resp, const Request& req, bool keep_alive,
                                    uint64_t& bytes_out) {
   beast::error_code ec;
   const bool head = req.method == "HEAD";
@@ -212,7 +265,7 @@ awaitable<bool> Server::Impl::send(beast::tcp_stream& stream, Response& resp, co
       r.prepare_payload();
       bytes_out = r.body().size();
     }
-    stream.expires_after(opts.read_timeout);
+    beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
     bhttp::serializer<false, bhttp::string_body> sr{r};
     if (head || resp.status == 204 || resp.status == 304)
       co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
@@ -223,7 +276,7 @@ awaitable<bool> Server::Impl::send(beast::tcp_stream& stream, Response& resp, co
   if (!co_await write_body_header(stream, resp, req, keep_alive)) co_return false;
   auto chunk = first;
   while (!chunk.empty()) {
-    stream.expires_after(opts.read_timeout);
+    beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
     co_await asio::async_write(stream, asio::buffer(chunk.data(), chunk.size()),
                                asio::redirect_error(use_awaitable, ec));
     if (ec) co_return false;
@@ -239,11 +292,12 @@ awaitable<bool> Server::Impl::send(beast::tcp_stream& stream, Response& resp, co
   co_return keep_alive && !resp.close;
 }
 
-awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
+template <class Stream>
+awaitable<void> Server::Impl::session(Stream& stream) {
   beast::error_code ec;
   std::string remote;
   {
-    auto ep = stream.socket().remote_endpoint(ec);
+    auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   // The read buffer only needs room for a header; bodies go straight into `chunk`.
@@ -258,11 +312,12 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 compares len > none as true
-    stream.expires_after(first_request ? opts.read_timeout : opts.idle_timeout);
+    beast::get_lowest_layer(stream).expires_after(first_request ? opts.read_timeout : opts.idle_timeout);
     first_request = false;
     co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == asio::ssl::error::stream_truncated)
       break;
     if (ec) {
       const bool too_big = ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow;
@@ -300,7 +355,7 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
       while (!ec && !parser.is_done()) {
         parser.get().body().data = chunk.data();
         parser.get().body().size = chunk.size();
-        stream.expires_after(opts.read_timeout);
+        beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
         co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
         if (ec == bhttp::error::need_buffer) ec = {};
         const size_t n = chunk.size() - parser.get().body().size;
@@ -340,18 +395,51 @@ awaitable<void> Server::Impl::session(beast::tcp_stream stream) {
     if (!again || draining.load()) break;
   }
   if (chunk.capacity() >= opts.body_chunk_bytes) body_buffers.give(std::move(chunk));
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));  // close_notify
+    ec = {};
+  }
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
   if (unread_body) {
     // Lingering close: closing with unread input would send a RST that can destroy our error
     // response before the client reads it, so discard what is still arriving (bounded).
     std::vector<std::byte> sink(64 * 1024);
     uint64_t discarded = 0;
     while (!ec && discarded < (256u << 20)) {
-      stream.expires_after(std::chrono::seconds(2));
-      discarded += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+      discarded += co_await beast::get_lowest_layer(stream).async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
     }
   }
-  stream.socket().close(ec);
+  beast::get_lowest_layer(stream).socket().close(ec);
+}
+
+awaitable<void> Server::Impl::plain_session(beast::tcp_stream stream) { co_await session(stream); }
+
+awaitable<void> Server::Impl::tls_session(beast::tcp_stream tcp_stream, std::shared_ptr<SslContext> ctx) {
+  TlsStream stream(std::move(tcp_stream), *ctx);
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
+  co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    const std::string why = ec.message();
+    auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
+    logger.warn("http.tls_handshake_failed", {{"remote", ec ? std::string("?") : ep.address().to_string()}, {"error", why}});
+    beast::get_lowest_layer(stream).socket().close(ec);
+    co_return;
+  }
+  co_await session(stream);
+}
+
+void Server::Impl::reload_tls() {
+  auto fresh = make_server_tls(opts.tls);
+  if (!fresh) {
+    logger.error("http.tls_reload_failed", {{"error", fresh.error().message}, {"kept", "the certificate in use"}});
+    return;
+  }
+  std::lock_guard<std::mutex> lk(tls_mu);
+  tls = *fresh;
+  logger.info("http.tls_reloaded", {{"cert", opts.tls.cert_file}});
 }
 
 awaitable<void> Server::Impl::accept_loop() {
@@ -366,7 +454,10 @@ awaitable<void> Server::Impl::accept_loop() {
     }
     sock.set_option(tcp::no_delay(true), ec);
     auto ex = sock.get_executor();
-    asio::co_spawn(ex, session(beast::tcp_stream(std::move(sock))), asio::detached);
+    if (auto ctx = current_tls())
+      asio::co_spawn(ex, tls_session(beast::tcp_stream(std::move(sock)), std::move(ctx)), asio::detached);
+    else
+      asio::co_spawn(ex, plain_session(beast::tcp_stream(std::move(sock))), asio::detached);
   }
 }
 
@@ -395,6 +486,11 @@ Server::Server(ServerOptions opts, Handler& handler, log::Logger logger)
 Server::~Server() = default;
 
 Status Server::listen() {
+  if (!impl_->opts.tls.cert_file.empty()) {
+    auto ctx = make_server_tls(impl_->opts.tls);
+    if (!ctx) return ctx.error();
+    impl_->tls = *ctx;
+  }
   beast::error_code ec;
   auto addr = asio::ip::make_address(impl_->opts.host, ec);
   if (ec) return {Errc::invalid, "bad bind address '" + impl_->opts.host + "': " + ec.message()};
@@ -416,11 +512,19 @@ uint16_t Server::port() const {
 
 void Server::run() {
   auto& im = *impl_;
-  im.signals->async_wait([&im](const beast::error_code& ec, int sig) {
+  // SIGHUP reloads the certificate (when serving TLS); SIGTERM/SIGINT drain.
+  if (im.tls) im.signals->add(SIGHUP);
+  std::function<void(const beast::error_code&, int)> on_signal = [&im, &on_signal](const beast::error_code& ec, int sig) {
     if (ec) return;
     im.logger.info("signal", {{"signal", sig}});
+    if (sig == SIGHUP) {
+      im.reload_tls();
+      im.signals->async_wait(on_signal);
+      return;
+    }
     im.begin_drain();
-  });
+  };
+  im.signals->async_wait(on_signal);
   asio::co_spawn(im.control(), im.accept_loop(), asio::detached);
   std::vector<std::thread> threads;
   for (size_t i = 1; i < im.contexts.size(); ++i) threads.emplace_back([&im, i] { im.contexts[i]->run(); });

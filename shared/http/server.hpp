@@ -12,6 +12,7 @@
 
 #include "shared/core/result.hpp"
 #include "shared/http/message.hpp"
+#include "shared/http/tls.hpp"
 #include "shared/log/log.hpp"
 
 namespace glint::http {
@@ -28,6 +29,9 @@ struct ServerOptions {
   // Where full-size body chunks come from and go back to (shared with the handler's own buffers,
   // which uploads swap them with); nullptr: a small pool of the server's own.
   BufferPool* body_buffers = nullptr;
+  // HTTPS when tls.cert_file is set (cert_file + key_file; SIGHUP reloads them, open connections
+  // keep theirs). listen() fails on files that do not load or a certificate that is not valid now.
+  TlsFiles tls = {};
 };
 
 class Server {

@@ -11,31 +11,19 @@ source "$root/tests/e2e/lib.sh"
 runs=${BENCH_RUNS:-3}
 duration=${BENCH_WRK_DURATION:-10s}
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
-ks_dir=$E2E_DIR/keystone
-pg_dir=$E2E_DIR/pg
-bench_cleanup() {
-  "$root/tests/support/keystone.sh" stop "$ks_dir" >/dev/null 2>&1 || true
-  for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${E2E_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  E2E_PIDS=()
-  "$root/tests/support/pg.sh" stop "$pg_dir" >/dev/null 2>&1 || true
-  e2e_cleanup
-}
-trap bench_cleanup EXIT
-"$root/tests/support/pg.sh" start "$pg_dir" >/dev/null
-mkdir -p "$E2E_DIR/build" && ln -s "$build/bin" "$E2E_DIR/build/bin" && ln -s "$pg_dir" "$E2E_DIR/build/pg"
-"$root/tests/support/keystone.sh" start "$ks_dir" >/dev/null
-source "$ks_dir/env"
-db=$(e2e_database "$E2E_DIR/build" glint_bench_keystone)
+e2e_own_database "$build"
+e2e_own_keystone
+ks_dir=$E2E_KEYSTONE
+db=$(e2e_database "$E2E_BUILD" glint_bench_keystone)
 
 # Three APIs on the same database (not in a subshell: their PIDs must reach the cleanup).
-e2e_start_api "$E2E_DIR/build" "$db" ""
+e2e_start_api "$E2E_BUILD" "$db" ""
 noauth=$API_PORT
-e2e_start_api "$E2E_DIR/build" "$db" "$(cat "$ks_dir/authtoken.ini")
+e2e_start_api "$E2E_BUILD" "$db" "$(cat "$ks_dir/authtoken.ini")
 [api]
 auth_mode = keystone"
 warm=$API_PORT
-e2e_start_api "$E2E_DIR/build" "$db" "$(cat "$ks_dir/authtoken.ini")
+e2e_start_api "$E2E_BUILD" "$db" "$(cat "$ks_dir/authtoken.ini")
 token_cache_time = 0s
 [api]
 auth_mode = keystone"

@@ -7,11 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 build=$1
 here=$(cd "$(dirname "$0")/.." && pwd)
-ks=$E2E_DIR/keystone
-trap '"$here/support/keystone.sh" stop "$ks" >/dev/null 2>&1; e2e_cleanup' EXIT
-"$here/support/keystone.sh" start "$ks" > /dev/null
-source "$ks/env"
-source "$ks/admin-openrc"
+e2e_own_keystone
+ks=$E2E_KEYSTONE
 db=$(e2e_database "$build" "e2e_keystone_$$")
 e2e_start_stores "$build" "$db" 3
 e2e_start_api "$build" "$db" "$(cat "$ks/authtoken.ini")

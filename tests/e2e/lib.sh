@@ -2,9 +2,14 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/lib.sh"  # glint_start_service, glint_wait_for
 E2E_PIDS=()
+E2E_KEYSTONE=""  # set by e2e_own_keystone
+E2E_OWN_PG=""    # set by e2e_own_database
 e2e_cleanup() {
+  [ -n "$E2E_KEYSTONE" ] && "$(dirname "${BASH_SOURCE[0]}")/../support/keystone.sh" stop "$E2E_KEYSTONE" >/dev/null 2>&1
   for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${E2E_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  E2E_PIDS=()
+  [ -n "$E2E_OWN_PG" ] && "$(dirname "${BASH_SOURCE[0]}")/../support/pg.sh" stop "$E2E_OWN_PG" >/dev/null 2>&1
   [ -n "${E2E_DIR:-}" ] && rm -rf "$E2E_DIR"
 }
 trap e2e_cleanup EXIT
@@ -142,4 +147,25 @@ json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys
 e2e_finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
+}
+
+# e2e_own_database BUILD_DIR: for scripts run outside ctest's pg fixture (tempest, benchmarks): a
+# PostgreSQL of their own in $E2E_DIR/pg, stopped on exit. Sets E2E_BUILD to a build directory
+# whose bin/ is BUILD_DIR's and whose pg/ is that database, for e2e_database and e2e_start_*.
+e2e_own_database() {
+  E2E_OWN_PG=$E2E_DIR/pg
+  "$(dirname "${BASH_SOURCE[0]}")/../support/pg.sh" start "$E2E_OWN_PG" > /dev/null
+  mkdir -p "$E2E_DIR/build"
+  ln -s "$1/bin" "$E2E_DIR/build/bin"
+  ln -s "$E2E_OWN_PG" "$E2E_DIR/build/pg"
+  E2E_BUILD=$E2E_DIR/build
+}
+
+# e2e_own_keystone: a loopback Keystone in $E2E_DIR/keystone (tests/support/keystone.sh), stopped
+# on exit; its env (KEYSTONE_URL, passwords) and admin OS_* variables are sourced.
+e2e_own_keystone() {
+  E2E_KEYSTONE=$E2E_DIR/keystone
+  "$(dirname "${BASH_SOURCE[0]}")/../support/keystone.sh" start "$E2E_KEYSTONE" > /dev/null
+  source "$E2E_KEYSTONE/env"
+  source "$E2E_KEYSTONE/admin-openrc"
 }

@@ -104,10 +104,17 @@ int run_api(const config::Config& cfg) {
   aopts.policy = &*policy;
   ApiHandler handler(aopts, *images, *members, data, metrics, logger);
 
-  const http::ServerOptions sopts = http::server_options(cfg, "api");
+  http::ServerOptions sopts = http::server_options(cfg, "api");
+  sopts.tls.cert_file = cfg.get_string("api", "tls_cert_file");
+  sopts.tls.key_file = cfg.get_string("api", "tls_key_file");
+  if (sopts.tls.cert_file.empty() != sopts.tls.key_file.empty()) {
+    logger.error("config.invalid", {{"error", "[api] tls_cert_file and tls_key_file go together"}});
+    return 1;
+  }
   http::Server server(sopts, handler, logger);
   if (Status s = server.listen(); !s) {
     logger.error("api.listen_failed", {{"error", s.message()}});
+    std::fprintf(stderr, "glint-api: %s\n", s.message().c_str());
     return 1;
   }
   const std::string port_file = cfg.get_string("api", "port_file");
