@@ -2,6 +2,8 @@
 
 #include <zmq.hpp>
 
+#include "shared/bus/curve_socket.hpp"
+
 #include <unistd.h>
 
 namespace glint::bus {
@@ -12,7 +14,22 @@ ClientOptions client_options(const config::Config& cfg, const std::string& role,
   o.pub_endpoint = cfg.get_string("bus", "pub_endpoint");
   o.heartbeat_interval = cfg.get_duration("bus", "heartbeat_interval");
   o.self = Sender{node.empty() ? config::node_name(cfg) : node, role, static_cast<int64_t>(::getpid()), GLINT_VERSION};
+  auto curve = curve_client(cfg);
+  if (!curve) o.config_error = curve.error().message;
+  else o.curve = *curve;
   return o;
+}
+
+Expected<std::optional<CurveClient>> curve_client(const config::Config& cfg) {
+  const std::string key_file = cfg.get_string("bus", "curve_key_file");
+  const std::string server = cfg.get_string("bus", "curve_server_key");
+  if (key_file.empty() && server.empty()) return std::optional<CurveClient>();
+  if (key_file.empty() || server.empty())
+    return Error{Errc::invalid, "[bus] curve_key_file and curve_server_key go together"};
+  auto keys = load_key_file(key_file);
+  if (!keys) return keys.error();
+  if (server.size() != 40) return Error{Errc::invalid, "[bus] curve_server_key is not a 40-character Z85 key"};
+  return std::optional<CurveClient>(CurveClient{*keys, server});
 }
 
 BusClient::BusClient(ClientOptions opts, const Clock& clock, log::Logger logger, Handler on_event)
@@ -57,9 +74,13 @@ void BusClient::run() {
     dealer.set(zmq::sockopt::linger, 0);
     dealer.set(zmq::sockopt::immediate, 1);  // no queueing toward a coordinator that is not there
     dealer.set(zmq::sockopt::sndhwm, 1000);
-    dealer.connect(opts_.router_endpoint);
     zmq::socket_t sub(ctx, zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);
+    if (opts_.curve) {
+      make_curve_client(dealer, opts_.curve->mine, opts_.curve->server_public);
+      make_curve_client(sub, opts_.curve->mine, opts_.curve->server_public);
+    }
+    dealer.connect(opts_.router_endpoint);
     const bool subscribing = !opts_.pub_endpoint.empty() && on_event_;
     if (subscribing) {
       for (const auto& t : opts_.topics) sub.set(zmq::sockopt::subscribe, t);

@@ -10,10 +10,12 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "shared/bus/curve.hpp"
 #include "shared/bus/envelope.hpp"
 #include "shared/bus/publisher.hpp"
 #include "shared/config/config.hpp"
@@ -22,16 +24,27 @@
 
 namespace glint::bus {
 
+// A process's CURVE identity on the bus: its key pair and the coordinator's public key.
+struct CurveClient {
+  CurveKeys mine;
+  std::string server_public;
+};
+
 struct ClientOptions {
   std::string router_endpoint;  // coordinator ROUTER, e.g. tcp://127.0.0.1:9190 (empty: bus off)
   std::string pub_endpoint;     // coordinator PUB (empty: no subscriptions)
   Sender self = {};
   std::chrono::milliseconds heartbeat_interval{5000};
   std::vector<std::string> topics;  // event topic prefixes to receive ("" = all)
+  std::optional<CurveClient> curve = std::nullopt;  // [bus] curve_key_file + curve_server_key
+  std::string config_error = {};  // a key that did not load: the process must exit 1 with it
 };
 
 // ClientOptions from [bus] for a process of `role` on `node`.
 ClientOptions client_options(const config::Config& cfg, const std::string& role, const std::string& node);
+// [bus] curve_key_file and curve_server_key: nullopt when CURVE is off; Errc::invalid when a key
+// does not load or only one of the two is set.
+Expected<std::optional<CurveClient>> curve_client(const config::Config& cfg);
 
 class BusClient final : public Publisher {
  public:

@@ -2,11 +2,14 @@
 
 #include <zmq.hpp>
 
+#include "shared/bus/curve_socket.hpp"
+
 #include "shared/core/uuid.hpp"
 
 namespace glint::bus {
 
-Expected<Envelope> request(const std::string& endpoint, Envelope command, std::chrono::milliseconds timeout) {
+Expected<Envelope> request(const std::string& endpoint, Envelope command, std::chrono::milliseconds timeout,
+                           const std::optional<CurveClient>& curve) {
   const std::string id = random_uuid();
   command.body["request_id"] = id;
   try {
@@ -14,6 +17,7 @@ Expected<Envelope> request(const std::string& endpoint, Envelope command, std::c
     zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
     dealer.set(zmq::sockopt::linger, 0);
     dealer.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxMessageBytes));
+    if (curve) make_curve_client(dealer, curve->mine, curve->server_public);
     dealer.connect(endpoint);
     // Queued until the connection exists; a coordinator that never answers is the timeout below.
     const std::string frame = encode(command);

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <string>
 
+#include <optional>
+
+#include "shared/bus/bus_client.hpp"
 #include "shared/bus/envelope.hpp"
 
 namespace glint::bus {
@@ -11,6 +14,9 @@ namespace glint::bus {
 // Sends `command` (its body gets request_id) to the ROUTER at `endpoint` and waits for the reply.
 // unavailable when no reply came within `timeout` (coordinator down or unreachable); invalid when
 // a reply could not be decoded. The reply's own ok/error is for the caller to read.
-Expected<Envelope> request(const std::string& endpoint, Envelope command, std::chrono::milliseconds timeout);
+// With `curve`, the socket authenticates with that key pair (an operator key: only those may send
+// commands).
+Expected<Envelope> request(const std::string& endpoint, Envelope command, std::chrono::milliseconds timeout,
+                           const std::optional<CurveClient>& curve = std::nullopt);
 
 }  // namespace glint::bus

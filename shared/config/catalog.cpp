@@ -210,6 +210,13 @@ const std::vector<OptionSpec>& catalog() {
                "[coordinator] endpoint_file); every other process connects to it. Empty: no bus."},
       {.section = "bus", .name = "pub_endpoint", .type = Type::String, .default_value = "tcp://127.0.0.1:9191",
        .help = "ZeroMQ endpoint of the coordinator's PUB socket, where events are fanned out."},
+      {.section = "bus", .name = "curve_key_file", .type = Type::String, .default_value = "",
+       .help = "This process's CURVE key pair (glintctl keys --out FILE; 0600). With curve_server_key, the "
+               "bus is encrypted and the coordinator admits only keys it lists ([coordinator] "
+               "curve_authorized_keys). On the coordinator: its own key pair. Empty: no CURVE (only on a "
+               "trusted network: anything that reaches the ports could drain nodes or forge heartbeats)."},
+      {.section = "bus", .name = "curve_server_key", .type = Type::String, .default_value = "",
+       .help = "The coordinator's CURVE public key (40 Z85 characters), which clients check."},
       {.section = "bus", .name = "heartbeat_interval", .type = Type::Duration, .default_value = "5s",
        .help = "How often every process tells the coordinator it is alive."},
 
@@ -217,6 +224,14 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "coordinator", .name = "endpoint_file", .type = Type::String, .default_value = "",
        .help = "If set, the endpoints actually bound (router=… and pub=… lines) are written here at "
                "start-up (useful with tcp://HOST:*)."},
+      {.section = "coordinator", .name = "curve_authorized_keys", .type = Type::String, .default_value = "",
+       .help = "With [bus] curve_key_file: the keys that may connect, one \"ROLE NAME PUBLIC_KEY\" per line. "
+               "ROLE is store (speaks only as the store NAME), worker (the workers of node NAME), api, or "
+               "operator (glintctl; the only role that may send commands). Unknown keys are refused and "
+               "counted (glint_coordinator_auth_refused_total)."},
+      {.section = "coordinator", .name = "max_members", .type = Type::Int, .default_value = "10000",
+       .help = "Processes the coordinator remembers; beyond that the one heard from longest ago is forgotten.",
+       .min = 1, .max = 10000000},
       {.section = "coordinator", .name = "sweep_interval", .type = Type::Duration, .default_value = "1s",
        .help = "How often node liveness is checked against node_down_after."},
       {.section = "coordinator", .name = "bind_host", .type = Type::String, .default_value = "127.0.0.1",

@@ -93,6 +93,10 @@ int worker_main(int argc, char** argv, const WorkerMainSpec& spec) {
   StopSignals signals(stop, logger);
   // The doorbell: a queued job of this kind ends the sleep at once (the job row is the truth).
   auto bus_opts = bus::client_options(cfg, spec.name, node);
+  if (!bus_opts.config_error.empty()) {
+    logger.error("config.invalid", {{"error", bus_opts.config_error}});
+    return 1;
+  }
   bus_opts.topics = {"job.queued"};
   bus_opts.topics.insert(bus_opts.topics.end(), spec.wake_on.begin(), spec.wake_on.end());
   bus::BusClient bus(bus_opts, clock, logger, [&](const bus::Envelope& e) {

@@ -75,7 +75,12 @@ int run_api(const config::Config& cfg) {
   SystemClock clock;
   auto peer = peer::make_http_blob_peer(secret, cfg.get_duration("api", "peer_timeout"), clock);
   metrics::Metrics metrics;
-  bus::BusClient bus(bus::client_options(cfg, "api", cfg.get_string("DEFAULT", "node_name")), clock, logger);
+  auto bus_opts = bus::client_options(cfg, "api", cfg.get_string("DEFAULT", "node_name"));
+  if (!bus_opts.config_error.empty()) {
+    logger.error("config.invalid", {{"error", bus_opts.config_error}});
+    return 1;
+  }
+  bus::BusClient bus(bus_opts, clock, logger);
   ImageData data(dopts, *images, *nodes, *replicas, *peer, bus, metrics, clock, logger);
   ApiOptions aopts;
   aopts.limit_default = static_cast<size_t>(cfg.get_int("api", "limit_param_default"));

@@ -35,6 +35,13 @@ Actions Coordinator::on_message(const bus::Envelope& e) {
     it->second.last_seen = clock_.now();
     it->second.status = e.body;
     if (fresh) log_.info("member.registered", {{"member", key}, {"version", e.from.version}});
+    // Bounded: a flood of made-up senders (pids, names) cannot grow the table without limit.
+    while (members_.size() > opts_.max_members) {
+      auto oldest = members_.begin();
+      for (auto m = members_.begin(); m != members_.end(); ++m)
+        if (m->second.last_seen < oldest->second.last_seen) oldest = m;
+      members_.erase(oldest);
+    }
     return {};
   }
   if (e.type == bus::type::kEvent) return {{e}, std::nullopt};  // fan out as published

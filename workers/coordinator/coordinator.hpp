@@ -20,6 +20,7 @@ namespace glint::coordinator {
 struct CoordinatorOptions {
   std::chrono::milliseconds node_down_after{30000};
   bus::Sender self = {};
+  size_t max_members = 10000;  // beyond this, the member heard from longest ago is forgotten
 };
 
 struct MemberInfo {

@@ -1,5 +1,12 @@
 #include "workers/ctl/ctl_commands.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -51,7 +58,7 @@ Expected<db::JobRow> queue_job(const config::Config& cfg, db::JobRepository& job
   auto reply = bus::request(endpoint,
                             command(cfg, {{"command", "job"}, {"kind", kind}, {"target", target.value_or("")},
                                           {"requested_by", who}}),
-                            kCoordinatorTimeout);
+                            kCoordinatorTimeout, bus::client_options(cfg, "ctl", "").curve);
   if (!reply) {
     coordinator_down = true;
     return reply.error();
@@ -127,7 +134,7 @@ int set_node_state(const config::Config& cfg, const Args& a, db::Pool& pool, Nod
     return 0;
   }
   auto reply = bus::request(endpoint, command(cfg, {{"command", "node_state"}, {"node", a.id}, {"state", to_string(state)}}),
-                            kCoordinatorTimeout);
+                            kCoordinatorTimeout, bus::client_options(cfg, "ctl", "").curve);
   if (!reply) {
     std::cerr << "glintctl: the coordinator is unreachable: " << reply.error().message << " (nothing changed)\n";
     return kUnreachable;
@@ -146,7 +153,7 @@ CoordinatorView ask_coordinator(const config::Config& cfg) {
   CoordinatorView c;
   c.endpoint = cfg.get_string("bus", "router_endpoint");
   if (c.endpoint.empty()) return c;
-  auto reply = bus::request(c.endpoint, command(cfg, {{"command", "members"}}), std::chrono::seconds(2));
+  auto reply = bus::request(c.endpoint, command(cfg, {{"command", "members"}}), std::chrono::seconds(2), bus::client_options(cfg, "ctl", "").curve);
   if (!reply) {
     c.error = reply.error().message;
     return c;
@@ -256,6 +263,25 @@ int run_command(const config::Config& cfg, const Args& a) {
   }
   std::cerr << "glintctl: unknown command '" << a.command << "'\n";
   return 2;
+}
+
+int make_key_file(const std::string& path) {
+  const bus::CurveKeys keys = bus::generate_keys();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    std::cerr << "glintctl: cannot create " << path << ": " << std::strerror(errno) << " (an existing file is never overwritten)\n";
+    return 2;
+  }
+  const std::string text = bus::key_file_text(keys);
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    std::cerr << "glintctl: writing " << path << " failed\n";
+    ::unlink(path.c_str());
+    return 2;
+  }
+  std::cout << "public = " << keys.public_key << "\n";
+  return 0;
 }
 
 }  // namespace glint::ctl

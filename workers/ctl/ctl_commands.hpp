@@ -15,6 +15,10 @@ struct Args {
 };
 
 // Runs one command, printing to stdout (results) and stderr (errors); returns the exit code.
+// glintctl keys --out FILE: a fresh CURVE key pair in FILE (created 0600, never overwritten); the
+// public key goes to stdout for the coordinator's curve_authorized_keys.
+int make_key_file(const std::string& path);
+
 int run_command(const config::Config& cfg, const Args& args);
 
 }  // namespace glint::ctl

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   auto* undrain = app.add_subcommand("undrain", "Give NODE its placement back and rebalance onto it");
   undrain->add_option("NODE", args.id)->required();
   auto* rebalance = app.add_subcommand("rebalance", "Move replicas to where placement wants them now");
+  std::string key_out;
+  app.add_subcommand("keys", "Make a CURVE key pair for the bus: writes FILE (0600) and prints the public key")
+      ->add_option("--out", key_out, "Key file to create (never overwritten)")
+      ->required();
   for (auto* sub : {repair, audit, drain, undrain, rebalance})
     sub->add_flag("--no-wait", args.no_wait, "Print the job id and return");
   try {
@@ -49,6 +53,7 @@ int main(int argc, char** argv) {
     args.command = sub->get_name();
     for (const auto* s2 : sub->get_subcommands()) args.command += " " + s2->get_name();
   }
+  if (args.command == "keys") return glint::ctl::make_key_file(key_out);
   const glint::config::Config cfg = glint::config::load_or_exit(cl);
   return glint::ctl::run_command(cfg, args);
 }

@@ -53,7 +53,12 @@ int run_store(const config::Config& cfg) {
   hopts.nonce_cache = static_cast<size_t>(cfg.get_int("auth", "nonce_cache"));
   // Two seconds of slack for clocks a little behind ours (NTP keeps them closer than that).
   hopts.not_before = std::chrono::duration_cast<std::chrono::seconds>(clock.wall().time_since_epoch()).count() - 2;
-  bus::BusClient bus(bus::client_options(cfg, "store", name), clock, logger);
+  auto bus_opts = bus::client_options(cfg, "store", name);
+  if (!bus_opts.config_error.empty()) {
+    logger.error("config.invalid", {{"error", bus_opts.config_error}});
+    return 1;
+  }
+  bus::BusClient bus(bus_opts, clock, logger);
   StoreHandler handler(hopts, **blobs, metrics, store_metrics, clock, logger, &bus);
 
   http::ServerOptions sopts = http::server_options(cfg, "store");

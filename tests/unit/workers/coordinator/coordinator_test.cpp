@@ -64,6 +64,27 @@ TEST_F(CoordinatorTest, RegistrationAndHeartbeatsAreTracked) {
   EXPECT_EQ(c_.members().size(), 2u);
 }
 
+TEST_F(CoordinatorTest, TheMemberTableIsBoundedOldestFirst) {
+  Coordinator small{CoordinatorOptions{30s, {"hub", "coordinator", 1, "0.1.0"}, 3}, nodes_, jobs_, clock_, metrics_,
+                    log::Logger::null()};
+  for (int pid = 1; pid <= 3; ++pid) {
+    bus::Envelope e = msg(bus::type::kRegister, "node1", "replicator");
+    e.from.pid = pid;
+    small.on_message(e);
+    clock_.advance(1s);
+  }
+  bus::Envelope again = msg(bus::type::kHeartbeat, "node1", "replicator");
+  again.from.pid = 1;  // pid 1 is heard from again: pid 2 is now the oldest
+  small.on_message(again);
+  for (int pid = 100; pid < 200; ++pid) {  // a flood of made-up senders
+    bus::Envelope e = msg(bus::type::kRegister, "node1", "replicator");
+    e.from.pid = pid;
+    small.on_message(e);
+  }
+  EXPECT_EQ(small.members().size(), 3u);
+  EXPECT_EQ(small.members().count("node1/replicator/2"), 0u);
+}
+
 TEST_F(CoordinatorTest, EventsAreFannedOutAsPublished) {
   auto e = msg(bus::type::kEvent, "api1", "api");
   e.topic = "image.uploaded";
