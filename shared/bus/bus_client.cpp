@@ -28,7 +28,7 @@ Expected<std::optional<CurveClient>> curve_client(const config::Config& cfg) {
     return Error{Errc::invalid, "[bus] curve_key_file and curve_server_key go together"};
   auto keys = load_key_file(key_file);
   if (!keys) return keys.error();
-  if (server.size() != 40) return Error{Errc::invalid, "[bus] curve_server_key is not a 40-character Z85 key"};
+  if (!valid_public_key(server)) return Error{Errc::invalid, "[bus] curve_server_key is not a CURVE public key (40 Z85 characters)"};
   return std::optional<CurveClient>(CurveClient{*keys, server});
 }
 

@@ -67,6 +67,8 @@ const char* to_string(KeyRole r) {
   return "?";
 }
 
+bool valid_public_key(const std::string& key) { return z85_key(key); }
+
 CurveKeys generate_keys() {
   char pub[41] = {}, sec[41] = {};
   zmq_curve_keypair(pub, sec);

@@ -27,6 +27,9 @@ struct AuthorizedKey {
   std::string name;  // the node it speaks for (store, worker, api) or the operator's name
 };
 
+// Whether `key` is 40 Z85 characters that decode (a CURVE public or secret key).
+bool valid_public_key(const std::string& key);
+
 // A fresh key pair (libzmq's curve keypair).
 CurveKeys generate_keys();
 // A key-pair file: "public = Z85" and "secret = Z85" lines. Errc::invalid naming the file and line

@@ -512,13 +512,14 @@ uint16_t Server::port() const {
 
 void Server::run() {
   auto& im = *impl_;
-  // SIGHUP reloads the certificate (when serving TLS); SIGTERM/SIGINT drain.
-  if (im.tls) im.signals->add(SIGHUP);
+  // SIGHUP reloads the certificate (when serving TLS; otherwise it is only logged, never the
+  // default action that would end the process); SIGTERM/SIGINT drain.
+  im.signals->add(SIGHUP);
   std::function<void(const beast::error_code&, int)> on_signal = [&im, &on_signal](const beast::error_code& ec, int sig) {
     if (ec) return;
     im.logger.info("signal", {{"signal", sig}});
     if (sig == SIGHUP) {
-      im.reload_tls();
+      if (im.current_tls()) im.reload_tls();
       im.signals->async_wait(on_signal);
       return;
     }

@@ -46,7 +46,9 @@ void harden(SslContext& ctx) {
   SSL_CTX_set_cipher_list(ctx.native_handle(), "ECDHE+AES128GCM:ECDHE+AESGCM:ECDHE+CHACHA20");
   // AES-128-GCM first: with AES-NI it is the cheapest per byte, which image transfers feel.
   SSL_CTX_set_ciphersuites(ctx.native_handle(), "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
-  SSL_CTX_set_options(ctx.native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Server's cipher order; no TLS 1.2 renegotiation (a client could make the server redo the
+  // handshake's public-key work over and over on one connection).
+  SSL_CTX_set_options(ctx.native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
 }
 
 Status load_pair(SslContext& ctx, const TlsFiles& files) {

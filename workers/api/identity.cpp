@@ -46,6 +46,8 @@ Identity identity_from_token(const TokenInfo& token) {
   Identity who;
   who.project = token.project_id;
   who.user = token.user_id;
+  if (!token.project_domain_id.empty()) who.project_domain = token.project_domain_id;
+  if (!token.user_domain_id.empty()) who.user_domain = token.user_domain_id;
   who.roles = token.roles;
   who.admin = who.roles.count("admin") > 0;
   return who;

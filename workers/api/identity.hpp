@@ -19,6 +19,7 @@ bool parse_auth_mode(const std::string& text, AuthMode& out);
 struct Identity {
   std::optional<std::string> project;  // owner of the images it creates
   std::optional<std::string> user;
+  std::optional<std::string> project_domain, user_domain;  // from a Keystone token
   std::set<std::string> roles;
   bool unrestricted = false;  // no-auth: every image is visible and changeable
   bool admin = false;         // the context_is_admin rule (role:admin unless a policy file says otherwise)

@@ -11,6 +11,8 @@ PolicyCredentials credentials_of(const Identity& who) {
   c.roles = who.roles;
   c.project_id = who.project;
   c.user_id = who.user;
+  c.project_domain_id = who.project_domain;
+  c.user_domain_id = who.user_domain;
   return c;
 }
 

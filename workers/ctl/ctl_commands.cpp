@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -41,6 +42,17 @@ int show_job(const Args& a, const db::JobRow& j) {
 
 constexpr auto kCoordinatorTimeout = std::chrono::seconds(5);
 
+// The CURVE identity for commands; a key that does not load ends glintctl with exit 2 and the
+// reason (sending unauthenticated would only look like an unreachable coordinator).
+std::optional<bus::CurveClient> bus_curve(const config::Config& cfg) {
+  auto curve = bus::curve_client(cfg);
+  if (!curve) {
+    std::cerr << "glintctl: " << curve.error().message << "\n";
+    std::exit(2);
+  }
+  return *curve;
+}
+
 bus::Envelope command(const config::Config& cfg, nlohmann::json body) {
   return bus::make_envelope(bus::type::kCommand, bus::client_options(cfg, "ctl", "").self,
                             std::chrono::system_clock::now(), std::move(body));
@@ -58,7 +70,7 @@ Expected<db::JobRow> queue_job(const config::Config& cfg, db::JobRepository& job
   auto reply = bus::request(endpoint,
                             command(cfg, {{"command", "job"}, {"kind", kind}, {"target", target.value_or("")},
                                           {"requested_by", who}}),
-                            kCoordinatorTimeout, bus::client_options(cfg, "ctl", "").curve);
+                            kCoordinatorTimeout, bus_curve(cfg));
   if (!reply) {
     coordinator_down = true;
     return reply.error();
@@ -134,7 +146,7 @@ int set_node_state(const config::Config& cfg, const Args& a, db::Pool& pool, Nod
     return 0;
   }
   auto reply = bus::request(endpoint, command(cfg, {{"command", "node_state"}, {"node", a.id}, {"state", to_string(state)}}),
-                            kCoordinatorTimeout, bus::client_options(cfg, "ctl", "").curve);
+                            kCoordinatorTimeout, bus_curve(cfg));
   if (!reply) {
     std::cerr << "glintctl: the coordinator is unreachable: " << reply.error().message << " (nothing changed)\n";
     return kUnreachable;
@@ -153,7 +165,7 @@ CoordinatorView ask_coordinator(const config::Config& cfg) {
   CoordinatorView c;
   c.endpoint = cfg.get_string("bus", "router_endpoint");
   if (c.endpoint.empty()) return c;
-  auto reply = bus::request(c.endpoint, command(cfg, {{"command", "members"}}), std::chrono::seconds(2), bus::client_options(cfg, "ctl", "").curve);
+  auto reply = bus::request(c.endpoint, command(cfg, {{"command", "members"}}), std::chrono::seconds(2), bus_curve(cfg));
   if (!reply) {
     c.error = reply.error().message;
     return c;

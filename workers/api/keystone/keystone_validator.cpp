@@ -16,6 +16,7 @@ using nlohmann::json;
 constexpr size_t kMaxKeystoneBody = 1 << 20;  // a token body without its catalog is a few KiB
 // Renew the service token this long before Keystone says it expires.
 constexpr auto kServiceTokenSlack = std::chrono::seconds(120);
+constexpr auto kRenewEvery = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -47,8 +48,9 @@ class KeystoneValidator final : public TokenValidator {
 
   TokenCheck validate(const std::string& token) override {
     if (!plausible_token(token)) return TokenCheck::invalid("not a token");
+    std::string refused;  // the service token Keystone refused, if it did
     for (int attempt = 0; attempt < 2; ++attempt) {
-      auto service = service_token(attempt > 0);
+      auto service = service_token(refused);
       if (!service) return TokenCheck::unavailable(service.error().message);
       http::ClientRequest req;
       req.method = "GET";
@@ -58,11 +60,18 @@ class KeystoneValidator final : public TokenValidator {
       req.headers.set("Accept", "application/json");
       auto resp = send(req);
       if (!resp) return TokenCheck::unavailable("Keystone: " + resp.error().message);
-      if (resp->status == 200) return token_from_body(resp->body, clock_.wall());
+      if (resp->status == 200) {
+        TokenCheck c = token_from_body(resp->body, clock_.wall());
+        // A 200 that is no token document is a broken Keystone (or a proxy's page), not a verdict
+        // on the token: cached as invalid it would lock its owner out for the whole TTL.
+        if (c.outcome == TokenCheck::Outcome::invalid && c.reason == kNotATokenDocument) return TokenCheck::unavailable(c.reason);
+        return c;
+      }
       if (resp->status == 404) return TokenCheck::invalid("Keystone does not know the token");
       if (resp->status == 401 || resp->status == 403) {
         // Our own token was refused (expired early, revoked, rotated keys): renew once.
         log_.warn("keystone.service_token_refused", {{"status", static_cast<int64_t>(resp->status)}});
+        refused = *service;
         continue;
       }
       return TokenCheck::unavailable("Keystone answered " + std::to_string(resp->status));
@@ -84,10 +93,16 @@ class KeystoneValidator final : public TokenValidator {
     return resp;
   }
 
-  // The service user's token, fetched when missing, close to expiry or `renew` is asked.
-  Expected<std::string> service_token(bool renew) {
+  // The service user's token, fetched when missing or close to expiry, or when Keystone refused
+  // `refused` and no other thread has renewed it since. Renewals after a refusal are at most one
+  // per kRenewEvery: a permanent refusal must not turn every request into a password login.
+  Expected<std::string> service_token(const std::string& refused) {
     std::lock_guard<std::mutex> lk(mu_);
-    if (!renew && !service_token_.empty() && clock_.wall() + kServiceTokenSlack < service_expires_) return service_token_;
+    const bool fresh = !service_token_.empty() && clock_.wall() + kServiceTokenSlack < service_expires_;
+    if (fresh && (refused.empty() || refused != service_token_)) return service_token_;
+    if (fresh && clock_.now() - last_forced_renewal_ < kRenewEvery)
+      return Error{Errc::unavailable, "Keystone refuses glint's service token (renewed less than 10 s ago)"};
+    if (!refused.empty()) last_forced_renewal_ = clock_.now();
     auto domain = [](const std::string& id, const std::string& name) {
       return id.empty() ? json{{"name", name}} : json{{"id", id}};
     };
@@ -125,6 +140,7 @@ class KeystoneValidator final : public TokenValidator {
   std::mutex mu_;  // guards the service token; held across its renewal so only one thread renews
   std::string service_token_;
   std::chrono::system_clock::time_point service_expires_{};
+  std::chrono::steady_clock::time_point last_forced_renewal_{};
 };
 
 }  // namespace

@@ -37,18 +37,24 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
+// Whether path[p..] matches glob[g..]. Memoised on (p, g): a rule of many "**" against a long
+// path would otherwise try exponentially many splits (a token's owner chooses the rule).
 bool glob_matches(const std::vector<std::string_view>& path, size_t p, const std::vector<std::string_view>& glob,
-                  size_t g) {
-  if (g == glob.size()) return p == path.size();
-  if (glob[g] == "**") {
+                  size_t g, std::vector<signed char>& memo) {
+  signed char& known = memo[p * (glob.size() + 1) + g];
+  if (known >= 0) return known;
+  bool out;
+  if (g == glob.size()) {
+    out = p == path.size();
+  } else if (glob[g] == "**") {
     // "**" takes one or more segments, as keystonemiddleware's rule does.
-    for (size_t k = p + 1; k <= path.size(); ++k)
-      if (glob_matches(path, k, glob, g + 1)) return true;
-    return false;
+    out = false;
+    for (size_t k = p + 1; k <= path.size() && !out; ++k) out = glob_matches(path, k, glob, g + 1, memo);
+  } else {
+    out = p < path.size() && (glob[g] == "*" || glob[g] == path[p]) && glob_matches(path, p + 1, glob, g + 1, memo);
   }
-  if (p == path.size()) return false;
-  if (glob[g] != "*" && glob[g] != path[p]) return false;
-  return glob_matches(path, p + 1, glob, g + 1);
+  known = out ? 1 : 0;
+  return out;
 }
 
 }  // namespace
@@ -83,7 +89,7 @@ Expected<KeystoneEndpoint> parse_keystone_url(const std::string& url) {
 TokenCheck token_from_body(const std::string& body, std::chrono::system_clock::time_point now) {
   const json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("token") || !doc["token"].is_object())
-    return TokenCheck::invalid("Keystone's answer is not a token document");
+    return TokenCheck::invalid(kNotATokenDocument);
   const json& t = doc["token"];
   TokenCheck out;
   TokenInfo& info = out.info;
@@ -123,7 +129,8 @@ bool access_allows(const TokenInfo& info, const std::string& method, const std::
     if (rule.service != "image" || rule.method != method) continue;
     const auto glob = segments(rule.path);
     if (glob.size() > 64 || have.size() > 64) continue;  // bounded work for a hostile rule or path
-    if (glob_matches(have, 0, glob, 0)) return true;
+    std::vector<signed char> memo((have.size() + 1) * (glob.size() + 1), -1);
+    if (glob_matches(have, 0, glob, 0, memo)) return true;
   }
   return false;
 }

@@ -57,6 +57,8 @@ Expected<KeystoneEndpoint> parse_keystone_url(const std::string& url);
 // against `now` (an expired token is invalid); invalid with a reason for a body that is not one.
 TokenCheck token_from_body(const std::string& body, std::chrono::system_clock::time_point now);
 
+inline constexpr const char* kNotATokenDocument = "Keystone's answer is not a token document";
+
 // Whether a token restricted by access rules may make this request to the image service
 // (keystonemiddleware's rule: same method, service type "image", path glob matches).
 bool access_allows(const TokenInfo& info, const std::string& method, const std::string& path);

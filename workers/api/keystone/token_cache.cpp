@@ -7,6 +7,10 @@
 
 namespace glint::api {
 
+namespace {
+constexpr std::chrono::seconds kOutageRetry{30};
+}  // namespace
+
 TokenCache::TokenCache(TokenValidator& upstream, const Clock& clock, TokenCacheOptions opts, metrics::Metrics& metrics)
     : upstream_(upstream),
       clock_(clock),
@@ -48,6 +52,13 @@ TokenCheck TokenCache::validate(const std::string& token) {
   if (fresh.outcome == TokenCheck::Outcome::unavailable) {
     if (known) {
       count("stale");
+      // Trusted a little longer (never past its expiry), so a Keystone that times out costs
+      // each token one wait per kOutageRetry, not one per request.
+      std::lock_guard<std::mutex> lk(mu_);
+      if (auto it = index_.find(key); it != index_.end() && it->second->check.outcome == TokenCheck::Outcome::valid)
+        it->second->fresh_until = clock_.now() + std::min<std::chrono::steady_clock::duration>(
+                                                     kOutageRetry, std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                                       known->info.expires_at - clock_.wall()));
       return *known;
     }
     count("unavailable");

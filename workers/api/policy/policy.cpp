@@ -272,6 +272,16 @@ Expected<Policy> Policy::parse(const std::string& text, const std::string& where
   };
   for (const auto& [name, line] : line_of)
     if (!acyclic(name)) return Error{Errc::invalid, where + ":" + std::to_string(line) + ": rule '" + name + "' refers to itself through rule:"};
+  // An evaluation cut short by the depth bound would be false, and "not" would turn that into
+  // true: a rule that deep is refused here instead.
+  std::map<std::string, int> depth;
+  std::function<int(const std::string&)> depth_of = [&](const std::string& n) {
+    if (auto it = depth.find(n); it != depth.end()) return it->second;
+    return depth[n] = rule_depth(*p.rules_.at(n), depth_of);
+  };
+  for (const auto& [name, line] : line_of)
+    if (depth_of(name) > kMaxRuleDepth - 2)
+      return Error{Errc::invalid, where + ":" + std::to_string(line) + ": rule '" + name + "' nests rules too deeply"};
   return p;
 }
 

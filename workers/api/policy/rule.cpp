@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace glint::api {
 
 namespace {
 
-constexpr int kMaxDepth = 32;  // nesting of parentheses and rule: references
+constexpr int kMaxDepth = kMaxRuleDepth;  // nesting of parentheses and rule: references
 
 struct Token {
   std::string text;
@@ -57,7 +58,13 @@ class Parser {
     n->right = std::move(right);
     return n;
   }
-  bool at(const char* word) const { return pos_ < tokens_.size() && tokens_[pos_].text == word; }
+  // Keywords in any case, as oslo.policy reads them.
+  bool at(const char* word) const {
+    if (pos_ >= tokens_.size()) return false;
+    const std::string& t = tokens_[pos_].text;
+    return t.size() == std::strlen(word) &&
+           std::equal(t.begin(), t.end(), word, [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  }
 
   Expected<RulePtr> parse_list(int depth, const char* word, RuleNode::Kind kind, Expected<RulePtr> (Parser::*next)(int)) {
     auto first = (this->*next)(depth);
@@ -99,7 +106,7 @@ class Parser {
       return inner;
     }
     const Token& t = tokens_[pos_];
-    if (t.text == ")" || t.text == "and" || t.text == "or") return fail("a check expected, not '" + t.text + "'");
+    if (t.text == ")" || at("and") || at("or")) return fail("a check expected, not '" + t.text + "'");
     ++pos_;
     if (t.text == "@") return leaf(RuleNode::Kind::always);
     if (t.text == "!") return leaf(RuleNode::Kind::never);
@@ -188,6 +195,13 @@ bool evaluate(const RuleNode& r, const PolicyCredentials& who, const PolicyTarge
     case RuleNode::Kind::negate: return !evaluate(*r.children.front(), who, target, resolve, depth + 1);
   }
   return false;
+}
+
+int rule_depth(const RuleNode& r, const std::function<int(const std::string&)>& ref_depth) {
+  int deepest = 0;
+  if (r.kind == RuleNode::Kind::rule) deepest = ref_depth(r.left) + 1;
+  for (const auto& c : r.children) deepest = std::max(deepest, rule_depth(*c, ref_depth) + 1);
+  return deepest;
 }
 
 void referenced_rules(const RuleNode& r, std::set<std::string>& out) {

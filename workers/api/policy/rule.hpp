@@ -46,5 +46,9 @@ bool evaluate(const RuleNode& rule, const PolicyCredentials& who, const PolicyTa
               const RuleResolver& resolve, int depth = 0);
 // Every rule name a rule refers to (for checking a policy file's references at load).
 void referenced_rules(const RuleNode& rule, std::set<std::string>& out);
+// How deep evaluate() recurses for this rule alone (each node and rule: reference is one level);
+// rule: references count as `ref_depth(name)`.
+int rule_depth(const RuleNode& rule, const std::function<int(const std::string&)>& ref_depth);
+inline constexpr int kMaxRuleDepth = 32;  // deeper evaluations are refused at load, never cut short
 
 }  // namespace glint::api

@@ -95,7 +95,9 @@ class KeystoneAnswersTest : public ::testing::Test {
 TEST_F(KeystoneAnswersTest, OnlyAProperAnswerIsAValidToken) {
   EXPECT_EQ(check(ScriptedKeystone::Mode::valid), TokenCheck::Outcome::valid);
   EXPECT_EQ(check(ScriptedKeystone::Mode::not_found), TokenCheck::Outcome::invalid);
-  EXPECT_EQ(check(ScriptedKeystone::Mode::garbage), TokenCheck::Outcome::invalid);
+  // A 200 that is no token document is a broken Keystone (a proxy's page), not a verdict on the
+  // token: unavailable, so a cache does not lock the token's owner out for its whole TTL.
+  EXPECT_EQ(check(ScriptedKeystone::Mode::garbage), TokenCheck::Outcome::unavailable);
   EXPECT_NE(check(ScriptedKeystone::Mode::huge), TokenCheck::Outcome::valid);
   EXPECT_EQ(check(ScriptedKeystone::Mode::error500), TokenCheck::Outcome::unavailable);
   EXPECT_EQ(keystone_.service_logins.load(), 1);  // the service token is reused
@@ -104,6 +106,9 @@ TEST_F(KeystoneAnswersTest, OnlyAProperAnswerIsAValidToken) {
 TEST_F(KeystoneAnswersTest, ARefusedServiceTokenIsRenewedOnceThenUnavailable) {
   ASSERT_EQ(check(ScriptedKeystone::Mode::valid), TokenCheck::Outcome::valid);
   EXPECT_EQ(check(ScriptedKeystone::Mode::wrong_service_token), TokenCheck::Outcome::unavailable);
+  EXPECT_EQ(keystone_.service_logins.load(), 2);
+  // A refusal that persists does not turn every request into a password login.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(check(ScriptedKeystone::Mode::wrong_service_token), TokenCheck::Outcome::unavailable);
   EXPECT_EQ(keystone_.service_logins.load(), 2);
 }
 

@@ -90,6 +90,15 @@ TEST(KeystoneToken, AccessRulesAllowOnlyTheirImageRequests) {
   EXPECT_TRUE(access_allows(c.info, "GET", "/v2/images/abc/file"));
   TokenInfo open;
   EXPECT_TRUE(access_allows(open, "DELETE", "/anything"));
+  // A hostile rule of many "**" against a long path is decided at once (memoised), not by
+  // trying every split.
+  TokenInfo hostile;
+  hostile.access_rules.emplace();
+  std::string glob, path = "/v2";
+  for (int i = 0; i < 30; ++i) glob += "/**";
+  for (int i = 0; i < 60; ++i) path += "/a";
+  hostile.access_rules->push_back({"image", "GET", glob + "/x"});
+  EXPECT_FALSE(access_allows(hostile, "GET", path));
 }
 
 TEST(KeystoneToken, ImplausibleTokensNeverLeave) {
@@ -153,6 +162,9 @@ TEST_F(TokenCacheTest, AnOutageServesKnownTokensUntilTheyExpireAndRefusesUnknown
   keystone_.down = true;
   clock_.advance(600s);  // past the TTL: Keystone is asked, does not answer, the known answer stands
   EXPECT_EQ(cache_.validate("t1").outcome, TokenCheck::Outcome::valid);
+  const int asked = keystone_.calls.load();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(cache_.validate("t1").outcome, TokenCheck::Outcome::valid);
+  EXPECT_EQ(keystone_.calls.load(), asked);  // a Keystone that times out is not waited for per request
   EXPECT_EQ(cache_.validate("t2").outcome, TokenCheck::Outcome::unavailable);
   clock_.advance(301s);  // t1's own expiry
   EXPECT_EQ(cache_.validate("t1").outcome, TokenCheck::Outcome::unavailable);

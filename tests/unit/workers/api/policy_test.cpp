@@ -46,6 +46,8 @@ TEST(PolicyRule, ChecksAndPrecedence) {
   EXPECT_FALSE(eval("(role:admin or role:member) and project_id:p2", member));
   EXPECT_FALSE(eval("not role:member", member));
   EXPECT_TRUE(eval("not role:admin and role:member", member));
+  EXPECT_TRUE(eval("role:admin OR role:member", member));  // keywords in any case, as oslo.policy
+  EXPECT_FALSE(eval("NOT role:member", member));
   // oslo.policy's None: a missing owner matches a caller without a project.
   EXPECT_TRUE(eval("project_id:%(owner)s", creds({}, std::nullopt), {{"owner", std::nullopt}}));
   EXPECT_FALSE(eval("project_id:%(owner)s", member, {{"owner", std::nullopt}}));
@@ -86,6 +88,13 @@ TEST(PolicyFile, MistakesFailWithFileAndLine) {
       {"get_image:\n  nested: role:admin\n", "policy.yaml:2: only a flat mapping"},
       {"{\"get_image\": 3}", "policy.yaml:1: rule 'get_image' is not a string"},
       {"{broken", "policy.yaml:1:"},
+      // "not" over a chain deeper than evaluation goes would read a cut-short false as true.
+      {[] {
+         std::string t = "get_image: not rule:r1\n";
+         for (int i = 1; i < 40; ++i) t += "r" + std::to_string(i) + ": rule:r" + std::to_string(i + 1) + "\n";
+         return t + "r40: '!'\n";
+       }(),
+       "nests rules too deeply"},
   };
   for (const auto& [text, want] : cases) {
     auto p = Policy::parse(text, "policy.yaml", false);
