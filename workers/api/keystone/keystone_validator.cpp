@@ -1,5 +1,7 @@
 #include "workers/api/keystone/keystone_validator.hpp"
 
+#include <atomic>
+#include <algorithm>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@ constexpr size_t kMaxKeystoneBody = 1 << 20;  // a token body without its catalo
 // Renew the service token this long before Keystone says it expires.
 constexpr auto kServiceTokenSlack = std::chrono::seconds(120);
 constexpr auto kRenewEvery = std::chrono::seconds(10);
+constexpr auto kBreak = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -32,6 +35,8 @@ Expected<KeystoneOptions> keystone_options(const config::Config& cfg) {
   o.user_domain_id = cfg.get_string(s, "user_domain_id");
   o.project_domain_id = cfg.get_string(s, "project_domain_id");
   o.timeout = cfg.get_duration(s, "http_connect_timeout");
+  // Half the request threads at most, so requests with cached tokens always find one.
+  o.max_in_flight = std::max<int>(1, static_cast<int>(cfg.get_int("api", "io_threads")) / 2);
   for (const auto& [name, value] : {std::pair{"auth_url", &o.auth_url}, {"username", &o.username},
                                     {"password", &o.password}, {"project_name", &o.project_name}})
     if (value->empty()) return Error{Errc::invalid, "[keystone_authtoken] " + std::string(name) + " is required with auth_mode = keystone"};
@@ -46,8 +51,26 @@ class KeystoneValidator final : public TokenValidator {
   KeystoneValidator(KeystoneOptions opts, KeystoneEndpoint ep, const Clock& clock, log::Logger logger)
       : opts_(std::move(opts)), ep_(std::move(ep)), clock_(clock), log_(std::move(logger)) {}
 
+  // Validations run on request threads, so two guards keep a slow or dead Keystone from taking
+  // all of them: at most max_in_flight calls wait on Keystone at once, and after an unavailable
+  // answer calls fail at once for kBreak (one probe per kBreak finds out when it is back).
   TokenCheck validate(const std::string& token) override {
     if (!plausible_token(token)) return TokenCheck::invalid("not a token");
+    const auto now = clock_.now();
+    if (now < broken_until_.load())
+      return TokenCheck::unavailable("Keystone was unavailable moments ago; retrying shortly");
+    if (in_flight_.fetch_add(1) >= opts_.max_in_flight) {
+      in_flight_.fetch_sub(1);
+      return TokenCheck::unavailable("too many token validations waiting on Keystone");
+    }
+    TokenCheck out = ask(token);
+    in_flight_.fetch_sub(1);
+    if (out.outcome == TokenCheck::Outcome::unavailable) broken_until_.store(clock_.now() + kBreak);
+    return out;
+  }
+
+ private:
+  TokenCheck ask(const std::string& token) {
     std::string refused;  // the service token Keystone refused, if it did
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto service = service_token(refused);
@@ -79,7 +102,6 @@ class KeystoneValidator final : public TokenValidator {
     return TokenCheck::unavailable("Keystone refuses glint's service credentials");
   }
 
- private:
   Expected<http::ClientResponse> send(http::ClientRequest& req) {
     auto body = std::make_shared<std::string>();
     req.on_body = [body](std::span<const std::byte> chunk) {
@@ -141,6 +163,8 @@ class KeystoneValidator final : public TokenValidator {
   std::string service_token_;
   std::chrono::system_clock::time_point service_expires_{};
   std::chrono::steady_clock::time_point last_forced_renewal_{};
+  std::atomic<int> in_flight_{0};
+  std::atomic<std::chrono::steady_clock::time_point> broken_until_{};
 };
 
 }  // namespace

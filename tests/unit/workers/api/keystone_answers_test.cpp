@@ -27,6 +27,7 @@ class ScriptedKeystone final : public http::Handler {
       r.headers.set("X-Subject-Token", "service-token");
       return http::Reply::of(std::move(r));
     }
+    ++validations;
     switch (mode) {
       case Mode::garbage: return http::Reply::of(http::text_response(200, "<html>proxy error</html>", "text/html"));
       case Mode::huge: return http::Reply::of(http::text_response(200, std::string(3 << 20, '{'), "application/json"));
@@ -52,6 +53,7 @@ class ScriptedKeystone final : public http::Handler {
   }
   std::atomic<Mode> mode{Mode::valid};
   std::atomic<int> service_logins{0};
+  std::atomic<int> validations{0};
 
  private:
   std::mutex mu_;
@@ -74,6 +76,7 @@ class KeystoneAnswersTest : public ::testing::Test {
     k.password = "pw";
     k.project_name = "service";
     k.timeout = 500ms;
+    options_ = k;
     validator_ = make_keystone_validator(k, clock_, log::Logger::null());
   }
   void TearDown() override {
@@ -90,6 +93,7 @@ class KeystoneAnswersTest : public ::testing::Test {
   std::thread thread_;
   SystemClock clock_;
   std::unique_ptr<TokenValidator> validator_;
+  KeystoneOptions options_;
 };
 
 TEST_F(KeystoneAnswersTest, OnlyAProperAnswerIsAValidToken) {
@@ -115,6 +119,29 @@ TEST_F(KeystoneAnswersTest, ARefusedServiceTokenIsRenewedOnceThenUnavailable) {
 TEST_F(KeystoneAnswersTest, AKeystoneThatNeverAnswersIsUnavailable) {
   // The server holds the request until TearDown: without the client's timeout this never returns.
   EXPECT_EQ(check(ScriptedKeystone::Mode::slow), TokenCheck::Outcome::unavailable);
+  // And for a moment after, calls fail at once instead of each waiting out the timeout.
+  const int asked = keystone_.validations.load();
+  EXPECT_EQ(check(ScriptedKeystone::Mode::valid), TokenCheck::Outcome::unavailable);
+  EXPECT_EQ(keystone_.validations.load(), asked);
+}
+
+TEST_F(KeystoneAnswersTest, OnlySoManyValidationsWaitOnKeystoneAtOnce) {
+  KeystoneOptions one = options_;
+  one.max_in_flight = 1;
+  one.timeout = 30s;  // the first call waits until the server is released below
+  auto v = make_keystone_validator(one, clock_, log::Logger::null());
+  ASSERT_EQ(v->validate("gAAAAABwarmup").outcome, TokenCheck::Outcome::valid);  // service token fetched
+  keystone_.mode = ScriptedKeystone::Mode::slow;
+  std::thread first([&] { v->validate("gAAAAABfirst"); });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (keystone_.validations.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(keystone_.validations.load(), 2);  // the first call is waiting on Keystone
+  TokenCheck second = v->validate("gAAAAABsecond");
+  EXPECT_EQ(second.outcome, TokenCheck::Outcome::unavailable);
+  EXPECT_NE(second.reason.find("too many"), std::string::npos) << second.reason;
+  EXPECT_EQ(keystone_.validations.load(), 2);
+  keystone_.release();
+  first.join();
 }
 
 }  // namespace
