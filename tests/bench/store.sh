@@ -39,7 +39,6 @@ log_level = warn
 [database]
 connection = postgresql://nobody@127.0.0.1:1/none
 retry_budget = 100ms
-node_name = bench
 [auth]
 shared_secret = $secret
 [store]

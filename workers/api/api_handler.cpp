@@ -117,13 +117,14 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
       if (m == "DELETE") return http::Reply::of(remove(req, who, r.image_id));
       if (m == "PATCH") {
         auto ct = req.headers.get("Content-Type");
-        if (!ct || !patch_dialect(*ct)) {
+        const auto dialect = ct ? patch_dialect(*ct) : std::nullopt;
+        if (!dialect) {
           const std::string type = ct ? std::string(*ct) : std::string("None");
           return http::Reply::of(unsupported_media(req, type));
         }
         const std::string id = r.image_id;
-        return http::Reply::upload(
-            http::buffered_sink(kMaxJsonBody, [this, req, who, id](std::string body) { return patch(req, who, id, body); }));
+        return http::Reply::upload(http::buffered_sink(
+            kMaxJsonBody, [this, req, who, id, d = *dialect](std::string body) { return patch(req, who, id, body, d); }));
       }
       return http::Reply::of(method_not_allowed(req, "GET, PATCH, DELETE"));
     case ApiRoute::Kind::image_tag:
@@ -220,14 +221,13 @@ http::Response ApiHandler::show(const http::Request& req, const Identity& who, c
 }
 
 http::Response ApiHandler::patch(const http::Request& req, const Identity& who, const std::string& id,
-                                 const std::string& body) {
+                                 const std::string& body, PatchDialect dialect) {
   // Optimistic concurrency: re-read and re-apply when another writer changed the image meanwhile.
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto cur = visible_image(who, id);
     if (!cur) return unavailable(req, cur.error());
     if (!*cur) return glance_error(req, 404, "No image found with ID " + id);
     db::ImageRow img = **cur;
-    const auto dialect = patch_dialect(req.headers.get("Content-Type").value_or("")).value_or(PatchDialect::v2_1);
     if (auto e = apply_patch(body, img, dialect)) return glance_error(req, e->status, e->message, e->detail);
     // Whatever the operation (replace or add), only an admin gives an image away.
     if (img.owner != (*cur)->owner && !who.is_admin())

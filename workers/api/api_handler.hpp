@@ -10,6 +10,7 @@
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
 #include "workers/api/identity.hpp"
+#include "workers/api/image_patch.hpp"
 #include "workers/api/image_policy.hpp"
 #include "workers/api/image_data.hpp"
 
@@ -46,7 +47,8 @@ class ApiHandler final : public http::Handler {
   http::Response create(const http::Request& req, const Identity& who, const std::string& body);
   http::Response show(const http::Request& req, const Identity& who, const std::string& id);
   http::Response list(const http::Request& req, const Identity& who);
-  http::Response patch(const http::Request& req, const Identity& who, const std::string& id, const std::string& body);
+  http::Response patch(const http::Request& req, const Identity& who, const std::string& id, const std::string& body,
+                       PatchDialect dialect);
   http::Response remove(const http::Request& req, const Identity& who, const std::string& id);
   http::Response tag(const http::Request& req, const Identity& who, const std::string& id, const std::string& tag);
   http::Response members(const http::Request& req, const Identity& who, const std::string& id,

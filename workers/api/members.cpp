@@ -25,8 +25,9 @@ http::Response ApiHandler::members(const http::Request& req, const Identity& who
   const Action action = member.empty() ? (m == "POST" ? Action::add_member : Action::get_members)
                                        : (m == "PUT" ? Action::modify_member : m == "DELETE" ? Action::delete_member : Action::get_member);
   if (auto refused = refuse(req, who, action, row)) {
-    // Glance answers every refusal of a single member's GET with 404.
-    if (action == Action::get_member) refused->status = 404;
+    // Glance answers every refusal of a single member's GET with 404 (its message kept).
+    if (action == Action::get_member && refused->status != 404)
+      return glance_error(req, 404, "You are not authorized to complete get_member action.");
     return std::move(*refused);
   }
 

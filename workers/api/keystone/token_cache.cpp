@@ -9,17 +9,24 @@ namespace glint::api {
 
 namespace {
 constexpr std::chrono::seconds kOutageRetry{30};
+
+prometheus::Family<prometheus::Counter>& lookups(metrics::Metrics& m) {
+  return m.counter("glint_api_token_cache_total",
+                   "Token lookups by result: hit, miss (asked Keystone), negative (known invalid), "
+                   "stale (served while Keystone was unavailable), unavailable.");
+}
 }  // namespace
 
 TokenCache::TokenCache(TokenValidator& upstream, const Clock& clock, TokenCacheOptions opts, metrics::Metrics& metrics)
     : upstream_(upstream),
       clock_(clock),
       opts_(opts),
-      lookups_(metrics.counter("glint_api_token_cache_total",
-                               "Token lookups by result: hit, miss (asked Keystone), negative (known invalid), "
-                               "stale (served while Keystone was unavailable), unavailable.")) {}
-
-void TokenCache::count(const char* result) { lookups_.Add({{"result", result}}).Increment(); }
+      lookups_(lookups(metrics)),
+      hit_(lookups_.Add({{"result", "hit"}})),
+      miss_(lookups_.Add({{"result", "miss"}})),
+      negative_(lookups_.Add({{"result", "negative"}})),
+      stale_(lookups_.Add({{"result", "stale"}})),
+      unavailable_(lookups_.Add({{"result", "unavailable"}})) {}
 
 size_t TokenCache::size() const {
   std::lock_guard<std::mutex> lk(mu_);
@@ -41,7 +48,7 @@ TokenCheck TokenCache::validate(const std::string& token) {
       const Entry& e = *it->second;
       const bool unexpired = e.check.outcome != TokenCheck::Outcome::valid || clock_.wall() < e.check.info.expires_at;
       if (clock_.now() < e.fresh_until && unexpired) {
-        count(e.check.outcome == TokenCheck::Outcome::valid ? "hit" : "negative");
+        (e.check.outcome == TokenCheck::Outcome::valid ? hit_ : negative_).Increment();
         return e.check;
       }
       if (e.check.outcome == TokenCheck::Outcome::valid && unexpired) known = e.check;
@@ -51,7 +58,7 @@ TokenCheck TokenCache::validate(const std::string& token) {
   TokenCheck fresh = upstream_.validate(token);
   if (fresh.outcome == TokenCheck::Outcome::unavailable) {
     if (known) {
-      count("stale");
+      stale_.Increment();
       // Trusted a little longer (never past its expiry), so a Keystone that times out costs
       // each token one wait per kOutageRetry, not one per request.
       std::lock_guard<std::mutex> lk(mu_);
@@ -61,10 +68,10 @@ TokenCheck TokenCache::validate(const std::string& token) {
                                                                        known->info.expires_at - clock_.wall()));
       return *known;
     }
-    count("unavailable");
+    unavailable_.Increment();
     return fresh;
   }
-  count("miss");
+  miss_.Increment();
   store(key, fresh);
   return fresh;
 }

@@ -35,12 +35,14 @@ class TokenCache final : public TokenValidator {
     std::chrono::steady_clock::time_point fresh_until;
   };
   void store(const std::string& key, const TokenCheck& check);
-  void count(const char* result);
 
   TokenValidator& upstream_;
   const Clock& clock_;
   const TokenCacheOptions opts_;
+  // One counter per result, looked up once: Family::Add hashes labels under a lock per call, and
+  // this runs on every authenticated request.
   prometheus::Family<prometheus::Counter>& lookups_;
+  prometheus::Counter &hit_, &miss_, &negative_, &stale_, &unavailable_;
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // front = most recently used
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;

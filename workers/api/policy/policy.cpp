@@ -217,7 +217,12 @@ Policy Policy::defaults(bool secure_rbac) {
     if (!rule) throw std::logic_error(std::string("bad built-in rule ") + d.name + ": " + rule.error().message);
     p.rules_[d.name] = *rule;
   }
+  p.index_actions();
   return p;
+}
+
+void Policy::index_actions() {
+  for (size_t a = 0; a < by_action_.size(); ++a) by_action_[a] = rules_.at(action_name(static_cast<Action>(a)));
 }
 
 Expected<Policy> Policy::load(const std::string& path, bool secure_rbac) {
@@ -282,6 +287,7 @@ Expected<Policy> Policy::parse(const std::string& text, const std::string& where
   for (const auto& [name, line] : line_of)
     if (depth_of(name) > kMaxRuleDepth - 2)
       return Error{Errc::invalid, where + ":" + std::to_string(line) + ": rule '" + name + "' nests rules too deeply"};
+  p.index_actions();
   return p;
 }
 
@@ -294,7 +300,8 @@ bool Policy::check(const std::string& name, const PolicyCredentials& who, const 
 }
 
 bool Policy::allows(Action a, const PolicyCredentials& who, const PolicyTarget& target) const {
-  return check(action_name(a), who, target, 0);
+  return evaluate(*by_action_[static_cast<size_t>(a)], who, target,
+                  [this](const std::string& n, const PolicyCredentials& w, const PolicyTarget& t, int d) { return check(n, w, t, d); });
 }
 
 }  // namespace glint::api

@@ -4,6 +4,7 @@
 // reader with enforce_new_defaults = True), overridden by an operator's policy file in
 // oslo.policy's YAML (or JSON) format. Immutable once loaded; thread-safe.
 #pragma once
+#include <array>
 #include <map>
 #include <string>
 
@@ -36,8 +37,11 @@ class Policy {
 
  private:
   bool check(const std::string& name, const PolicyCredentials& who, const PolicyTarget& target, int depth) const;
+  // by_action_ from rules_, once the rules are final (list pages check every row).
+  void index_actions();
 
   std::map<std::string, RulePtr> rules_;
+  std::array<RulePtr, static_cast<size_t>(Action::delete_member) + 1> by_action_{};
   bool secure_rbac_ = false;
 };
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/http/client.hpp"
+#include "tests/support/store_node.hpp"
 #include "workers/api/keystone/keystone_validator.hpp"
 
 namespace glint::api {
@@ -93,7 +94,7 @@ TEST_F(KeystoneValidatorTest, RefusedServiceCredentialsOrNoKeystoneAreUnavailabl
   auto wrong = make_keystone_validator(options("not-the-password"), clock_, log::Logger::null());
   EXPECT_EQ(wrong->validate(admin_token()).outcome, TokenCheck::Outcome::unavailable);
   KeystoneOptions gone = options("x");
-  gone.auth_url = "http://127.0.0.1:9";  // discard port: nothing listens
+  gone.auth_url = "http://127.0.0.1:" + std::to_string(testing::closed_port());  // nothing listens
   auto nobody = make_keystone_validator(gone, clock_, log::Logger::null());
   EXPECT_EQ(nobody->validate("gAAAAABsomething").outcome, TokenCheck::Outcome::unavailable);
 }

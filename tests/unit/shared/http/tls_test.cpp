@@ -14,6 +14,7 @@
 
 #include "shared/http/client.hpp"
 #include "shared/http/server.hpp"
+#include "tests/support/process.hpp"
 
 namespace glint::http {
 namespace {
@@ -66,13 +67,7 @@ class TlsTest : public ::testing::Test {
     return Client("127.0.0.1", server_->port(), 10s, std::move(tls)).request("GET", "/x");
   }
   bool log_has(const std::string& what) { return slurp(log_file_).find(what) != std::string::npos; }
-  bool wait_for_log(const std::string& what) {
-    for (auto deadline = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < deadline;) {
-      if (log_has(what)) return true;
-      std::this_thread::sleep_for(10ms);  // polling a condition with a deadline
-    }
-    return false;
-  }
+  bool wait_for_log(const std::string& what) { return testing::wait_for([&] { return log_has(what); }, 20s); }
 
   static std::string dir_;
   static int servers_;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "shared/http/server.hpp"
+#include "tests/support/process.hpp"
 #include "workers/api/keystone/keystone_validator.hpp"
 
 namespace glint::api {
@@ -133,9 +134,7 @@ TEST_F(KeystoneAnswersTest, OnlySoManyValidationsWaitOnKeystoneAtOnce) {
   ASSERT_EQ(v->validate("gAAAAABwarmup").outcome, TokenCheck::Outcome::valid);  // service token fetched
   keystone_.mode = ScriptedKeystone::Mode::slow;
   std::thread first([&] { v->validate("gAAAAABfirst"); });
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (keystone_.validations.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  ASSERT_EQ(keystone_.validations.load(), 2);  // the first call is waiting on Keystone
+  ASSERT_TRUE(testing::wait_for([&] { return keystone_.validations.load() == 2; }, 20s));  // the first call waits on Keystone
   TokenCheck second = v->validate("gAAAAABsecond");
   EXPECT_EQ(second.outcome, TokenCheck::Outcome::unavailable);
   EXPECT_NE(second.reason.find("too many"), std::string::npos) << second.reason;

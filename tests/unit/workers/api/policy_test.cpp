@@ -167,50 +167,50 @@ const RuleCase kCases[] = {
     {"delete_member", "p1:member", "DELETE", "/v2/images/{id}/members/p2", "", ImageStatus::queued, "shared", 204, 403},
 };
 
-class PolicyApiTest : public ::testing::TestWithParam<RuleCase> {
- public:
-  int run(const RuleCase& c, const Policy& policy) {
-    testing::FakeImageRepository repo;
-    testing::FakeMemberRepository members;
-    testing::FakeData data{repo};
-    metrics::Metrics metrics;
-    ApiOptions o{25, 1000, AuthMode::headers};
-    o.policy = &policy;
-    ApiHandler handler(o, repo, members, data.data, metrics, log::Logger::null());
-    db::ImageRow img;
-    img.id = "11111111-1111-4111-8111-111111111111";
-    img.owner = "p1";
-    img.visibility = c.visibility;
-    img.status = c.status;
-    EXPECT_TRUE(repo.create(img).ok());
-    EXPECT_TRUE(members.add(img.id, "p2").ok());
-    http::Request r;
-    r.method = c.method;
-    std::string path = c.path;
-    if (const size_t at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, img.id);
-    r.target = r.path = path;
-    r.request_id = "req-policy";
-    const std::string caller = c.caller;
-    r.headers.set("X-Project-Id", caller.substr(0, caller.find(':')));
-    r.headers.set("X-Roles", caller.substr(caller.find(':') + 1));
-    r.headers.set("Accept", "application/json");
-    r.headers.set("Content-Type", std::string(c.method) == "PATCH" ? "application/openstack-images-v2.1-json-patch"
-                                  : std::string(c.method) == "PUT" && r.path.find("/file") != std::string::npos
-                                      ? "application/octet-stream"
-                                      : "application/json");
-    auto reply = handler.handle_request(r);
-    if (!reply.sink) return reply.response.status;
-    if (r.path.find("/file") != std::string::npos) {
-      reply.sink->abort();
-      return 0;
-    }
-    const std::string body = c.body;
-    if (!body.empty()) {
-      EXPECT_TRUE(reply.sink->write({reinterpret_cast<const std::byte*>(body.data()), body.size()}).ok());
-    }
-    return reply.sink->finish().status;
+// The status of the case's request on a fresh catalog under `policy` (0: an upload sink).
+int run(const RuleCase& c, const Policy& policy) {
+  testing::FakeImageRepository repo;
+  testing::FakeMemberRepository members;
+  testing::FakeData data{repo};
+  metrics::Metrics metrics;
+  ApiOptions o{25, 1000, AuthMode::headers};
+  o.policy = &policy;
+  ApiHandler handler(o, repo, members, data.data, metrics, log::Logger::null());
+  db::ImageRow img;
+  img.id = "11111111-1111-4111-8111-111111111111";
+  img.owner = "p1";
+  img.visibility = c.visibility;
+  img.status = c.status;
+  EXPECT_TRUE(repo.create(img).ok());
+  EXPECT_TRUE(members.add(img.id, "p2").ok());
+  http::Request r;
+  r.method = c.method;
+  std::string path = c.path;
+  if (const size_t at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, img.id);
+  r.target = r.path = path;
+  r.request_id = "req-policy";
+  const std::string caller = c.caller;
+  r.headers.set("X-Project-Id", caller.substr(0, caller.find(':')));
+  r.headers.set("X-Roles", caller.substr(caller.find(':') + 1));
+  r.headers.set("Accept", "application/json");
+  r.headers.set("Content-Type", std::string(c.method) == "PATCH" ? "application/openstack-images-v2.1-json-patch"
+                                : std::string(c.method) == "PUT" && r.path.find("/file") != std::string::npos
+                                    ? "application/octet-stream"
+                                    : "application/json");
+  auto reply = handler.handle_request(r);
+  if (!reply.sink) return reply.response.status;
+  if (r.path.find("/file") != std::string::npos) {
+    reply.sink->abort();
+    return 0;
   }
-};
+  const std::string body = c.body;
+  if (!body.empty()) {
+    EXPECT_TRUE(reply.sink->write({reinterpret_cast<const std::byte*>(body.data()), body.size()}).ok());
+  }
+  return reply.sink->finish().status;
+}
+
+class PolicyApiTest : public ::testing::TestWithParam<RuleCase> {};
 
 TEST_P(PolicyApiTest, AllowedByDefaultRefusedWhenTheRuleSaysNo) {
   const RuleCase& c = GetParam();
@@ -230,17 +230,14 @@ TEST(PolicyApi, ContextIsAdminDecidesWhoIsAdmin) {
   ASSERT_TRUE(member_publicizes.ok());
   RuleCase c{"publicize_image", "p1:member", "PATCH", "/v2/images/{id}", R"([{"op": "replace", "path": "/visibility", "value": "public"}])",
              ImageStatus::queued, "private", 0, 0};
-  struct Probe : PolicyApiTest {
-    void TestBody() override {}
-  } probe;
-  EXPECT_EQ(probe.run(c, Policy::defaults(false)), 403);
-  EXPECT_EQ(probe.run(c, *member_publicizes), 200);
+  EXPECT_EQ(run(c, Policy::defaults(false)), 403);
+  EXPECT_EQ(run(c, *member_publicizes), 200);
   RuleCase other{"modify_image", "p9:admin", "PATCH", "/v2/images/{id}", R"([{"op": "replace", "path": "/name", "value": "y"}])",
                  ImageStatus::queued, "private", 0, 0};
-  EXPECT_EQ(probe.run(other, Policy::defaults(false)), 200);
+  EXPECT_EQ(run(other, Policy::defaults(false)), 200);
   auto narrow = Policy::parse("context_is_admin: role:cloud_admin\n", "p.yaml", false);
   ASSERT_TRUE(narrow.ok());
-  EXPECT_EQ(probe.run(other, *narrow), 404);  // no longer admin: p1's private image is not visible
+  EXPECT_EQ(run(other, *narrow), 404);  // no longer admin: p1's private image is not visible
 }
 
 }  // namespace
