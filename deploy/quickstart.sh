@@ -90,9 +90,27 @@ if [ ! -s "$etc/bus.env" ]; then
 fi
 bus_router=$(sed -n 's/^router=//p' "$etc/bus.env")
 bus_pub=$(sed -n 's/^pub=//p' "$etc/bus.env")
-bus_section="[bus]
-router_endpoint = $bus_router
-pub_endpoint = $bus_pub"
+# The bus is authenticated with CURVE: a key pair per process role (made once by glintctl keys,
+# 0600), and the coordinator admits only the public keys listed in $etc/authorized_keys, each
+# bound to its role and node (a worker's key cannot send a store's heartbeat or an operator's
+# command). glintctl speaks with the operator key through $etc/glintctl.conf.
+key_pub() { sed -n 's/^public = //p' "$etc/$1.key"; }
+make_key() { [ -s "$etc/$1.key" ] || "$bin/glintctl" keys --out "$etc/$1.key" >/dev/null; }
+for k in coordinator api operator; do make_key "$k"; done
+for n in "${nodes[@]}"; do make_key "store-$n"; make_key "worker-$n"; done
+{
+  echo "# ROLE NAME PUBLIC_KEY: who may speak on the quickstart's bus"
+  echo "api api $(key_pub api)"
+  echo "operator quickstart $(key_pub operator)"
+  for n in "${nodes[@]}"; do
+    echo "store $n $(key_pub "store-$n")"
+    echo "worker $n $(key_pub "worker-$n")"
+  done
+} > "$etc/authorized_keys"
+bus_section() {  # bus_section KEY: the [bus] section of a process that holds key pair KEY
+  printf '[bus]\nrouter_endpoint = %s\npub_endpoint = %s\ncurve_key_file = %s\ncurve_server_key = %s\n' \
+    "$bus_router" "$bus_pub" "$etc/$1.key" "$(key_pub coordinator)"
+}
 
 echo "== coordinator"
 cat > "$etc/coordinator.conf" <<CONF
@@ -103,11 +121,22 @@ log_file = $log/coordinator.log
 [database]
 connection = $db_url
 
-$bus_section
+$(bus_section coordinator)
 
 [coordinator]
 bind_port = 0
 port_file = $run/coordinator.port
+curve_authorized_keys = $etc/authorized_keys
+CONF
+cat > "$etc/glintctl.conf" <<CONF
+# glintctl --config-file $etc/glintctl.conf status (the operator's key)
+[DEFAULT]
+node_name = operator
+
+[database]
+connection = $db_url
+
+$(bus_section operator)
 CONF
 ensure_running coordinator "$bin/glint-coordinator" "$etc/coordinator.conf"
 
@@ -127,7 +156,7 @@ connection = $db_url
 [auth]
 shared_secret = $secret
 
-$bus_section
+$(bus_section "store-$n")
 
 [store]
 data_dir = $var/nodes/$n
@@ -153,7 +182,7 @@ ensure_worker() {
 for n in "${nodes[@]}"; do
   for w in replicator auditor auditor-deep; do
     # The node's own settings (data_dir, secret, bus) plus the worker runtime's.
-    sed -e "s|^log_file = .*|log_file = $log/$n-$w.log|" "$etc/$n.conf" > "$etc/$n-$w.conf"
+    sed -e "s|^log_file = .*|log_file = $log/$n-$w.log|" -e "s|/store-$n.key$|/worker-$n.key|" "$etc/$n.conf" > "$etc/$n-$w.conf"
     cat >> "$etc/$n-$w.conf" <<CONF
 
 [worker]
@@ -196,6 +225,7 @@ fi
 echo "== API"
 cat > "$etc/api.conf" <<CONF
 [DEFAULT]
+node_name = api
 log_file = $log/api.log
 
 [database]
@@ -204,7 +234,7 @@ connection = $db_url
 [auth]
 shared_secret = $secret
 
-$bus_section
+$(bus_section api)
 
 [cluster]
 replicas = 3
@@ -268,4 +298,4 @@ if [ "$auth" = keystone ]; then
 else
   echo "try: glance --os-image-url $api --os-auth-token dummy image-list <&-"
 fi
-echo "     $bin/glintctl --config-file $etc/coordinator.conf status"
+echo "     $bin/glintctl --config-file $etc/glintctl.conf status"

@@ -131,6 +131,18 @@ const std::vector<OptionSpec>& catalog() {
                "and at reload (the old one stays)."},
       {.section = "api", .name = "tls_key_file", .type = Type::String, .default_value = "",
        .help = "PEM private key of tls_cert_file. Keep it readable only by the glint user."},
+      {.section = "tls", .name = "ca_file", .type = Type::String, .default_value = "",
+       .help = "The cluster CA (PEM) for traffic between glint processes. Set on every node, with "
+               "cert_file and key_file: glint-store then serves HTTPS only and accepts only clients whose "
+               "certificate this CA signed; glint-api and the replicator reach stores over HTTPS and accept "
+               "a store only if its certificate, signed by this CA, names the node (its node_name as a DNS "
+               "subject alternative name), whatever address it is reached at. Empty: plain HTTP between "
+               "nodes (requests are still signed with [auth] shared_secret, but image bytes travel in clear)."},
+      {.section = "tls", .name = "cert_file", .type = Type::String, .default_value = "",
+       .help = "This node's certificate (PEM chain) signed by ca_file, naming node_name; the store serves it "
+               "and clients present it. SIGHUP makes glint-store reload it."},
+      {.section = "tls", .name = "key_file", .type = Type::String, .default_value = "",
+       .help = "Private key of cert_file. Keep it readable only by the glint user."},
       {.section = "api", .name = "auth_mode", .type = Type::String, .default_value = "noauth",
        .help = "keystone: validate every request's X-Auth-Token against Keystone ([keystone_authtoken]) "
                "and take project, user and roles from the token only. noauth: Glance's no-Keystone "

@@ -93,6 +93,9 @@ awaitable<Expected<ClientResponse>> converse(Stream& stream, const std::string& 
   // Sized by the body: most answers between glint processes are a few hundred bytes, so a zeroed
   // 256 KiB buffer for every call would be wasted work.
   constexpr uint64_t kChunk = 256 * 1024;
+  constexpr size_t kMaxErrorBody = 64 * 1024;
+  // A consumer takes only a success's body: a 404's text is not image bytes.
+  const bool to_consumer = req.on_body && out.status >= 200 && out.status < 300;
   std::vector<std::byte> chunk;
   if (!parser.is_done())
     chunk.resize(static_cast<size_t>(std::clamp<uint64_t>(parser.content_length().value_or(kChunk), 1, kChunk)));
@@ -105,8 +108,10 @@ awaitable<Expected<ClientResponse>> converse(Stream& stream, const std::string& 
     // Hand over what arrived before looking at the error: a cut connection still delivered it.
     const size_t n = chunk.size() - parser.get().body().size;
     if (n > 0) {
-      if (req.on_body) {
+      if (to_consumer) {
         if (!req.on_body({chunk.data(), n})) co_return Error{Errc::cancelled, "body consumer stopped"};
+      } else if (req.on_body && out.body.size() + n > kMaxErrorBody) {
+        co_return Error{Errc::io_error, "error answer " + std::to_string(out.status) + " with an oversized body"};
       } else {
         out.body.append(reinterpret_cast<const char*>(chunk.data()), n);
       }

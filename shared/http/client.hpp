@@ -35,7 +35,8 @@ struct ClientRequest {
   std::string body;                           // used when upload is null
   BodySource* upload = nullptr;               // streamed body of upload_length bytes
   std::optional<uint64_t> upload_length;      // nullopt with upload = chunked
-  // Receives the response body in chunks instead of ClientResponse::body; return false to stop.
+  // Receives the body of a 2xx answer in chunks instead of ClientResponse::body; return false to
+  // stop. Other answers' bodies (error text) still land in ClientResponse::body, at most 64 KiB.
   std::function<bool(std::span<const std::byte>)> on_body;
 };
 

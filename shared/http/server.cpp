@@ -422,7 +422,10 @@ awaitable<void> Server::Impl::tls_session(beast::tcp_stream tcp_stream, std::sha
   beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
   co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
   if (ec) {
-    const std::string why = ec.message();
+    // Say why a client certificate was refused (expired, unknown CA), not only that it was.
+    const long verify = SSL_get_verify_result(stream.native_handle());
+    const std::string why =
+        verify != X509_V_OK ? std::string("client certificate: ") + X509_verify_cert_error_string(verify) : ec.message();
     auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
     logger.warn("http.tls_handshake_failed", {{"remote", ec ? std::string("?") : ep.address().to_string()}, {"error", why}});
     beast::get_lowest_layer(stream).socket().close(ec);

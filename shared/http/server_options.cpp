@@ -14,4 +14,8 @@ ServerOptions server_options(const config::Config& cfg, const std::string& secti
   return o;
 }
 
+TlsFiles node_tls_files(const config::Config& cfg) {
+  return TlsFiles{cfg.get_string("tls", "cert_file"), cfg.get_string("tls", "key_file"), cfg.get_string("tls", "ca_file")};
+}
+
 }  // namespace glint::http

@@ -10,4 +10,9 @@ namespace glint::http {
 
 ServerOptions server_options(const config::Config& cfg, const std::string& section);
 
+// The cluster's inter-node TLS files ([tls] ca_file, cert_file, key_file): a glint-store serves
+// HTTPS with cert_file and asks clients for a certificate ca_file signed; api and replicator verify
+// stores against ca_file by node name and present cert_file. All empty: plain HTTP.
+TlsFiles node_tls_files(const config::Config& cfg);
+
 }  // namespace glint::http

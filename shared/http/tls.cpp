@@ -69,6 +69,15 @@ Expected<std::shared_ptr<SslContext>> make_server_tls(const TlsFiles& files) {
   auto ctx = std::make_shared<SslContext>(ssl::context::tls_server);
   harden(*ctx);
   if (Status s = load_pair(*ctx, files); !s) return s.error();
+  if (!files.ca_file.empty()) {
+    // Mutual TLS: only a client presenting a certificate signed by the cluster CA gets a session.
+    boost::system::error_code ec;
+    ctx->load_verify_file(files.ca_file, ec);
+    if (ec) return Error{Errc::invalid, "CA file " + files.ca_file + ": " + ec.message()};
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    // Session resumption would need a context id to tie tickets to this verification policy.
+    SSL_CTX_set_session_id_context(ctx->native_handle(), reinterpret_cast<const unsigned char*>("glint"), 5);
+  }
   return ctx;
 }
 

@@ -1,10 +1,14 @@
 #include "shared/peer/blob_peer.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "shared/http/auth.hpp"
 #include "shared/http/client.hpp"
+#include "shared/http/server_options.hpp"
 #include "shared/peer/pipe_read.hpp"
 
 namespace glint::peer {
@@ -43,8 +47,8 @@ std::string blob_target(const std::string& id) { return "/v1/blobs/" + id; }
 // (immutable after construction; the clock is thread-safe).
 class HttpBlobPeer final : public BlobPeer {
  public:
-  HttpBlobPeer(std::string secret, std::chrono::milliseconds timeout, const Clock& clock)
-      : secret_(std::move(secret)), timeout_(timeout), clock_(clock) {}
+  HttpBlobPeer(PeerOptions opts, const Clock& clock)
+      : secret_(std::move(opts.shared_secret)), timeout_(opts.timeout), tls_(std::move(opts.tls)), clock_(clock) {}
 
   Expected<StoredBlob> put(const Endpoint& node, const std::string& id, http::BodySource& body,
                            std::optional<uint64_t> length, const PutOptions& opts) override {
@@ -77,7 +81,8 @@ class HttpBlobPeer final : public BlobPeer {
     http::Headers range;
     set_range(range, first, last);
     http::ClientRequest req = signed_request("GET", id, node, "", range);
-    const PipeRead r = get_into_pipe(node.host, node.port, req.target, req.headers, out_fd, timeout_);
+    const PipeRead r = tls_ ? tls_into_pipe(node, req, out_fd)
+                            : get_into_pipe(node.host, node.port, req.target, req.headers, out_fd, timeout_);
     ReadResult out;
     out.delivered = r.delivered;
     return classify(node, id, out, r.status, r.error, r.detail);
@@ -141,6 +146,34 @@ class HttpBlobPeer final : public BlobPeer {
     return out;
   }
 
+  // TLS decrypts in user space, so there is no splicing from the socket: the body is written into
+  // the pipe as it is decrypted, with the same outcomes as get_into_pipe.
+  PipeRead tls_into_pipe(const Endpoint& node, http::ClientRequest& req, int out_fd) {
+    PipeRead r;
+    bool reader_gone = false;
+    req.on_body = [&](std::span<const std::byte> chunk) {
+      for (const std::byte* p = chunk.data(); p < chunk.data() + chunk.size();) {
+        const ssize_t n = ::write(out_fd, p, static_cast<size_t>(chunk.data() + chunk.size() - p));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          reader_gone = true;
+          return false;
+        }
+        p += n;
+        r.delivered += static_cast<uint64_t>(n);
+      }
+      return true;
+    };
+    auto resp = client(node).send(req);
+    if (!resp) {
+      r.error = reader_gone ? Errc::cancelled : resp.code() == Errc::unavailable ? Errc::unavailable : Errc::io_error;
+      r.detail = resp.error().message;
+      return r;
+    }
+    r.status = resp->status;
+    return r;
+  }
+
   static std::string quoted(const std::string& digest) { return "\"" + digest + "\""; }
 
   // A request signed for this node only, with its declared body length ("" when it has none,
@@ -156,18 +189,39 @@ class HttpBlobPeer final : public BlobPeer {
                        clock_.wall());
     return req;
   }
-  http::Client client(const Endpoint& node) const { return http::Client(node.host, node.port, timeout_); }
+  http::Client client(const Endpoint& node) const {
+    if (!tls_) return http::Client(node.host, node.port, timeout_);
+    return http::Client(node.host, node.port, timeout_, http::ClientTls{tls_, node.node});
+  }
 
   const std::string secret_;
   const std::chrono::milliseconds timeout_;
+  const std::shared_ptr<const http::TlsClientContext> tls_;
   const Clock& clock_;
 };
 
 }  // namespace
 
-std::unique_ptr<BlobPeer> make_http_blob_peer(std::string shared_secret, std::chrono::milliseconds timeout,
-                                              const Clock& clock) {
-  return std::make_unique<HttpBlobPeer>(std::move(shared_secret), timeout, clock);
+std::unique_ptr<BlobPeer> make_http_blob_peer(PeerOptions opts, const Clock& clock) {
+  return std::make_unique<HttpBlobPeer>(std::move(opts), clock);
+}
+
+Expected<PeerOptions> peer_options(const config::Config& cfg, const std::string& timeout_section) {
+  PeerOptions o;
+  o.shared_secret = cfg.get_string("auth", "shared_secret");
+  if (o.shared_secret.empty()) return Error{Errc::invalid, "[auth] shared_secret is required to reach the storage nodes"};
+  o.timeout = cfg.get_duration(timeout_section, "peer_timeout");
+  const http::TlsFiles files = http::node_tls_files(cfg);
+  if (files.ca_file.empty()) {
+    if (files.enabled()) return Error{Errc::invalid, "[tls] cert_file without ca_file: stores could not be verified"};
+    return o;
+  }
+  if (files.cert_file.empty() != files.key_file.empty())
+    return Error{Errc::invalid, "[tls] cert_file and key_file go together"};
+  auto ctx = http::client_tls(files);
+  if (!ctx) return Error{Errc::invalid, "[tls] " + ctx.error().message};
+  o.tls = *ctx;
+  return o;
 }
 
 }  // namespace glint::peer

@@ -12,7 +12,9 @@
 
 #include "shared/core/clock.hpp"
 #include "shared/core/result.hpp"
+#include "shared/config/config.hpp"
 #include "shared/http/message.hpp"
+#include "shared/http/tls.hpp"
 
 namespace glint::peer {
 
@@ -76,7 +78,17 @@ class BlobPeer {
   virtual Expected<std::optional<StoredBlob>> stat(const Endpoint& node, const std::string& id) = 0;
 };
 
-std::unique_ptr<BlobPeer> make_http_blob_peer(std::string shared_secret, std::chrono::milliseconds timeout,
-                                              const Clock& clock);
+struct PeerOptions {
+  std::string shared_secret;  // signs every request ([auth] shared_secret)
+  std::chrono::milliseconds timeout{30000};
+  // HTTPS to the stores: each verified against the cluster CA and by its node name (not its
+  // address), this node's certificate presented. Null: plain HTTP, image bytes spliced zero-copy.
+  std::shared_ptr<const http::TlsClientContext> tls;
+};
+std::unique_ptr<BlobPeer> make_http_blob_peer(PeerOptions opts, const Clock& clock);
+
+// PeerOptions from a process's config: [auth] shared_secret, [timeout_section] peer_timeout and
+// the [tls] files. invalid with the reason when the secret is missing or a TLS file does not load.
+Expected<PeerOptions> peer_options(const config::Config& cfg, const std::string& timeout_section);
 
 }  // namespace glint::peer

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# HTTPS against plain HTTP on glint-api: upload and download of BENCH_MIB MiB (default 1024)
-# through two APIs on the same cluster (3 stores), one with [api] tls_cert_file, measured in this
-# run, alternating run by run. Prints `name value unit` lines and the ratios TLS / plain (with
-# AES-NI the target is >= 0.7). Knobs: BENCH_MIB (1024), BENCH_RUNS (3).
+# HTTPS against plain HTTP: upload and download of BENCH_MIB MiB (default 1024). Part 1, the
+# Image API: two APIs on the same cluster (3 stores), one with [api] tls_cert_file, alternating run
+# by run. Part 2, between nodes: the same cluster layout again (a new database and stores) with
+# [tls] on every store and the API (mutual TLS, stores verified by node name), measured with plain
+# HTTP at the API against part 1's plain figures. Prints `name value unit` lines and the ratios
+# TLS / plain (with AES-NI the target is >= 0.7). Knobs: BENCH_MIB (1024), BENCH_RUNS (3).
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$root/build
 source "$root/tests/e2e/lib.sh"
@@ -48,10 +50,33 @@ for r in $(seq 1 "$runs"); do
   "${c[@]}" -o /dev/null -X DELETE "$plain/v2/images/$ip"; "${c[@]}" -o /dev/null -X DELETE "$plain/v2/images/$it"
 done
 a=$(median "${up_p[@]}") b=$(median "${up_t[@]}") d=$(median "${down_p[@]}") e=$(median "${down_t[@]}")
+
+# Part 2: stop part 1's processes, start the same layout with inter-node TLS.
+for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+for pid in "${E2E_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+E2E_PIDS=() STORE_NODES=()
+rm -rf "$E2E_DIR/nodes"
+export E2E_NODE_TLS=1
+db2=$(e2e_database "$E2E_BUILD" glint_bench_tls_nodes)
+e2e_start_stores "$E2E_BUILD" "$db2" 3
+e2e_start_api "$E2E_BUILD" "$db2" ""
+inter=http://127.0.0.1:$API_PORT
+up_i=() down_i=()
+for r in $(seq 1 "$runs"); do
+  up_i+=("$(upload "$inter")"); ii=$(cat "$E2E_DIR/last-id")
+  down_i+=("$(download "$inter" "$ii")")
+  echo "# run $r: inter-node TLS upload ${up_i[-1]} download ${down_i[-1]} MB/s" >&2
+  "${c[@]}" -o /dev/null -X DELETE "$inter/v2/images/$ii"
+done
+f=$(median "${up_i[@]}") g=$(median "${down_i[@]}")
 echo "upload_plain $a MB/s"
 echo "upload_tls $b MB/s"
+echo "upload_internode_tls $f MB/s"
 echo "download_plain $d MB/s"
 echo "download_tls $e MB/s"
+echo "download_internode_tls $g MB/s"
 python3 -c "print('ratio_upload_tls_vs_plain %.2f x (target >= 0.7)' % ($b / $a))"
 python3 -c "print('ratio_download_tls_vs_plain %.2f x (target >= 0.7)' % ($e / $d))"
+python3 -c "print('ratio_upload_internode_tls_vs_plain %.2f x (target >= 0.7)' % ($f / $a))"
+python3 -c "print('ratio_download_internode_tls_vs_plain %.2f x (target >= 0.7)' % ($g / $d))"
 grep -q aes /proc/cpuinfo && echo "aes_ni yes" || echo "aes_ni no"

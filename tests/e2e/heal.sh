@@ -6,7 +6,8 @@
 # killed node's images are re-replicated after the grace period and the excess is removed when it
 # returns; a drained node ends empty; a replicator killed mid-copy leaves no partial replica counted
 # and the next one completes at the configured rate; two replicators on one node cannot both run.
-# Usage: heal.sh BUILD_DIR   (the ctest fixture `pg` provides the database)
+# Usage: [E2E_NODE_TLS=1] heal.sh BUILD_DIR   (the ctest fixture `pg` provides the database; with
+# E2E_NODE_TLS=1 all of it runs over inter-node TLS)
 source "$(dirname "$0")/lib.sh"
 build=$1
 bin=$build/bin
@@ -43,6 +44,13 @@ $bus
 [api]
 peer_timeout = 10s"
 api=http://127.0.0.1:$API_PORT
+if [ "${E2E_NODE_TLS:-}" = 1 ]; then  # every copy below then moves over verified TLS
+  section "inter-node TLS: stores answer HTTPS only, to cluster members"
+  port1=$(cat "$E2E_DIR/node1.port")
+  curl -s -o /dev/null "http://127.0.0.1:$port1/healthcheck" && fail "node1 answered plain HTTP" || pass
+  curl -s -o /dev/null --cacert "$E2E_DIR/certs/ca.pem" "https://localhost:$port1/healthcheck" &&
+    fail "node1 answered a client without a certificate" || pass
+fi
 
 # Workers: the node's own config (data_dir, secret) plus the runtime's; schedules of seconds.
 cat > "$E2E_DIR/schedules.conf" <<SCHED

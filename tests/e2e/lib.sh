@@ -32,6 +32,16 @@ e2e_database() {
   echo "${admin%/postgres}/$2"
 }
 
+# Inter-node TLS: with E2E_NODE_TLS=1 every store serves HTTPS with its node's certificate and
+# asks clients for one; glint-api and the workers (their config is the node's) verify stores by
+# name. Certificates for node1..node9 and api are made once per run in $E2E_DIR/certs.
+e2e_node_tls() {  # e2e_node_tls NAME -> prints the [tls] section for NAME (nothing without E2E_NODE_TLS)
+  [ "${E2E_NODE_TLS:-}" = 1 ] || return 0
+  local certs=$E2E_DIR/certs
+  [ -s "$certs/ca.pem" ] || "$(dirname "${BASH_SOURCE[0]}")/../support/make_certs.sh" "$certs" api node{1..9} >&2
+  printf '[tls]\nca_file = %s/ca.pem\ncert_file = %s/%s.pem\nkey_file = %s/%s.key\n' "$certs" "$certs" "$1" "$certs" "$1"
+}
+
 # e2e_start_api BUILD_DIR DB_URL [EXTRA_INI] -> starts glint-api on a free port; sets API_PORT.
 # EXTRA_INI is appended to its config (a section may appear again; an option may not be set twice).
 # Its log is $E2E_DIR/api.log.
@@ -41,6 +51,7 @@ e2e_start_api() {
   printf '[DEFAULT]\nlog_file = %s/api.log\n[database]\nconnection = %s\n[auth]\nshared_secret = %s\n[api]\nbind_port = 0\nport_file = %s/api.port\n' \
     "$E2E_DIR" "$2" "$E2E_SECRET" "$E2E_DIR" > "$conf"
   if [ -n "${3:-}" ]; then printf '%s\n' "$3" >> "$conf"; fi
+  e2e_node_tls api >> "$conf"
   if ! glint_start_service "$1/bin/glint-api" "$conf" glint-api "$E2E_DIR/api.pid" "$E2E_DIR/api.out" "$E2E_DIR/api.port"; then
     [ -s "$E2E_DIR/api.pid" ] && E2E_PIDS+=("$(cat "$E2E_DIR/api.pid")")
     cat "$E2E_DIR/api.out" "$E2E_DIR/api.log" >&2 2>/dev/null
@@ -94,6 +105,7 @@ reserve = 0
 heartbeat_interval = 1s
 fsync = false
 CONF
+    e2e_node_tls "$node" >> "$E2E_DIR/$node.conf"
     e2e_start_store "$node" || return 1
   done
 }
@@ -101,7 +113,13 @@ CONF
 # e2e_start_store NODE: (re)starts a store configured by e2e_start_stores with its config and
 # waits until its nodes row carries the new address with a fresh heartbeat.
 e2e_start_store() {
-  local node=$1 port
+  local node=$1 port certs=$E2E_DIR/certs
+  # A store serving TLS is health-checked as a cluster member: the CA, a client certificate.
+  local GLINT_HEALTH_BASE=${GLINT_HEALTH_BASE:-} GLINT_HEALTH_CURL_OPTS=${GLINT_HEALTH_CURL_OPTS:-}
+  if [ "${E2E_NODE_TLS:-}" = 1 ]; then
+    GLINT_HEALTH_BASE=https://localhost
+    GLINT_HEALTH_CURL_OPTS="--cacert $certs/ca.pem --cert $certs/$node.pem --key $certs/$node.key"
+  fi
   if ! glint_start_service "$E2E_BUILD/bin/glint-store" "$E2E_DIR/$node.conf" "$node" "$E2E_DIR/$node.pid" \
          "$E2E_DIR/$node.out" "$E2E_DIR/$node.port"; then
     [ -s "$E2E_DIR/$node.pid" ] && E2E_PIDS+=("$(cat "$E2E_DIR/$node.pid")")

@@ -32,6 +32,17 @@ for f in "$GLINT_VAR"/etc/*; do
   expect_eq "mode of $(basename "$f")" "$(stat -c %a "$f")" 600
 done
 if grep -l "warning: .*holds a secret" "$GLINT_VAR"/log/*.out 2>/dev/null; then fail "a process warned about its config file"; else pass; fi
+# The bus is authenticated: glintctl with the operator key sees every process as a member; the
+# coordinator refused nobody the quickstart started.
+status=$("$build/bin/glintctl" --config-file "$GLINT_VAR/etc/glintctl.conf" --json status 2>&1) && pass || fail "glintctl status: $status"
+echo "$status" > "$E2E_DIR/status.json"
+members=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["coordinator"]["members"]))' "$E2E_DIR/status.json" 2>/dev/null || echo "?")
+expect_ge() { if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ]; then pass; else fail "$1: got '$2', want >= $3"; fi; }
+expect_ge "bus members seen by glintctl" "$members" 13
+grep -q "curve_authorized_keys" "$GLINT_VAR/etc/coordinator.conf" && pass || fail "the quickstart's bus is not authenticated"
+if grep -q "event=bus.key_refused\|event=bus.sender_refused" "$GLINT_VAR/log/coordinator.log"; then
+  fail "the coordinator refused a quickstart process: $(grep -m3 'refused' "$GLINT_VAR/log/coordinator.log")"
+else pass; fi
 pids="$(cat "$GLINT_VAR"/run/*.pid) $(sed -n 's/^KEYSTONE_PID=//p' "$GLINT_VAR/keystone/env")"
 
 echo "== down keeps the catalog"

@@ -46,7 +46,7 @@ bool ServiceProcess::start(const IniMap& ini_in, std::chrono::milliseconds deadl
 int ServiceProcess::stop(int sig) { return proc_.stop(sig, std::chrono::seconds(20)); }
 
 http::Client ServiceProcess::client(std::chrono::milliseconds timeout) const {
-  return http::Client("127.0.0.1", port_, timeout);
+  return http::Client("127.0.0.1", port_, timeout, tls_);
 }
 
 }  // namespace glint::testing

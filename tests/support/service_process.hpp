@@ -27,9 +27,12 @@ class ServiceProcess {
   pid_t pid() const { return proc_.pid(); }
   const std::string& log_path() const { return log_; }
   http::Client client(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  // HTTPS for client() and the health check (the process serves TLS).
+  void set_client_tls(std::optional<http::ClientTls> tls) { tls_ = std::move(tls); }
 
  private:
   std::string binary_, section_, conf_, log_, port_file_;
+  std::optional<http::ClientTls> tls_;
   Process proc_;
   uint16_t port_ = 0;
 };

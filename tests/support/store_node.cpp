@@ -49,6 +49,7 @@ bool StoreNode::start(std::chrono::milliseconds deadline) {
     const auto dot = k.find('.');
     ini[k.substr(0, dot)][k.substr(dot + 1)] = v;
   }
+  proc_.set_client_tls(opts_.client_tls);
   return proc_.start(ini, deadline);
 }
 

@@ -20,6 +20,7 @@ struct StoreNodeOptions {
   std::string database_url;    // empty: a closed port (database unavailable)
   std::string secret = "test-secret";
   std::map<std::string, std::string> overrides;  // "section.key" -> value
+  std::optional<http::ClientTls> client_tls;     // how client() reaches a store serving HTTPS
 };
 
 class StoreNode {

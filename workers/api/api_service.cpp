@@ -59,13 +59,14 @@ int run_api(const config::Config& cfg) {
   dopts.image_size_cap = cfg.get_size("api", "image_size_cap");
   dopts.upload_buffer = static_cast<size_t>(cfg.get_size("api", "upload_buffer"));
   dopts.delayed_delete = cfg.get_bool("api", "delayed_delete");
-  const std::string secret = cfg.get_string("auth", "shared_secret");
   if (dopts.write_quorum > dopts.replicas) {
     logger.error("config.invalid", {{"error", "[cluster] write_quorum must not exceed replicas"}});
     return 1;
   }
-  if (secret.empty()) {
-    logger.error("config.invalid", {{"error", "[auth] shared_secret is required to reach the storage nodes"}});
+  auto peer_opts = peer::peer_options(cfg, "api");
+  if (!peer_opts) {
+    logger.error("config.invalid", {{"error", peer_opts.error().message}});
+    std::fprintf(stderr, "glint-api: %s\n", peer_opts.error().message.c_str());
     return 1;
   }
   auto images = db::make_image_repository(pool);
@@ -73,7 +74,7 @@ int run_api(const config::Config& cfg) {
   auto nodes = db::make_node_repository(pool);
   auto replicas = db::make_replica_repository(pool);
   SystemClock clock;
-  auto peer = peer::make_http_blob_peer(secret, cfg.get_duration("api", "peer_timeout"), clock);
+  auto peer = peer::make_http_blob_peer(std::move(*peer_opts), clock);
   metrics::Metrics metrics;
   auto bus_opts = bus::client_options(cfg, "api", cfg.get_string("DEFAULT", "node_name"));
   if (!bus_opts.config_error.empty()) {

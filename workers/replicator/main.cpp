@@ -11,12 +11,11 @@ using namespace glint;
 // Owns what the Replicator borrows for the life of the process.
 class ReplicatorProcess final : public worker::Worker {
  public:
-  explicit ReplicatorProcess(worker::WorkerEnv& env)
+  ReplicatorProcess(worker::WorkerEnv& env, peer::PeerOptions peer)
       : nodes_(db::make_node_repository(env.pool)),
         replicas_(db::make_replica_repository(env.pool)),
         heal_(db::make_healing_repository(env.pool)),
-        peer_(peer::make_http_blob_peer(env.cfg.get_string("auth", "shared_secret"),
-                                        env.cfg.get_duration("replicator", "peer_timeout"), env.clock)),
+        peer_(peer::make_http_blob_peer(std::move(peer), env.clock)),
         replicator_(options(env), replicator::Repositories{*nodes_, *replicas_, *heal_}, *peer_, env.events,
                     env.metrics, env.clock) {}
   std::string name() const override { return replicator_.name(); }
@@ -50,7 +49,12 @@ int main(int argc, char** argv) {
   spec.name = "replicator";
   spec.description = "glint-replicator: keep every image at R verified replicas (run one per storage node)";
   spec.make = [](worker::WorkerEnv& env) -> std::unique_ptr<worker::Worker> {
-    return std::make_unique<ReplicatorProcess>(env);
+    auto peer = peer::peer_options(env.cfg, "replicator");
+    if (!peer) {
+      env.logger.error("config.invalid", {{"error", peer.error().message}});
+      return nullptr;
+    }
+    return std::make_unique<ReplicatorProcess>(env, std::move(*peer));
   };
   // Woken by what may need a copy or a removal; the change feed says which images.
   spec.wake_on = {"replica.", "node.", "image.uploaded"};

@@ -111,7 +111,7 @@ class KeystoneValidator final : public TokenValidator {
     };
     http::Client client(ep_.host, ep_.port, opts_.timeout);
     auto resp = client.send(req);
-    if (resp) resp->body = std::move(*body);
+    if (resp && resp->status >= 200 && resp->status < 300) resp->body = std::move(*body);
     return resp;
   }
 
