@@ -172,7 +172,10 @@ const std::vector<OptionSpec>& catalog() {
       // [keystone_authtoken]: Keystone token validation (auth_mode = keystone); the names are
       // keystonemiddleware's, so a Glance section can be reused.
       {.section = "keystone_authtoken", .name = "auth_url", .type = Type::String, .default_value = "",
-       .help = "Keystone endpoint used to validate tokens, http://HOST:PORT[/PATH] (with or without /v3)."},
+       .help = "Keystone endpoint used to validate tokens, http[s]://HOST:PORT[/PATH] (with or without "
+               "/v3). https: Keystone's certificate is verified against cafile and its host name."},
+      {.section = "keystone_authtoken", .name = "cafile", .type = Type::String, .default_value = "",
+       .help = "PEM CA bundle for an https auth_url. Empty: the system's trusted CAs."},
       {.section = "keystone_authtoken", .name = "www_authenticate_uri", .type = Type::String, .default_value = "",
        .help = "Keystone endpoint named to clients in the WWW-Authenticate header of a 401. Empty: auth_url."},
       {.section = "keystone_authtoken", .name = "auth_type", .type = Type::String, .default_value = "password",

@@ -59,6 +59,8 @@ struct Server::Impl {
   BufferPool& body_buffers = opts.body_buffers ? *opts.body_buffers : own_body_buffers;
   size_t next_context = 0;
   // The certificate new connections get; SIGHUP swaps it, connections keep the one they began with.
+  // Failed handshakes come from scanners and misconfigured peers, possibly thousands a second.
+  log::Throttle handshake_log{20, std::chrono::minutes(1)};
   std::mutex tls_mu;
   std::shared_ptr<SslContext> tls;
   std::shared_ptr<SslContext> current_tls() {
@@ -427,7 +429,9 @@ awaitable<void> Server::Impl::tls_session(beast::tcp_stream tcp_stream, std::sha
     const std::string why =
         verify != X509_V_OK ? std::string("client certificate: ") + X509_verify_cert_error_string(verify) : ec.message();
     auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
-    logger.warn("http.tls_handshake_failed", {{"remote", ec ? std::string("?") : ep.address().to_string()}, {"error", why}});
+    if (uint64_t left_out = 0; handshake_log.allow(std::chrono::steady_clock::now(), &left_out))
+      logger.warn("http.tls_handshake_failed", {{"remote", ec ? std::string("?") : ep.address().to_string()},
+                                                {"error", why}, {"not_logged_before", left_out}});
     beast::get_lowest_layer(stream).socket().close(ec);
     co_return;
   }

@@ -4,7 +4,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace glint::http {
 
@@ -51,7 +55,15 @@ void harden(SslContext& ctx) {
   SSL_CTX_set_options(ctx.native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
 }
 
+// OpenSSL's own message for a missing file is only "asio.ssl error".
+Status readable(const std::string& what, const std::string& file) {
+  if (::access(file.c_str(), R_OK) != 0) return {Errc::invalid, "cannot read " + what + " " + file + ": " + std::strerror(errno)};
+  return {};
+}
+
 Status load_pair(SslContext& ctx, const TlsFiles& files) {
+  if (Status s = readable("certificate", files.cert_file); !s) return s;
+  if (Status s = readable("private key", files.key_file); !s) return s;
   boost::system::error_code ec;
   ctx.use_certificate_chain_file(files.cert_file, ec);
   if (ec) return {Errc::invalid, "certificate " + files.cert_file + ": " + ec.message()};
@@ -71,6 +83,7 @@ Expected<std::shared_ptr<SslContext>> make_server_tls(const TlsFiles& files) {
   if (Status s = load_pair(*ctx, files); !s) return s.error();
   if (!files.ca_file.empty()) {
     // Mutual TLS: only a client presenting a certificate signed by the cluster CA gets a session.
+    if (Status s = readable("CA file", files.ca_file); !s) return s.error();
     boost::system::error_code ec;
     ctx->load_verify_file(files.ca_file, ec);
     if (ec) return Error{Errc::invalid, "CA file " + files.ca_file + ": " + ec.message()};
@@ -82,12 +95,16 @@ Expected<std::shared_ptr<SslContext>> make_server_tls(const TlsFiles& files) {
 }
 
 Expected<std::shared_ptr<SslContext>> make_client_tls(const TlsFiles& files) {
-  if (files.ca_file.empty()) return Error{Errc::invalid, "a TLS client needs a CA file to verify servers"};
   auto ctx = std::make_shared<SslContext>(ssl::context::tls_client);
   harden(*ctx);
   boost::system::error_code ec;
-  ctx->load_verify_file(files.ca_file, ec);
-  if (ec) return Error{Errc::invalid, "CA file " + files.ca_file + ": " + ec.message()};
+  if (files.ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);  // the system's CAs (a public Keystone)
+  } else {
+    if (Status s = readable("CA file", files.ca_file); !s) return s.error();
+    ctx->load_verify_file(files.ca_file, ec);
+  }
+  if (ec) return Error{Errc::invalid, "CA file " + (files.ca_file.empty() ? std::string("(system)") : files.ca_file) + ": " + ec.message()};
   ctx->set_verify_mode(ssl::verify_peer);
   if (!files.cert_file.empty())
     if (Status s = load_pair(*ctx, files); !s) return s.error();

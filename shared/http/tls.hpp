@@ -12,7 +12,7 @@ namespace glint::http {
 struct TlsFiles {
   std::string cert_file;  // PEM chain; server: required for TLS; client: a client certificate (optional)
   std::string key_file;   // PEM private key of cert_file
-  std::string ca_file;    // client: CAs that may sign a server's certificate (required for TLS);
+  std::string ca_file;    // client: CAs that may sign a server's certificate (empty: the system's);
                           // server: when set, clients must present a certificate one of them signed
   bool enabled() const { return !cert_file.empty() || !ca_file.empty(); }
 };

@@ -103,6 +103,22 @@ std::string render_fields(Fields fields) {
   return out;
 }
 
+bool Throttle::allow(std::chrono::steady_clock::time_point now, uint64_t* suppressed) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (now - window_start_ >= window_) {
+    window_start_ = now;
+    written_ = 0;
+  }
+  if (written_ >= burst_) {
+    ++suppressed_;
+    return false;
+  }
+  ++written_;
+  *suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
 bool parse_level(std::string_view text, Level& out) {
   std::string t;
   for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -3,7 +3,9 @@
 #pragma once
 #include <cstdint>
 #include <initializer_list>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -46,6 +48,24 @@ class Logger {
  private:
   std::shared_ptr<spdlog::logger> sink_;
   std::string bound_;  // pre-rendered " k=v k=v"
+};
+
+// Bounds how often one kind of warning is written, since a port scanner or a misconfigured peer
+// can cause thousands a second: at most `burst` lines per `window`; the next line written carries
+// how many were left out. Counters (metrics) stay exact; only the log is thinned. Thread-safe.
+class Throttle {
+ public:
+  Throttle(int burst, std::chrono::steady_clock::duration window) : burst_(burst), window_(window) {}
+  // Whether to write a line at `now`; when it is, *suppressed is the count left out before it.
+  bool allow(std::chrono::steady_clock::time_point now, uint64_t* suppressed);
+
+ private:
+  std::mutex mu_;
+  const int burst_;
+  const std::chrono::steady_clock::duration window_;
+  std::chrono::steady_clock::time_point window_start_{};
+  int written_ = 0;
+  uint64_t suppressed_ = 0;
 };
 
 bool parse_level(std::string_view text, Level& out);

@@ -48,7 +48,7 @@ if [ "${E2E_NODE_TLS:-}" = 1 ]; then  # every copy below then moves over verifie
   section "inter-node TLS: stores answer HTTPS only, to cluster members"
   port1=$(cat "$E2E_DIR/node1.port")
   curl -s -o /dev/null "http://127.0.0.1:$port1/healthcheck" && fail "node1 answered plain HTTP" || pass
-  curl -s -o /dev/null --cacert "$E2E_DIR/certs/ca.pem" "https://localhost:$port1/healthcheck" &&
+  curl -s -o /dev/null --cacert "$E2E_DIR/node-certs/ca.pem" "https://localhost:$port1/healthcheck" &&
     fail "node1 answered a client without a certificate" || pass
 fi
 

@@ -34,10 +34,10 @@ e2e_database() {
 
 # Inter-node TLS: with E2E_NODE_TLS=1 every store serves HTTPS with its node's certificate and
 # asks clients for one; glint-api and the workers (their config is the node's) verify stores by
-# name. Certificates for node1..node9 and api are made once per run in $E2E_DIR/certs.
+# name. Certificates for node1..node9 and api are made once per run in $E2E_DIR/node-certs.
 e2e_node_tls() {  # e2e_node_tls NAME -> prints the [tls] section for NAME (nothing without E2E_NODE_TLS)
   [ "${E2E_NODE_TLS:-}" = 1 ] || return 0
-  local certs=$E2E_DIR/certs
+  local certs=$E2E_DIR/node-certs
   [ -s "$certs/ca.pem" ] || "$(dirname "${BASH_SOURCE[0]}")/../support/make_certs.sh" "$certs" api node{1..9} >&2
   printf '[tls]\nca_file = %s/ca.pem\ncert_file = %s/%s.pem\nkey_file = %s/%s.key\n' "$certs" "$certs" "$1" "$certs" "$1"
 }
@@ -113,7 +113,7 @@ CONF
 # e2e_start_store NODE: (re)starts a store configured by e2e_start_stores with its config and
 # waits until its nodes row carries the new address with a fresh heartbeat.
 e2e_start_store() {
-  local node=$1 port certs=$E2E_DIR/certs
+  local node=$1 port certs=$E2E_DIR/node-certs
   # A store serving TLS is health-checked as a cluster member: the CA, a client certificate.
   local GLINT_HEALTH_BASE=${GLINT_HEALTH_BASE:-} GLINT_HEALTH_CURL_OPTS=${GLINT_HEALTH_CURL_OPTS:-}
   if [ "${E2E_NODE_TLS:-}" = 1 ]; then

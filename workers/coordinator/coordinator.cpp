@@ -31,17 +31,14 @@ Actions Coordinator::on_message(const bus::Envelope& e) {
   if (e.type == bus::type::kRegister || e.type == bus::type::kHeartbeat) {
     const std::string key = e.from.node + "/" + e.from.role + "/" + std::to_string(e.from.pid);
     auto [it, fresh] = members_.try_emplace(key);
+    if (!fresh) by_age_.erase({it->second.last_seen, key});
     it->second.who = e.from;
     it->second.last_seen = clock_.now();
+    by_age_.emplace(it->second.last_seen, key);
     it->second.status = e.body;
     if (fresh) log_.info("member.registered", {{"member", key}, {"version", e.from.version}});
     // Bounded: a flood of made-up senders (pids, names) cannot grow the table without limit.
-    while (members_.size() > opts_.max_members) {
-      auto oldest = members_.begin();
-      for (auto m = members_.begin(); m != members_.end(); ++m)
-        if (m->second.last_seen < oldest->second.last_seen) oldest = m;
-      members_.erase(oldest);
-    }
+    while (members_.size() > opts_.max_members) forget(members_.find(by_age_.begin()->second));
     return {};
   }
   if (e.type == bus::type::kEvent) return {{e}, std::nullopt};  // fan out as published
@@ -128,6 +125,11 @@ void Coordinator::on_bad_message(const std::string& why) {
   log_.warn("bus.bad_message", {{"error", why}});
 }
 
+void Coordinator::forget(std::map<std::string, MemberInfo>::iterator it) {
+  by_age_.erase({it->second.last_seen, it->first});
+  members_.erase(it);
+}
+
 std::vector<bus::Envelope> Coordinator::sweep() {
   std::vector<bus::Envelope> out;
   const auto now = clock_.now();
@@ -137,7 +139,7 @@ std::vector<bus::Envelope> Coordinator::sweep() {
     const bool silent = now - it->second.last_seen > opts_.node_down_after;
     if (!silent && it->second.who.role == "store") alive_stores.insert(it->second.who.node);
     if (silent && now - it->second.last_seen > 10 * opts_.node_down_after) {
-      it = members_.erase(it);
+      forget(it++);
     } else {
       ++it;
     }

@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,9 @@ class Coordinator {
   const Clock& clock_;
   log::Logger log_;
   std::map<std::string, MemberInfo> members_;
+  // members_ ordered by when each was last heard from, so the oldest goes in O(log n) when full.
+  std::set<std::pair<std::chrono::steady_clock::time_point, std::string>> by_age_;
+  void forget(std::map<std::string, MemberInfo>::iterator it);
   std::map<std::string, NodeState> node_states_;  // last seen in the nodes table
   bool states_loaded_ = false;
   prometheus::Family<prometheus::Counter>& messages_;

@@ -45,6 +45,9 @@ struct BusAuth {
   zmq::socket_t* zap = nullptr;
   prometheus::Family<prometheus::Counter>* refused = nullptr;
   log::Logger* log = nullptr;
+  // Refusals are counted exactly; their log lines are thinned (a stranger can knock in a loop).
+  log::Throttle refusal_log{20, std::chrono::minutes(1)};
+  bool log_refusal(uint64_t& left_out) { return refusal_log.allow(std::chrono::steady_clock::now(), &left_out); }
 };
 
 // One ZAP request (RFC 27): a known CURVE key is admitted with "ROLE NAME" as its User-Id;
@@ -69,7 +72,9 @@ void answer_zap(BusAuth& auth) {
       user = bus::user_id_of(it->second);
     } else {
       auth.refused->Add({{"reason", "unknown_key"}}).Increment();
-      auth.log->warn("bus.key_refused", {{"key", std::string(z85)}, {"address", req[3].to_string()}});
+      if (uint64_t left_out = 0; auth.log_refusal(left_out))
+        auth.log->warn("bus.key_refused", {{"key", std::string(z85)}, {"address", req[3].to_string()},
+                                           {"not_logged_before", left_out}});
     }
   } else {
     auth.refused->Add({{"reason", "not_curve"}}).Increment();
@@ -94,8 +99,10 @@ bool admitted(BusAuth* auth, zmq::message_t& frame, const bus::Envelope& e) {
   const auto why = key ? bus::refuse_sender(*key, e) : std::optional<std::string>("no authenticated key");
   if (!why) return true;
   auth->refused->Add({{"reason", "role"}}).Increment();
-  auth->log->warn("bus.sender_refused", {{"key", key ? bus::user_id_of(*key) : std::string("?")}, {"type", e.type},
-                                          {"from", e.from.node + "/" + e.from.role}, {"why", *why}});
+  if (uint64_t left_out = 0; auth->log_refusal(left_out))
+    auth->log->warn("bus.sender_refused", {{"key", key ? bus::user_id_of(*key) : std::string("?")}, {"type", e.type},
+                                            {"from", e.from.node + "/" + e.from.role}, {"why", *why},
+                                            {"not_logged_before", left_out}});
   return false;
 }
 

@@ -35,12 +35,17 @@ Expected<KeystoneOptions> keystone_options(const config::Config& cfg) {
   o.user_domain_id = cfg.get_string(s, "user_domain_id");
   o.project_domain_id = cfg.get_string(s, "project_domain_id");
   o.timeout = cfg.get_duration(s, "http_connect_timeout");
+  o.cafile = cfg.get_string(s, "cafile");
   // Half the request threads at most, so requests with cached tokens always find one.
   o.max_in_flight = std::max<int>(1, static_cast<int>(cfg.get_int("api", "io_threads")) / 2);
   for (const auto& [name, value] : {std::pair{"auth_url", &o.auth_url}, {"username", &o.username},
                                     {"password", &o.password}, {"project_name", &o.project_name}})
     if (value->empty()) return Error{Errc::invalid, "[keystone_authtoken] " + std::string(name) + " is required with auth_mode = keystone"};
-  if (auto ep = parse_keystone_url(o.auth_url); !ep) return Error{Errc::invalid, "[keystone_authtoken] auth_url: " + ep.error().message};
+  auto ep = parse_keystone_url(o.auth_url);
+  if (!ep) return Error{Errc::invalid, "[keystone_authtoken] auth_url: " + ep.error().message};
+  if (ep->https)
+    if (auto tls = http::client_tls(http::TlsFiles{"", "", o.cafile}); !tls)
+      return Error{Errc::invalid, "[keystone_authtoken] cafile: " + tls.error().message};
   return o;
 }
 
@@ -48,8 +53,9 @@ namespace {
 
 class KeystoneValidator final : public TokenValidator {
  public:
-  KeystoneValidator(KeystoneOptions opts, KeystoneEndpoint ep, const Clock& clock, log::Logger logger)
-      : opts_(std::move(opts)), ep_(std::move(ep)), clock_(clock), log_(std::move(logger)) {}
+  KeystoneValidator(KeystoneOptions opts, KeystoneEndpoint ep, std::optional<http::ClientTls> tls, const Clock& clock,
+                    log::Logger logger)
+      : opts_(std::move(opts)), ep_(std::move(ep)), tls_(std::move(tls)), clock_(clock), log_(std::move(logger)) {}
 
   // Validations run on request threads, so two guards keep a slow or dead Keystone from taking
   // all of them: at most max_in_flight calls wait on Keystone at once, and after an unavailable
@@ -109,7 +115,7 @@ class KeystoneValidator final : public TokenValidator {
       body->append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
       return true;
     };
-    http::Client client(ep_.host, ep_.port, opts_.timeout);
+    http::Client client(ep_.host, ep_.port, opts_.timeout, tls_);
     auto resp = client.send(req);
     if (resp && resp->status >= 200 && resp->status < 300) resp->body = std::move(*body);
     return resp;
@@ -157,6 +163,7 @@ class KeystoneValidator final : public TokenValidator {
 
   const KeystoneOptions opts_;
   const KeystoneEndpoint ep_;
+  const std::optional<http::ClientTls> tls_;  // https: Keystone verified by its host name
   const Clock& clock_;
   log::Logger log_;
   std::mutex mu_;  // guards the service token; held across its renewal so only one thread renews
@@ -172,7 +179,13 @@ class KeystoneValidator final : public TokenValidator {
 std::unique_ptr<TokenValidator> make_keystone_validator(KeystoneOptions opts, const Clock& clock, log::Logger logger) {
   auto ep = parse_keystone_url(opts.auth_url);
   if (!ep) return nullptr;
-  return std::make_unique<KeystoneValidator>(std::move(opts), std::move(*ep), clock, std::move(logger));
+  std::optional<http::ClientTls> tls;
+  if (ep->https) {
+    auto ctx = http::client_tls(http::TlsFiles{"", "", opts.cafile});
+    if (!ctx) return nullptr;  // keystone_options() reported why
+    tls = http::ClientTls{*ctx, ep->host};
+  }
+  return std::make_unique<KeystoneValidator>(std::move(opts), std::move(*ep), std::move(tls), clock, std::move(logger));
 }
 
 }  // namespace glint::api

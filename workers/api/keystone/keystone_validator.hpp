@@ -22,6 +22,7 @@ struct KeystoneOptions {
   std::string user_domain_name = "Default", project_domain_name = "Default";
   std::string user_domain_id, project_domain_id;  // used instead of the names when set
   std::chrono::milliseconds timeout{5000};        // per Keystone request (connect, read, write)
+  std::string cafile;  // https: the CAs Keystone's certificate may chain to (empty: the system's)
   int max_in_flight = 2;                          // validations waiting on Keystone at once
 };
 

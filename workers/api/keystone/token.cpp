@@ -60,12 +60,12 @@ bool glob_matches(const std::vector<std::string_view>& path, size_t p, const std
 }  // namespace
 
 Expected<KeystoneEndpoint> parse_keystone_url(const std::string& url) {
-  const std::string scheme = "http://";
-  if (url.rfind("https://", 0) == 0)
-    return Error{Errc::invalid, "https Keystone URLs are not supported yet; use http:// on a trusted network"};
-  if (url.rfind(scheme, 0) != 0) return Error{Errc::invalid, "Keystone URL must start with http://: " + url};
-  std::string rest = url.substr(scheme.size());
   KeystoneEndpoint ep;
+  ep.https = url.rfind("https://", 0) == 0;
+  const std::string scheme = ep.https ? "https://" : "http://";
+  if (url.rfind(scheme, 0) != 0) return Error{Errc::invalid, "Keystone URL must start with http:// or https://: " + url};
+  if (ep.https) ep.port = 443;
+  std::string rest = url.substr(scheme.size());
   const size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   ep.prefix = slash == std::string::npos ? "" : rest.substr(slash);

@@ -47,10 +47,11 @@ class TokenValidator {
 // A Keystone v3 endpoint split into what the HTTP client needs.
 struct KeystoneEndpoint {
   std::string host;
-  uint16_t port = 80;
+  uint16_t port = 80;  // 443 for https without a port
   std::string prefix;  // path before /v3, without a trailing slash ("" or "/identity")
+  bool https = false;
 };
-// Errc::invalid for anything but http://HOST[:PORT][/PATH] (https comes with [tls] support).
+// Errc::invalid for anything but http[s]://HOST[:PORT][/PATH].
 Expected<KeystoneEndpoint> parse_keystone_url(const std::string& url);
 
 // What Keystone's token body says (GET /v3/auth/tokens). Pure: the body of a 200, checked

@@ -181,6 +181,13 @@ TEST_F(StoreTlsTest, AnExpiredCertificateStopsAStoreAtStartAndAPeerBeforeItSends
   auto opts = peer::peer_options(std::get<config::Config>(cfg), "api");
   ASSERT_FALSE(opts.ok());
   EXPECT_NE(opts.error().message.find("expired on"), std::string::npos) << opts.error().message;
+
+  auto missing = config::Config::parse("[auth]\nshared_secret = s\n[tls]\nca_file = " + cert("nobody") + "\n", "test.conf");
+  ASSERT_TRUE(std::holds_alternative<config::Config>(missing));
+  auto none = peer::peer_options(std::get<config::Config>(missing), "api");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("cannot read CA file " + cert("nobody") + ": No such file"), std::string::npos)
+      << none.error().message;
 }
 
 }  // namespace

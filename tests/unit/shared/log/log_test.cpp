@@ -154,3 +154,20 @@ TEST_F(LogFileTest, UnopenableFileFallsBackToStderr) {
 
 }  // namespace
 }  // namespace glint::log
+
+namespace glint::log {
+TEST(LogThrottle, WritesABurstPerWindowThenCountsWhatItLeftOut) {
+  Throttle t(2, std::chrono::seconds(10));
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  uint64_t left_out = 99;
+  EXPECT_TRUE(t.allow(t0, &left_out));
+  EXPECT_EQ(left_out, 0u);
+  EXPECT_TRUE(t.allow(t0 + std::chrono::seconds(1), &left_out));
+  EXPECT_FALSE(t.allow(t0 + std::chrono::seconds(2), &left_out));
+  EXPECT_FALSE(t.allow(t0 + std::chrono::seconds(9), &left_out));
+  EXPECT_TRUE(t.allow(t0 + std::chrono::seconds(10), &left_out));  // a new window
+  EXPECT_EQ(left_out, 2u);
+  EXPECT_TRUE(t.allow(t0 + std::chrono::seconds(11), &left_out));
+  EXPECT_EQ(left_out, 0u);
+}
+}  // namespace glint::log

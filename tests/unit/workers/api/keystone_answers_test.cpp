@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -141,6 +142,43 @@ TEST_F(KeystoneAnswersTest, OnlySoManyValidationsWaitOnKeystoneAtOnce) {
   EXPECT_EQ(keystone_.validations.load(), 2);
   keystone_.release();
   first.join();
+}
+
+// Keystone behind https: verified against [keystone_authtoken] cafile and by its host name.
+TEST(KeystoneHttps, KeystoneIsVerifiedAgainstTheCaFile) {
+  testing::TempDir certs("glint-keystone-tls");
+  const std::string cmd = std::string(GLINT_TEST_SOURCE_DIR) + "/tests/support/make_certs.sh " + certs.path() + " localhost";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  ScriptedKeystone keystone;
+  http::ServerOptions o;
+  o.threads = 2;
+  o.drain_timeout = 1s;
+  o.tls.cert_file = certs / "localhost.pem";
+  o.tls.key_file = certs / "localhost.key";
+  http::Server server(o, keystone, log::Logger::null());
+  ASSERT_TRUE(server.listen().ok());
+  std::thread t([&] { server.run(); });
+  SystemClock clock;
+  KeystoneOptions k;
+  k.auth_url = "https://localhost:" + std::to_string(server.port()) + "/v3";
+  k.username = "glint";
+  k.password = "pw";
+  k.project_name = "service";
+  k.timeout = 5s;
+  k.cafile = certs / "ca.pem";
+  auto trusted = make_keystone_validator(k, clock, log::Logger::null());
+  ASSERT_TRUE(trusted);
+  EXPECT_EQ(trusted->validate("gAAAAABtoken").outcome, TokenCheck::Outcome::valid);
+  k.cafile = certs / "other-ca.pem";
+  auto wrong = make_keystone_validator(k, clock, log::Logger::null());
+  ASSERT_TRUE(wrong);
+  const TokenCheck refused = wrong->validate("gAAAAABtoken");
+  EXPECT_EQ(refused.outcome, TokenCheck::Outcome::unavailable);
+  EXPECT_NE(refused.reason.find("certificate"), std::string::npos) << refused.reason;
+  k.auth_url = "http://localhost:" + std::to_string(server.port()) + "/v3";  // plain HTTP to a TLS port
+  EXPECT_NE(make_keystone_validator(k, clock, log::Logger::null())->validate("gAAAAABtoken").outcome, TokenCheck::Outcome::valid);
+  server.stop();
+  t.join();
 }
 
 }  // namespace

@@ -42,7 +42,13 @@ TEST(KeystoneUrl, SplitsHostPortAndPrefix) {
   EXPECT_FALSE(parse_keystone_url("http://:80").ok());
   EXPECT_FALSE(parse_keystone_url("http://h:99999").ok());
   EXPECT_FALSE(parse_keystone_url("http://h:").ok());
-  EXPECT_EQ(parse_keystone_url("https://h").code(), Errc::invalid);
+  auto c = parse_keystone_url("https://keystone.example");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->https);
+  EXPECT_EQ(c->port, 443);
+  EXPECT_FALSE(b->https);
+  EXPECT_EQ(parse_keystone_url("https://h:5001/v3")->port, 5001);
+  EXPECT_EQ(parse_keystone_url("httpx://h").code(), Errc::invalid);
 }
 
 TEST(KeystoneToken, BodyGivesProjectUserAndLowerCasedRoles) {
