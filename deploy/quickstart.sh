@@ -29,7 +29,7 @@ case $auth in keystone | noauth) ;; *) echo "GLINT_AUTH must be keystone or noau
 down() {
   glint_stop_pid "$run/api.pid"
   for n in "${nodes[@]}"; do
-    for w in replicator auditor auditor-deep; do glint_stop_pid "$run/$n-$w.pid"; done
+    for w in replicator auditor auditor-deep reaper; do glint_stop_pid "$run/$n-$w.pid"; done
     glint_stop_pid "$run/$n.pid"
   done
   glint_stop_pid "$run/coordinator.pid"
@@ -56,7 +56,7 @@ if [ "${GLINT_QUICKSTART_NO_BUILD:-0}" != 1 ]; then
   "$root/deploy/install-deps.sh"
   echo "== building"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
+  cmake --build "$build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator glint-reaper >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
 fi
 bin=$build/bin
 
@@ -167,7 +167,7 @@ CONF
   ensure_running "$n" "$bin/glint-store" "$conf"
 done
 
-echo "== self-healing workers (auditor, deep auditor and replicator per node)"
+echo "== workers (auditor, deep auditor, replicator and reaper per node)"
 # ensure_worker NAME BIN CONF [ARGS...]: like ensure_running for a worker daemon (no port).
 ensure_worker() {
   local name=$1 bin=$2 conf=$3
@@ -180,7 +180,7 @@ ensure_worker() {
   fi
 }
 for n in "${nodes[@]}"; do
-  for w in replicator auditor auditor-deep; do
+  for w in replicator auditor auditor-deep reaper; do
     # The node's own settings (data_dir, secret, bus) plus the worker runtime's.
     sed -e "s|^log_file = .*|log_file = $log/$n-$w.log|" -e "s|/store-$n.key$|/worker-$n.key|" "$etc/$n.conf" > "$etc/$n-$w.conf"
     cat >> "$etc/$n-$w.conf" <<CONF
@@ -196,6 +196,7 @@ CONF
       replicator) ensure_worker "$n-$w" "$bin/glint-replicator" "$etc/$n-$w.conf" ;;
       auditor) ensure_worker "$n-$w" "$bin/glint-auditor" "$etc/$n-$w.conf" ;;
       auditor-deep) ensure_worker "$n-$w" "$bin/glint-auditor" "$etc/$n-$w.conf" --deep ;;
+      reaper) ensure_worker "$n-$w" "$bin/glint-reaper" "$etc/$n-$w.conf" ;;
     esac
   done
 done

@@ -304,6 +304,19 @@ const std::vector<OptionSpec>& catalog() {
        .help = "A drain, rebalance or repair job that sees no progress for this many polls makes the next "
                "pass scan every image instead of trusting the change feed.", .min = 1, .max = 1000},
 
+      // [reaper]: glint-reaper, on every storage node (each deletes its own node's copies).
+      {.section = "reaper", .name = "scrub_time", .type = Type::Duration, .default_value = "0s",
+       .help = "How long a delayed delete ([api] delayed_delete) stays restorable (glintctl restore) "
+               "before the reaper claims it and deletes its copies (Glance's scrub_time)."},
+      {.section = "reaper", .name = "orphan_grace", .type = Type::Duration, .default_value = "7d",
+       .help = "How long a file no replica row names (found by the quick audit) is kept before the "
+               "reaper deletes it; it is re-checked against the database just before."},
+      {.section = "reaper", .name = "dry_run", .type = Type::Bool, .default_value = "false",
+       .help = "Log what would be deleted (reap.would_delete, with the reason) and delete nothing; "
+               "delayed deletes are not claimed either, so they stay restorable."},
+      {.section = "reaper", .name = "peer_timeout", .type = Type::Duration, .default_value = "30s",
+       .help = "Timeout of every request from the reaper to its node's glint-store."},
+
       // [cluster]: replication settings every process of the deployment must agree on.
       {.section = "cluster", .name = "replicas", .type = Type::Int, .default_value = "3",
        .help = "Number of copies (R) kept of every image, on distinct nodes and zones where possible.",

@@ -62,4 +62,14 @@ constexpr std::optional<E> parse_state(std::string_view s) {
 // auditor's business). pending_delete data is kept but not maintained: the reaper owns it.
 constexpr bool keeps_data(ImageStatus s) { return s == ImageStatus::active || s == ImageStatus::deactivated; }
 
+// Whether the reaper may delete a copy of an image in status `s` (`claimed`: a pending_delete
+// image it has claimed). Only terminal states qualify: deleted and killed never come back, and a
+// claimed pending_delete can no longer be restored. A copy of an image that keeps data is never
+// the reaper's (excess copies of those go only through the replicator's rule,
+// ClusterView::may_remove_excess), nor is one of an image being uploaded, whose copy may be the
+// upload's own.
+constexpr bool reapable(ImageStatus s, bool claimed) {
+  return s == ImageStatus::deleted || s == ImageStatus::killed || (s == ImageStatus::pending_delete && claimed);
+}
+
 }  // namespace glint

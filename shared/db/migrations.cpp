@@ -224,6 +224,14 @@ CREATE TABLE image_flags (
 );
 )sql";
 
+// Migration 5: the reaper. reap_claimed_at: set when the reaper claims a pending_delete image,
+// before any copy goes; a restore needs it NULL (one compare-and-set against the other).
+constexpr const char* kLifecycle = R"sql(
+ALTER TABLE images ADD COLUMN reap_claimed_at timestamptz;
+CREATE INDEX images_pending_delete_idx ON images (deleted_at) WHERE status = 'pending_delete';
+CREATE INDEX orphans_found_idx ON orphans (node, found_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -233,6 +241,7 @@ const std::vector<Migration>& migrations() {
       {2, "worker passes", kWorkerPasses},
       {3, "self-healing", kHealing},
       {4, "data safety", kDataSafety},
+      {5, "lifecycle", kLifecycle},
   };
   return all;
 }

@@ -307,6 +307,55 @@ class HealingRepository {
   virtual Expected<std::vector<ImageFlag>> flagged(size_t limit) = 0;
 };
 
+// A copy on a node whose image no longer needs it, as the reaper finds it.
+struct Leftover {
+  ReplicaRow replica;
+  ImageStatus status = ImageStatus::queued;
+  bool claimed = false;  // a pending_delete image the reaper claimed (no restore from then on)
+};
+
+struct OrphanRow {
+  std::string node, image_id;
+  uint64_t size = 0;
+  Timestamp found_at{};
+};
+
+enum class RestoreOutcome { restored, being_reaped, not_pending_delete, not_found };
+
+// What is overdue for the reaper (alert inputs).
+struct ReapBacklog {
+  int64_t due_deletes = 0;                  // pending_delete images past scrub_time, claimed or not
+  int64_t leftovers = 0;                    // replica rows on the node that may go
+  std::optional<Timestamp> oldest_due;      // deleted_at of the oldest due pending_delete image
+};
+
+// The reaper's queries. A delayed delete is claimed (a compare-and-set on the image) before any
+// copy of it goes, and a restore succeeds only on an unclaimed image, in one statement each: the
+// two can race freely and never leave a half-restored image. Every call is one short statement
+// or transaction. Thread-safe.
+class ReaperRepository {
+ public:
+  virtual ~ReaperRepository() = default;
+  // Claims up to `limit` pending_delete images deleted before `before`; returns how many.
+  virtual Expected<size_t> claim_due_deletes(Timestamp before, size_t limit) = 0;
+  // Replica rows on `node` (after `after_id`, by image id) of images in a terminal state that
+  // keeps no data: deleted, killed, or pending_delete and claimed. A filter only: the reaper
+  // still asks reapable() (shared/core/states.hpp) of each.
+  virtual Expected<std::vector<Leftover>> leftovers(const std::string& node, const std::string& after_id,
+                                                    size_t limit) = 0;
+  // Claimed pending_delete images with no replica row left become deleted; returns how many.
+  virtual Expected<size_t> finish_reaped(size_t limit) = 0;
+  // Orphans (files with no row) recorded on `node` before `found_before`.
+  virtual Expected<std::vector<OrphanRow>> due_orphans(const std::string& node, Timestamp found_before,
+                                                       size_t limit) = 0;
+  // Takes the orphan's row only if no replica row of (image, node) exists at this moment (one
+  // statement); false when the file has become a replica meanwhile, or is no orphan any more.
+  virtual Expected<bool> take_orphan(const std::string& node, const std::string& image_id) = 0;
+  // pending_delete -> active, only while the reaper has not claimed the image.
+  virtual Expected<RestoreOutcome> restore(const std::string& image_id) = 0;
+  virtual Expected<ReapBacklog> backlog(const std::string& node, Timestamp due_before) = 0;
+};
+
 // Cluster-wide counts for operators (glintctl status).
 struct ClusterCounts {
   std::map<std::string, int64_t> images_by_status;  // deleted images excluded
@@ -325,5 +374,6 @@ std::unique_ptr<NodeRepository> make_node_repository(Pool& pool);
 std::unique_ptr<MemberRepository> make_member_repository(Pool& pool);
 std::unique_ptr<ImageRepository> make_image_repository(Pool& pool);
 std::unique_ptr<ReplicaRepository> make_replica_repository(Pool& pool);
+std::unique_ptr<ReaperRepository> make_reaper_repository(Pool& pool);
 
 }  // namespace glint::db

@@ -175,6 +175,21 @@ CoordinatorView ask_coordinator(const config::Config& cfg) {
   return c;
 }
 
+// pending_delete -> active, refused (exit 1) once the reaper has claimed the image.
+int restore(const Args& a, db::Pool& pool) {
+  auto r = db::make_reaper_repository(pool)->restore(a.id);
+  if (!r) return unreachable(r.error());
+  const bool ok = *r == db::RestoreOutcome::restored;
+  const char* text = ok ? "restored"
+                     : *r == db::RestoreOutcome::being_reaped
+                         ? "being reaped: the reaper has claimed it and is deleting its copies; it cannot be restored"
+                     : *r == db::RestoreOutcome::not_found ? "no such image"
+                                                           : "not pending_delete: nothing to restore";
+  print(a, {{"image", a.id}, {"restored", ok}, {"outcome", text}}, "image " + a.id + ": " + text + "\n");
+  if (ok) return 0;
+  return *r == db::RestoreOutcome::not_found ? kNotFound : kFailed;
+}
+
 }  // namespace
 
 int run_command(const config::Config& cfg, const Args& a) {
@@ -231,6 +246,7 @@ int run_command(const config::Config& cfg, const Args& a) {
     print(a, image_json(v), render_image(v));
     return 0;
   }
+  if (a.command == "restore") return restore(a, pool);
   if (a.command == "job list") {
     auto js = jobs->list(a.state, 100);
     if (!js) return unreachable(js.error());

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   auto* undrain = app.add_subcommand("undrain", "Give NODE its placement back and rebalance onto it");
   undrain->add_option("NODE", args.id)->required();
   auto* rebalance = app.add_subcommand("rebalance", "Move replicas to where placement wants them now");
+  app.add_subcommand("restore", "Undo a delayed delete: pending_delete IMAGE becomes active again (refused once the reaper has claimed it)")
+      ->add_option("IMAGE", args.id)
+      ->required();
   std::string key_out;
   app.add_subcommand("keys", "Make a CURVE key pair for the bus: writes FILE (0600) and prints the public key")
       ->add_option("--out", key_out, "Key file to create (never overwritten)")

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool.hpp"
@@ -62,6 +63,27 @@ TEST_F(CtlTest, StatusAndNodesAsJson) {
   EXPECT_TRUE(j["nodes"].is_array());
   EXPECT_EQ(j["replicas"]["under_replicated"], 0);
   EXPECT_EQ(ctl("nodes").code, 0);
+}
+
+TEST_F(CtlTest, RestoreUndoesADelayedDeleteUntilTheReaperClaimsIt) {
+  const std::string a = "3f2504e0-4f89-41d3-9a0c-0305e82c3401", b = "3f2504e0-4f89-41d3-9a0c-0305e82c3402";
+  ASSERT_TRUE(pool_->run([&](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    w.exec_params("INSERT INTO images (id, status, size, deleted_at) VALUES ($1::uuid, 'pending_delete', 10, now())", a);
+    w.exec_params("INSERT INTO images (id, status, size, deleted_at, reap_claimed_at) "
+                  "VALUES ($1::uuid, 'pending_delete', 10, now(), now())", b);
+    w.commit();
+  }).ok());
+  auto restored = ctl("restore " + a);
+  EXPECT_EQ(restored.code, 0) << restored.out;
+  auto img = ctl("--json image " + a);
+  ASSERT_EQ(img.code, 0) << img.out;
+  EXPECT_NE(img.out.find("\"active\""), std::string::npos) << img.out;
+  EXPECT_EQ(ctl("restore " + a).code, 1);  // active now: nothing to restore
+  auto claimed = ctl("restore " + b);
+  EXPECT_EQ(claimed.code, 1);
+  EXPECT_NE(claimed.out.find("being reaped"), std::string::npos) << claimed.out;
+  EXPECT_EQ(ctl("restore 3f2504e0-4f89-41d3-9a0c-0305e82c3499").code, 4);
 }
 
 TEST_F(CtlTest, RunQueuesAJobThatCanBeShownAndCancelled) {

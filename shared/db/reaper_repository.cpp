@@ -1,0 +1,149 @@
+#include <pqxx/pqxx>
+
+#include "shared/core/uuid.hpp"
+#include "shared/db/pg_util.hpp"
+#include "shared/db/repositories.hpp"
+
+namespace glint::db {
+
+namespace {
+
+constexpr const char* kNoId = "00000000-0000-0000-0000-000000000000";
+
+// The reaper's claims, leftovers, orphans and restores in PostgreSQL. The claim and the restore
+// are each one UPDATE on the image row, so PostgreSQL's row lock orders them: whichever commits
+// first wins and the other sees the row as it left it. Thread-safe (holds only a Pool reference).
+class PgReaperRepository final : public ReaperRepository {
+ public:
+  explicit PgReaperRepository(Pool& pool) : pool_(pool) {}
+
+  Expected<size_t> claim_due_deletes(Timestamp before, size_t limit) override {
+    return pool_.query<size_t>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "UPDATE images SET reap_claimed_at = now() WHERE id IN ("
+          "  SELECT id FROM images WHERE status = 'pending_delete' AND reap_claimed_at IS NULL "
+          "  AND deleted_at < $1::timestamptz ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+          "AND status = 'pending_delete' AND reap_claimed_at IS NULL",
+          detail::to_pg_text(before), static_cast<int64_t>(limit));
+      w.commit();
+      return static_cast<size_t>(r.affected_rows());
+    });
+  }
+
+  Expected<std::vector<Leftover>> leftovers(const std::string& node, const std::string& after_id,
+                                            size_t limit) override {
+    return pool_.query<std::vector<Leftover>>([&](pqxx::connection_base& c) {
+      pqxx::read_transaction t(c);
+      auto res = t.exec_params(
+          "SELECT r.image_id::text, r.node, r.state, r.size, r.digest, "
+          "  (extract(epoch from r.verified_at) * 1000000)::bigint, r.version, i.status, i.reap_claimed_at IS NOT NULL "
+          "FROM replicas r JOIN images i ON i.id = r.image_id "
+          "WHERE r.node = $1 AND r.image_id > $2::uuid AND (i.status IN ('deleted', 'killed') "
+          "  OR (i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL)) "
+          "ORDER BY r.image_id LIMIT $3",
+          node, after_id.empty() ? kNoId : after_id, static_cast<int64_t>(limit));
+      std::vector<Leftover> out;
+      for (const auto& row : res) {
+        Leftover l;
+        l.replica = detail::replica_from(row);
+        l.status = detail::state_from<ImageStatus>(row[7]);
+        l.claimed = row[8].as<bool>();
+        out.push_back(std::move(l));
+      }
+      return out;
+    });
+  }
+
+  Expected<size_t> finish_reaped(size_t limit) override {
+    return pool_.query<size_t>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      // record_copy takes the image FOR SHARE and refuses images that keep no data, so no copy
+      // can appear behind this check.
+      auto r = w.exec_params(
+          "UPDATE images SET status = 'deleted', updated_at = now() WHERE id IN ("
+          "  SELECT i.id FROM images i WHERE i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL "
+          "  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.image_id = i.id) LIMIT $1 FOR UPDATE SKIP LOCKED)",
+          static_cast<int64_t>(limit));
+      w.commit();
+      return static_cast<size_t>(r.affected_rows());
+    });
+  }
+
+  Expected<std::vector<OrphanRow>> due_orphans(const std::string& node, Timestamp found_before, size_t limit) override {
+    return pool_.query<std::vector<OrphanRow>>([&](pqxx::connection_base& c) {
+      pqxx::read_transaction t(c);
+      auto res = t.exec_params(
+          "SELECT node, image_id, coalesce(size, 0), (extract(epoch from found_at) * 1000000)::bigint FROM orphans "
+          "WHERE node = $1 AND found_at < $2::timestamptz ORDER BY found_at LIMIT $3",
+          node, detail::to_pg_text(found_before), static_cast<int64_t>(limit));
+      std::vector<OrphanRow> out;
+      for (const auto& row : res)
+        out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), detail::from_bigint(row[2]),
+                       detail::from_micros(row[3].as<int64_t>())});
+      return out;
+    });
+  }
+
+  Expected<bool> take_orphan(const std::string& node, const std::string& image_id) override {
+    return pool_.query<bool>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      // A non-uuid file name can never become a replica: only the row check needs the cast.
+      auto r = w.exec_params(
+          "DELETE FROM orphans o WHERE o.node = $1 AND o.image_id = $2 AND NOT EXISTS ("
+          "  SELECT 1 FROM replicas r WHERE r.node = $1 AND r.image_id::text = $2)",
+          node, image_id);
+      const bool taken = r.affected_rows() > 0;
+      if (!taken) w.exec_params("DELETE FROM orphans WHERE node = $1 AND image_id = $2", node, image_id);  // a replica now
+      w.commit();
+      return taken;
+    });
+  }
+
+  Expected<RestoreOutcome> restore(const std::string& image_id) override {
+    if (!is_canonical_uuid(image_id)) return RestoreOutcome::not_found;
+    return pool_.query<RestoreOutcome>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "UPDATE images SET status = CASE WHEN size IS NULL THEN 'queued' ELSE 'active' END, deleted_at = NULL, "
+          "  updated_at = now() WHERE id = $1::uuid AND status = 'pending_delete' AND reap_claimed_at IS NULL",
+          image_id);
+      if (r.affected_rows() == 1) {
+        w.commit();
+        return RestoreOutcome::restored;
+      }
+      auto now = w.exec_params("SELECT status, reap_claimed_at IS NOT NULL FROM images WHERE id = $1::uuid", image_id);
+      if (now.empty()) return RestoreOutcome::not_found;
+      if (now[0][0].as<std::string>() == "pending_delete" && now[0][1].as<bool>()) return RestoreOutcome::being_reaped;
+      return RestoreOutcome::not_pending_delete;
+    });
+  }
+
+  Expected<ReapBacklog> backlog(const std::string& node, Timestamp due_before) override {
+    return pool_.query<ReapBacklog>([&](pqxx::connection_base& c) {
+      pqxx::read_transaction t(c);
+      ReapBacklog b;
+      auto due = t.exec_params1(
+          "SELECT count(*), (extract(epoch from min(deleted_at)) * 1000000)::bigint FROM images "
+          "WHERE status = 'pending_delete' AND deleted_at < $1::timestamptz",
+          detail::to_pg_text(due_before));
+      b.due_deletes = due[0].as<int64_t>();
+      b.oldest_due = detail::opt_timestamp(due[1]);
+      b.leftovers = t.exec_params1(
+                         "SELECT count(*) FROM replicas r JOIN images i ON i.id = r.image_id WHERE r.node = $1 AND "
+                         "(i.status IN ('deleted', 'killed') OR (i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL))",
+                         node)[0]
+                        .as<int64_t>();
+      return b;
+    });
+  }
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReaperRepository> make_reaper_repository(Pool& pool) { return std::make_unique<PgReaperRepository>(pool); }
+
+}  // namespace glint::db

@@ -1,0 +1,153 @@
+#include "workers/reaper/reaper.hpp"
+
+namespace glint::reaper {
+
+namespace {
+
+// The metrics label of a deletion.
+const char* kind_of(const db::Leftover& l) {
+  switch (l.status) {
+    case ImageStatus::pending_delete: return "delayed_delete";
+    case ImageStatus::killed: return "killed";
+    default: return "deleted";
+  }
+}
+
+}  // namespace
+
+Reaper::Reaper(ReaperOptions opts, ReaperRepositories repos, peer::BlobPeer& peer, metrics::Metrics& metrics,
+               const Clock& clock)
+    : opts_(std::move(opts)),
+      repos_(repos),
+      peer_(peer),
+      clock_(clock),
+      deleted_(metrics.counter("glint_reaper_deleted_total", "Copies and orphans deleted by the reaper, by kind.")),
+      bytes_(metrics.counter("glint_reaper_bytes_reclaimed_total", "Bytes the reaper freed on this node.").Add({})),
+      backlog_(metrics.gauge("glint_reaper_backlog", "Overdue delayed deletes (cluster) and leftover copies on this node.")
+                   .Add({})),
+      oldest_overdue_(metrics.gauge("glint_reaper_oldest_overdue_seconds",
+                                    "How long the oldest overdue delayed delete has waited past scrub_time (0: none).")
+                          .Add({})) {}
+
+Expected<worker::PassResult> Reaper::run_once(const worker::PassContext& ctx) {
+  // This node's own store, as the nodes table knows it: the reaper deletes only its node's copies.
+  auto me = repos_.nodes.get(opts_.node);
+  if (!me) return me.error();
+  if (!*me) return Error{Errc::not_found, "node " + opts_.node + " is not registered (its glint-store has not started)"};
+  auto self = peer::endpoint_of(opts_.node, (*me)->address);
+  if (!self) return self.error();
+
+  // Claim first: a claimed image cannot be restored, so nothing below races a restore.
+  if (!opts_.dry_run) {
+    const auto due_before = clock_.wall() - opts_.scrub_time;
+    for (;;) {
+      auto n = repos_.reaper.claim_due_deletes(due_before, opts_.page);
+      if (!n) return n.error();
+      if (*n > 0) ctx.logger.info("reap.claimed", {{"images", *n}});
+      if (*n < opts_.page || ctx.stop.stop_requested()) break;
+    }
+  }
+  Tally t;
+  if (Status s = reap_leftovers(*self, ctx, t); !s) return s.error();
+  if (!opts_.dry_run) {
+    auto done = repos_.reaper.finish_reaped(opts_.page);
+    if (!done) return done.error();
+    if (*done > 0) ctx.logger.info("reap.images_deleted", {{"images", *done}});
+  }
+  if (Status s = reap_orphans(*self, ctx, t); !s) return s.error();
+  update_backlog(ctx);
+
+  worker::PassResult r;
+  r.items = t.deleted + t.failed + t.would;
+  r.failed = t.failed;
+  r.bytes = t.bytes;
+  r.summary = "deleted=" + std::to_string(t.deleted) + " failed=" + std::to_string(t.failed) +
+              " reclaimed_bytes=" + std::to_string(t.bytes) + (opts_.dry_run ? " would_delete=" + std::to_string(t.would) : "");
+  return r;
+}
+
+Status Reaper::reap_leftovers(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t) {
+  std::string after;
+  for (;;) {
+    auto page = repos_.reaper.leftovers(opts_.node, after, opts_.page);
+    if (!page) return page.error();
+    for (const db::Leftover& l : *page) {
+      after = l.replica.image_id;
+      if (!reapable(l.status, l.claimed)) continue;  // the query is only a filter; the rule is this
+      if (opts_.dry_run) {
+        ++t.would;
+        ctx.logger.info("reap.would_delete", {{"image", l.replica.image_id}, {"kind", kind_of(l)},
+                                              {"status", to_string(l.status)}, {"bytes", l.replica.size.value_or(0)}});
+        continue;
+      }
+      if (!ctx.take_item()) return {};
+      remove_copy(self, l, ctx, t);
+    }
+    if (page->size() < opts_.page || ctx.stop.stop_requested()) return {};
+  }
+}
+
+// The file first, then the row (compare-and-set on the row as read): a row whose file is gone is
+// removed by the next pass; a file whose row went first would be an orphan.
+bool Reaper::remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t) {
+  const auto& r = l.replica;
+  Status gone = peer_.remove(self, r.image_id, r.digest.value_or("*"));
+  if (gone.code() == Errc::conflict)  // the node holds other bytes under this id: not this row's
+    gone = peer_.remove(self, r.image_id, "*");
+  Status row = gone ? repos_.replicas.remove(r) : gone;
+  if (!row) {
+    ++t.failed;
+    ctx.logger.warn("reap.failed", {{"image", r.image_id}, {"kind", kind_of(l)}, {"error", row.message()}});
+    return false;
+  }
+  ++t.deleted;
+  t.bytes += static_cast<uint64_t>(r.size.value_or(0));
+  deleted_.Add({{"kind", kind_of(l)}}).Increment();
+  bytes_.Increment(static_cast<double>(r.size.value_or(0)));
+  ctx.logger.info("reap.deleted", {{"image", r.image_id}, {"kind", kind_of(l)}, {"bytes", r.size.value_or(0)}});
+  return true;
+}
+
+Status Reaper::reap_orphans(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t) {
+  auto due = repos_.reaper.due_orphans(opts_.node, clock_.wall() - opts_.orphan_grace, opts_.page);
+  if (!due) return due.error();
+  for (const db::OrphanRow& o : *due) {
+    if (opts_.dry_run) {
+      ++t.would;
+      ctx.logger.info("reap.would_delete", {{"image", o.image_id}, {"kind", "orphan"}, {"bytes", o.size}});
+      continue;
+    }
+    if (!ctx.take_item()) return {};
+    auto taken = repos_.reaper.take_orphan(opts_.node, o.image_id);  // re-checked now, in the database
+    if (!taken) return taken.error();
+    if (!*taken) {
+      ctx.logger.info("reap.orphan_kept", {{"image", o.image_id}, {"reason", "it has become a replica"}});
+      continue;
+    }
+    if (Status s = peer_.remove(self, o.image_id, "*"); !s) {
+      ++t.failed;  // the quick audit records it again
+      ctx.logger.warn("reap.failed", {{"image", o.image_id}, {"kind", "orphan"}, {"error", s.message()}});
+      continue;
+    }
+    ++t.deleted;
+    t.bytes += o.size;
+    deleted_.Add({{"kind", "orphan"}}).Increment();
+    bytes_.Increment(static_cast<double>(o.size));
+    ctx.logger.info("reap.deleted", {{"image", o.image_id}, {"kind", "orphan"}, {"bytes", o.size}});
+  }
+  return {};
+}
+
+void Reaper::update_backlog(const worker::PassContext& ctx) {
+  const auto due_before = clock_.wall() - opts_.scrub_time;
+  auto b = repos_.reaper.backlog(opts_.node, due_before);
+  if (!b) {
+    ctx.logger.warn("db.failed", {{"error", b.error().message}});
+    return;
+  }
+  backlog_.Set(static_cast<double>(b->due_deletes + b->leftovers));
+  const double overdue = b->oldest_due ? std::chrono::duration<double>(due_before - *b->oldest_due).count() : 0.0;
+  oldest_overdue_.Set(std::max(0.0, overdue));
+}
+
+}  // namespace glint::reaper
