@@ -311,6 +311,10 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "reaper", .name = "orphan_grace", .type = Type::Duration, .default_value = "7d",
        .help = "How long a file no replica row names (found by the quick audit) is kept before the "
                "reaper deletes it; it is re-checked against the database just before."},
+      {.section = "reaper", .name = "purge_after", .type = Type::Duration, .default_value = "30d",
+       .help = "Rows of images deleted longer ago than this are purged with their properties, tags and "
+               "members (glance-manage db purge; glintctl purge --age-in-days N does it by hand); a purged "
+               "id can never be used again. 0: never purge."},
       {.section = "reaper", .name = "dry_run", .type = Type::Bool, .default_value = "false",
        .help = "Log what would be deleted (reap.would_delete, with the reason) and delete nothing; "
                "delayed deletes are not claimed either, so they stay restorable."},

@@ -50,6 +50,10 @@ class PgImageRepository final : public ImageRepository {
           img.container_format, img.min_disk, img.min_ram, stamp(img.created_at), stamp(img.updated_at),
           detail::to_pg_text(img.deleted_at));
       if (r.affected_rows() == 0) return Status(Errc::conflict, "image " + img.id + " already exists");
+      // After the insert, not before: an insert racing a purge of the same id waits for it, and
+      // this statement then sees its tombstone.
+      if (!w.exec_params("SELECT 1 FROM purged_images WHERE id = $1::uuid", img.id).empty())
+        return Status(Errc::conflict, "image " + img.id + " existed (purged): ids are never reused");
       for (const auto& [name, value] : img.properties) {
         w.exec_params("INSERT INTO image_properties (image_id, name, value) VALUES ($1::uuid, $2, $3)", img.id,
                       name, value);

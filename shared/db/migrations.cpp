@@ -226,10 +226,17 @@ CREATE TABLE image_flags (
 
 // Migration 5: the reaper. reap_claimed_at: set when the reaper claims a pending_delete image,
 // before any copy goes; a restore needs it NULL (one compare-and-set against the other).
+// purged_images: the ids of rows purged long after their delete.
 constexpr const char* kLifecycle = R"sql(
 ALTER TABLE images ADD COLUMN reap_claimed_at timestamptz;
 CREATE INDEX images_pending_delete_idx ON images (deleted_at) WHERE status = 'pending_delete';
 CREATE INDEX orphans_found_idx ON orphans (node, found_at);
+-- Ids of purged images: never reused, as if their rows were still there.
+CREATE TABLE purged_images (
+  id        uuid PRIMARY KEY,
+  purged_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX images_deleted_idx ON images (deleted_at) WHERE status = 'deleted';
 )sql";
 
 }  // namespace

@@ -119,6 +119,25 @@ class PgReaperRepository final : public ReaperRepository {
     });
   }
 
+  Expected<size_t> purge(Timestamp deleted_before, size_t limit) override {
+    return pool_.query<size_t>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      // One statement: the tombstones and the deletes see the same rows. Properties, tags,
+      // members and flags go by ON DELETE CASCADE.
+      auto r = w.exec_params(
+          "WITH doomed AS (SELECT id FROM images i WHERE status = 'deleted' AND deleted_at < $1::timestamptz "
+          "    AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.image_id = i.id) "
+          "    ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
+          "  tomb AS (INSERT INTO purged_images (id) SELECT id FROM doomed ON CONFLICT DO NOTHING), "
+          "  cached AS (DELETE FROM cache_entries WHERE image_id IN (SELECT id FROM doomed)), "
+          "  queued AS (DELETE FROM cache_queue WHERE image_id IN (SELECT id FROM doomed)) "
+          "DELETE FROM images WHERE id IN (SELECT id FROM doomed)",
+          detail::to_pg_text(deleted_before), static_cast<int64_t>(limit));
+      w.commit();
+      return static_cast<size_t>(r.affected_rows());
+    });
+  }
+
   Expected<ReapBacklog> backlog(const std::string& node, Timestamp due_before) override {
     return pool_.query<ReapBacklog>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);

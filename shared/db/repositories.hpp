@@ -353,6 +353,10 @@ class ReaperRepository {
   virtual Expected<bool> take_orphan(const std::string& node, const std::string& image_id) = 0;
   // pending_delete -> active, only while the reaper has not claimed the image.
   virtual Expected<RestoreOutcome> restore(const std::string& image_id) = 0;
+  // Purges up to `limit` rows of images deleted before `deleted_before` (no replica row left)
+  // with their properties, tags, members, flags and cache rows; their ids stay taken
+  // (purged_images). Returns how many (glance-manage db purge).
+  virtual Expected<size_t> purge(Timestamp deleted_before, size_t limit) = 0;
   virtual Expected<ReapBacklog> backlog(const std::string& node, Timestamp due_before) = 0;
 };
 

@@ -190,6 +190,23 @@ int restore(const Args& a, db::Pool& pool) {
   return *r == db::RestoreOutcome::not_found ? kNotFound : kFailed;
 }
 
+// glance-manage db purge: in batches, so no transaction holds many rows.
+int purge(const Args& a, db::Pool& pool) {
+  auto repo = db::make_reaper_repository(pool);
+  const auto before = std::chrono::system_clock::now() - std::chrono::hours(24) * a.age_in_days;
+  constexpr size_t kBatch = 1000;
+  size_t total = 0;
+  for (;;) {
+    auto n = repo->purge(before, kBatch);
+    if (!n) return unreachable(n.error());
+    total += *n;
+    if (*n < kBatch) break;
+  }
+  print(a, {{"purged", total}, {"age_in_days", a.age_in_days}},
+        "purged " + std::to_string(total) + " image rows deleted more than " + std::to_string(a.age_in_days) + " days ago\n");
+  return 0;
+}
+
 }  // namespace
 
 int run_command(const config::Config& cfg, const Args& a) {
@@ -247,6 +264,7 @@ int run_command(const config::Config& cfg, const Args& a) {
     return 0;
   }
   if (a.command == "restore") return restore(a, pool);
+  if (a.command == "purge") return purge(a, pool);
   if (a.command == "job list") {
     auto js = jobs->list(a.state, 100);
     if (!js) return unreachable(js.error());

@@ -7,11 +7,12 @@
 namespace glint::ctl {
 
 struct Args {
-  std::string command;  // "status", "nodes", "image", "job list", "job show", "job cancel", "run", "repair", "audit", "drain", "undrain", "rebalance"
+  std::string command;  // "status", "nodes", "image", "job list", "job show", "job cancel", "run", "repair", "audit", "drain", "undrain", "rebalance", "restore", "purge"
   bool json = false;
   std::string id, state, worker, node, image;
   bool no_wait = false;
   bool deep = false;
+  int age_in_days = 30;  // purge
 };
 
 // Runs one command, printing to stdout (results) and stderr (errors); returns the exit code.

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_subcommand("restore", "Undo a delayed delete: pending_delete IMAGE becomes active again (refused once the reaper has claimed it)")
       ->add_option("IMAGE", args.id)
       ->required();
+  app.add_subcommand("purge", "Purge the rows of images deleted more than N days ago (their ids stay taken)")
+      ->add_option("--age-in-days", args.age_in_days, "Only images deleted at least this many days ago")
+      ->check(CLI::NonNegativeNumber);
   std::string key_out;
   app.add_subcommand("keys", "Make a CURVE key pair for the bus: writes FILE (0600) and prints the public key")
       ->add_option("--out", key_out, "Key file to create (never overwritten)")

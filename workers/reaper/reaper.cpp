@@ -55,6 +55,7 @@ Expected<worker::PassResult> Reaper::run_once(const worker::PassContext& ctx) {
     if (*done > 0) ctx.logger.info("reap.images_deleted", {{"images", *done}});
   }
   if (Status s = reap_orphans(*self, ctx, t); !s) return s.error();
+  if (Status s = purge_rows(ctx, t); !s) return s.error();
   update_backlog(ctx);
 
   worker::PassResult r;
@@ -62,7 +63,7 @@ Expected<worker::PassResult> Reaper::run_once(const worker::PassContext& ctx) {
   r.failed = t.failed;
   r.bytes = t.bytes;
   r.summary = "deleted=" + std::to_string(t.deleted) + " failed=" + std::to_string(t.failed) +
-              " reclaimed_bytes=" + std::to_string(t.bytes) + (opts_.dry_run ? " would_delete=" + std::to_string(t.would) : "");
+              " reclaimed_bytes=" + std::to_string(t.bytes) + " purged_rows=" + std::to_string(t.purged) + (opts_.dry_run ? " would_delete=" + std::to_string(t.would) : "");
   return r;
 }
 
@@ -135,6 +136,20 @@ Status Reaper::reap_orphans(const peer::Endpoint& self, const worker::PassContex
     bytes_.Increment(static_cast<double>(o.size));
     ctx.logger.info("reap.deleted", {{"image", o.image_id}, {"kind", "orphan"}, {"bytes", o.size}});
   }
+  return {};
+}
+
+// Reapers on every node may run this at once: the rows are taken with SKIP LOCKED.
+Status Reaper::purge_rows(const worker::PassContext& ctx, Tally& t) {
+  if (opts_.dry_run || opts_.purge_after.count() == 0) return {};
+  for (;;) {
+    auto n = repos_.reaper.purge(clock_.wall() - opts_.purge_after, opts_.page);
+    if (!n) return n.error();
+    t.purged += *n;
+    if (*n > 0) deleted_.Add({{"kind", "purged_row"}}).Increment(static_cast<double>(*n));
+    if (*n < opts_.page || ctx.stop.stop_requested()) break;
+  }
+  if (t.purged > 0) ctx.logger.info("reap.purged", {{"images", t.purged}});
   return {};
 }
 

@@ -2,7 +2,8 @@
 // (pending_delete older than scrub_time) are first claimed in the database — from then on a
 // restore is refused — and then lose this node's copies; an image whose copies are all gone
 // becomes deleted. Copies of deleted and killed images go too, and orphans (files no row names)
-// older than orphan_grace, each re-checked against the database just before it goes. Which
+// older than orphan_grace, each re-checked against the database just before it goes; rows of
+// images deleted longer than purge_after are purged (their ids stay taken). Which
 // copies may go is one rule, reapable() in shared/core/states.hpp: never a copy of an image that
 // keeps data, never one of an image being uploaded. Every deletion takes an item of the
 // schedule's rate; with dry_run the pass only says what would go and why. Called by one thread
@@ -23,6 +24,7 @@ struct ReaperOptions {
   std::string node;
   std::chrono::milliseconds scrub_time{0};  // Glance's default: a delayed delete is due at once
   std::chrono::milliseconds orphan_grace{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds purge_after{std::chrono::hours(24 * 30)};  // 0: rows are never purged
   bool dry_run = false;
   size_t page = 500;  // rows per database round trip
 };
@@ -43,11 +45,12 @@ class Reaper final : public worker::Worker {
  private:
   // Tallies of one pass.
   struct Tally {
-    uint64_t deleted = 0, failed = 0, bytes = 0, would = 0;
+    uint64_t deleted = 0, failed = 0, bytes = 0, would = 0, purged = 0;
   };
   Status reap_leftovers(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);
   Status reap_orphans(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);
   bool remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t);
+  Status purge_rows(const worker::PassContext& ctx, Tally& t);
   void update_backlog(const worker::PassContext& ctx);
 
   ReaperOptions opts_;

@@ -86,6 +86,22 @@ TEST_F(CtlTest, RestoreUndoesADelayedDeleteUntilTheReaperClaimsIt) {
   EXPECT_EQ(ctl("restore 3f2504e0-4f89-41d3-9a0c-0305e82c3499").code, 4);
 }
 
+TEST_F(CtlTest, PurgeRemovesOldDeletedRowsOnly) {
+  const std::string old = "3f2504e0-4f89-41d3-9a0c-0305e82c3501", young = "3f2504e0-4f89-41d3-9a0c-0305e82c3502";
+  ASSERT_TRUE(pool_->run([&](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    w.exec_params("INSERT INTO images (id, status, deleted_at) VALUES ($1::uuid, 'deleted', now() - interval '10 days')", old);
+    w.exec_params("INSERT INTO images (id, status, deleted_at) VALUES ($1::uuid, 'deleted', now() - interval '2 days')", young);
+    w.commit();
+  }).ok());
+  auto r = ctl("--json purge --age-in-days 5");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["purged"], 1);
+  EXPECT_EQ(ctl("image " + old).code, 4);
+  EXPECT_EQ(ctl("image " + young).code, 0);
+  EXPECT_EQ(ctl("purge --age-in-days -1").code, 2);
+}
+
 TEST_F(CtlTest, RunQueuesAJobThatCanBeShownAndCancelled) {
   auto r = ctl("--json run replicator --node node1 --no-wait");
   ASSERT_EQ(r.code, 0) << r.out;

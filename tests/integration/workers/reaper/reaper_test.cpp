@@ -169,5 +169,30 @@ TEST_F(ReaperTest, ADryRunDeletesNothingAndClaimsNothing) {
   EXPECT_EQ(*repo_->restore(due), db::RestoreOutcome::restored);
 }
 
+TEST_F(ReaperTest, OldDeletedRowsArePurgedWithWhatHangsOnThemAndTheirIdsStayTaken) {
+  const std::string old = add("deleted", "31 days", false), young = add("deleted", "29 days", false);
+  const std::string with_copy = add("deleted", "31 days");  // its copy goes first, then its row
+  sql("INSERT INTO image_tags (image_id, tag) VALUES ('" + old + "', 't')");
+  sql("INSERT INTO image_properties (image_id, name, value) VALUES ('" + old + "', 'k', 'v')");
+  sql("INSERT INTO image_members (image_id, member) VALUES ('" + old + "', 'p2')");
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status(old), "");
+  EXPECT_EQ(one("SELECT count(*) FROM image_tags") + one("SELECT count(*) FROM image_properties") +
+                one("SELECT count(*) FROM image_members"),
+            "000");
+  EXPECT_EQ(status(young), "deleted");
+  EXPECT_FALSE(on_disk(with_copy));
+  EXPECT_EQ(status(with_copy), "");
+  EXPECT_EQ(one("SELECT count(*) FROM purged_images"), "2");
+  db::ImageRow again;
+  again.id = old;
+  EXPECT_EQ(db::make_image_repository(*pool_)->create(again).code(), Errc::conflict) << "a purged id is never reused";
+  ReaperOptions never;
+  never.purge_after = std::chrono::milliseconds(0);
+  sql("UPDATE images SET deleted_at = now() - interval '400 days' WHERE id = '" + young + "'");
+  ASSERT_TRUE(pass(never).ok());
+  EXPECT_EQ(status(young), "deleted");
+}
+
 }  // namespace
 }  // namespace glint::reaper
