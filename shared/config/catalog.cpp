@@ -315,6 +315,10 @@ const std::vector<OptionSpec>& catalog() {
        .help = "Rows of images deleted longer ago than this are purged with their properties, tags and "
                "members (glance-manage db purge; glintctl purge --age-in-days N does it by hand); a purged "
                "id can never be used again. 0: never purge."},
+      {.section = "reaper", .name = "stale_upload_after", .type = Type::Duration, .default_value = "15m",
+       .help = "A saving image whose upload has not reported progress for this long (glint-api reports "
+               "every 30 s while bytes flow) goes back to queued, as after a failed upload.",
+       .min = 120e3},
       {.section = "reaper", .name = "dry_run", .type = Type::Bool, .default_value = "false",
        .help = "Log what would be deleted (reap.would_delete, with the reason) and delete nothing; "
                "delayed deletes are not claimed either, so they stay restorable."},

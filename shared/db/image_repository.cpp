@@ -100,6 +100,16 @@ class PgImageRepository final : public ImageRepository {
 
   Expected<std::vector<ImageRow>> list(const ImageQuery& q) override { return detail::list_images(pool_, q); }
 
+  Status touch_upload(const std::string& id) override {
+    if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
+    return run_status(pool_, [&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      w.exec_params("UPDATE images SET upload_heartbeat_at = now() WHERE id = $1::uuid AND status = 'saving'", id);
+      w.commit();
+      return Status();
+    });
+  }
+
   Status mark_deleted(const std::string& id, bool pending) override {
     if (!is_canonical_uuid(id)) return Status(Errc::not_found, "unknown image " + id);
     return run_status(pool_, [&](pqxx::connection_base& c) {

@@ -237,6 +237,8 @@ CREATE TABLE purged_images (
   purged_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX images_deleted_idx ON images (deleted_at) WHERE status = 'deleted';
+-- Set by glint-api while an upload runs, so the reaper can tell a dead upload from a slow one.
+ALTER TABLE images ADD COLUMN upload_heartbeat_at timestamptz;
 )sql";
 
 }  // namespace

@@ -138,6 +138,19 @@ class PgReaperRepository final : public ReaperRepository {
     });
   }
 
+  Expected<size_t> requeue_stale_uploads(Timestamp before, size_t limit) override {
+    return pool_.query<size_t>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "UPDATE images SET status = 'queued', upload_heartbeat_at = NULL, updated_at = now() WHERE id IN ("
+          "  SELECT id FROM images WHERE status = 'saving' AND greatest(upload_heartbeat_at, updated_at) < $1::timestamptz "
+          "  LIMIT $2 FOR UPDATE SKIP LOCKED) AND status = 'saving'",
+          detail::to_pg_text(before), static_cast<int64_t>(limit));
+      w.commit();
+      return static_cast<size_t>(r.affected_rows());
+    });
+  }
+
   Expected<ReapBacklog> backlog(const std::string& node, Timestamp due_before) override {
     return pool_.query<ReapBacklog>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);

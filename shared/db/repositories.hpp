@@ -114,6 +114,9 @@ class ImageRepository {
   virtual Expected<std::optional<ImageRow>> get(const std::string& id) = 0;
   // Sets status only if the current status is `from` (compare-and-set); conflict otherwise.
   virtual Status transition(const std::string& id, ImageStatus from, ImageStatus to) = 0;
+  // An upload of a saving image is still alive (the reaper requeues saving images whose upload
+  // has not said so for [reaper] stale_upload_after). No-op unless the image is saving.
+  virtual Status touch_upload(const std::string& id) = 0;
   // Images not deleted, with properties and tags. invalid for an unknown sort key; not_found for a
   // marker that names no visible image.
   virtual Expected<std::vector<ImageRow>> list(const ImageQuery& q) = 0;
@@ -357,6 +360,10 @@ class ReaperRepository {
   // with their properties, tags, members, flags and cache rows; their ids stay taken
   // (purged_images). Returns how many (glance-manage db purge).
   virtual Expected<size_t> purge(Timestamp deleted_before, size_t limit) = 0;
+  // saving images whose upload has not been heard from since `before` (its API died) go back to
+  // queued, as Glance does after a failed upload; returns how many. Their copies were never
+  // recorded (a replica row is written only at activation), and stores drop cut uploads.
+  virtual Expected<size_t> requeue_stale_uploads(Timestamp before, size_t limit) = 0;
   virtual Expected<ReapBacklog> backlog(const std::string& node, Timestamp due_before) = 0;
 };
 

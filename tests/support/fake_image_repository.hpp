@@ -35,6 +35,13 @@ class FakeImageRepository final : public db::ImageRepository {
     it->second.status = to;
     return {};
   }
+  Status touch_upload(const std::string& id) override {
+    std::lock_guard lk(mu_);
+    ++upload_touches;
+    (void)id;
+    return {};
+  }
+  int upload_touches = 0;
   // Newest first (insertion order reversed), equality filters on name and status, marker, limit.
   Expected<std::vector<db::ImageRow>> list(const db::ImageQuery& q) override {
     std::lock_guard lk(mu_);

@@ -28,7 +28,8 @@ class UploadSink final : public http::BodySink {
         results_(targets_.size()),
         md5_("md5"),
         os_hash_(data.opts_.os_hash_algo),
-        started_(std::chrono::steady_clock::now()) {
+        started_(std::chrono::steady_clock::now()),
+        last_touch_(data.clock_.now()) {
     for (size_t i = 0; i < targets_.size(); ++i) threads_.emplace_back([this, i] { send_to(i); });
     threads_.emplace_back([this] { hash_lane(targets_.size(), true); });
     threads_.emplace_back([this] { hash_lane(targets_.size() + 1, false); });
@@ -45,6 +46,7 @@ class UploadSink final : public http::BodySink {
   Status write_owned(std::vector<std::byte>& buf, size_t n) override {
     received_ += n;
     d_.m_.upload_bytes.Increment(static_cast<double>(n));
+    keep_alive();
     if (received_ > d_.opts_.image_size_cap) return Status(Errc::too_large, "image_size_cap exceeded");
     if (head_.size() < kFormatHeadBytes)
       head_.insert(head_.end(), buf.begin(), buf.begin() + std::min(n, kFormatHeadBytes - head_.size()));
@@ -212,6 +214,18 @@ class UploadSink final : public http::BodySink {
     return glance_error(req_, status, message);
   }
 
+  // Tells the catalog this upload is alive, at most every kTouchEvery, so the reaper's
+  // stale_upload_after (at least 2 min) only ever requeues an upload whose API is gone. A failed
+  // touch is only logged: the bytes keep flowing.
+  static constexpr auto kTouchEvery = std::chrono::seconds(30);
+  void keep_alive() {
+    const auto now = d_.clock_.now();
+    if (now - last_touch_ < kTouchEvery) return;
+    last_touch_ = now;
+    if (Status s = d_.images_.touch_upload(img_.id); !s)
+      d_.log_.warn("upload.heartbeat_failed", {{"req", req_.request_id}, {"image", img_.id}, {"error", s.message()}});
+  }
+
   ImageData& d_;
   const http::Request req_;
   const db::ImageRow img_;
@@ -228,6 +242,7 @@ class UploadSink final : public http::BodySink {
   uint64_t received_ = 0;
   bool done_ = false;
   const std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_touch_;
 };
 
 Expected<std::unique_ptr<http::BodySink>> ImageData::begin_upload(const http::Request& req, const db::ImageRow& img) {

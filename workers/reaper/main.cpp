@@ -28,6 +28,7 @@ class ReaperProcess final : public worker::Worker {
     o.scrub_time = env.cfg.get_duration("reaper", "scrub_time");
     o.orphan_grace = env.cfg.get_duration("reaper", "orphan_grace");
     o.purge_after = env.cfg.get_duration("reaper", "purge_after");
+    o.stale_upload_after = env.cfg.get_duration("reaper", "stale_upload_after");
     o.dry_run = env.cfg.get_bool("reaper", "dry_run");
     return o;
   }

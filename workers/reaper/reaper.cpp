@@ -48,6 +48,14 @@ Expected<worker::PassResult> Reaper::run_once(const worker::PassContext& ctx) {
     }
   }
   Tally t;
+  if (!opts_.dry_run) {
+    auto requeued = repos_.reaper.requeue_stale_uploads(clock_.wall() - opts_.stale_upload_after, opts_.page);
+    if (!requeued) return requeued.error();
+    if (*requeued > 0) {
+      deleted_.Add({{"kind", "stale_upload"}}).Increment(static_cast<double>(*requeued));
+      ctx.logger.warn("reap.stale_uploads_requeued", {{"images", *requeued}, {"reason", "no live upload"}});
+    }
+  }
   if (Status s = reap_leftovers(*self, ctx, t); !s) return s.error();
   if (!opts_.dry_run) {
     auto done = repos_.reaper.finish_reaped(opts_.page);

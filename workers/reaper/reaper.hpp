@@ -3,7 +3,8 @@
 // restore is refused — and then lose this node's copies; an image whose copies are all gone
 // becomes deleted. Copies of deleted and killed images go too, and orphans (files no row names)
 // older than orphan_grace, each re-checked against the database just before it goes; rows of
-// images deleted longer than purge_after are purged (their ids stay taken). Which
+// images deleted longer than purge_after are purged (their ids stay taken); saving images whose
+// upload stopped saying it is alive (its API died) go back to queued. Which
 // copies may go is one rule, reapable() in shared/core/states.hpp: never a copy of an image that
 // keeps data, never one of an image being uploaded. Every deletion takes an item of the
 // schedule's rate; with dry_run the pass only says what would go and why. Called by one thread
@@ -25,6 +26,7 @@ struct ReaperOptions {
   std::chrono::milliseconds scrub_time{0};  // Glance's default: a delayed delete is due at once
   std::chrono::milliseconds orphan_grace{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds purge_after{std::chrono::hours(24 * 30)};  // 0: rows are never purged
+  std::chrono::milliseconds stale_upload_after{std::chrono::minutes(15)};
   bool dry_run = false;
   size_t page = 500;  // rows per database round trip
 };

@@ -169,6 +169,18 @@ TEST_F(ReaperTest, ADryRunDeletesNothingAndClaimsNothing) {
   EXPECT_EQ(*repo_->restore(due), db::RestoreOutcome::restored);
 }
 
+TEST_F(ReaperTest, ASavingImageWhoseUploadWentQuietGoesBackToQueued) {
+  const std::string dead = add("saving", "1 hour", false), alive = add("saving", "1 hour", false);
+  sql("UPDATE images SET updated_at = now() - interval '1 hour'");
+  ASSERT_TRUE(db::make_image_repository(*pool_)->touch_upload(alive).ok());  // its API says so every 30 s
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status(dead), "queued");
+  EXPECT_EQ(status(alive), "saving");
+  sql("UPDATE images SET upload_heartbeat_at = now() - interval '20 minutes' WHERE id = '" + alive + "'");
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status(alive), "queued");
+}
+
 TEST_F(ReaperTest, OldDeletedRowsArePurgedWithWhatHangsOnThemAndTheirIdsStayTaken) {
   const std::string old = add("deleted", "31 days", false), young = add("deleted", "29 days", false);
   const std::string with_copy = add("deleted", "31 days");  // its copy goes first, then its row
