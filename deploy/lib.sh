@@ -68,10 +68,13 @@ glint_started() { [ -s "$1" ] || ! glint_alive "$2"; }
 
 # glint_start_service BIN CONF NAME PIDFILE LOG PORTFILE: starts a glint process detached and waits
 # for its /healthcheck.
+# GLINT_EXTRA_CONFIG (a file, when set and present) is passed after CONF, so its options win.
+glint_extra_config() { if [ -n "${GLINT_EXTRA_CONFIG:-}" ] && [ -f "$GLINT_EXTRA_CONFIG" ]; then printf '%s\n' --config-file "$GLINT_EXTRA_CONFIG"; fi; }
 glint_start_service() {
-  local bin=$1 conf=$2 name=$3 pidfile=$4 log=$5 portfile=$6
+  local bin=$1 conf=$2 name=$3 pidfile=$4 log=$5 portfile=$6 extra=()
+  mapfile -t extra < <(glint_extra_config)
   rm -f "$portfile"
-  setsid "$bin" --config-file "$conf" >>"$log" 2>&1 < /dev/null &
+  setsid "$bin" --config-file "$conf" "${extra[@]}" >>"$log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   # A process that exits (bad config, port in use) fails at once instead of after the deadline.
   glint_wait_for 30 glint_started "$portfile" "$(cat "$pidfile")" || { echo "$name did not start; see $log" >&2; return 1; }
@@ -85,10 +88,11 @@ glint_start_service() {
 # glint_start_worker BIN CONF NAME PIDFILE OUT LOGFILE [ARGS...]: starts a worker daemon detached and
 # waits until its loop runs (a new event=daemon.start line in LOGFILE, the log_file of CONF).
 glint_start_worker() {
-  local bin=$1 conf=$2 name=$3 pidfile=$4 out=$5 logfile=$6 before=0
+  local bin=$1 conf=$2 name=$3 pidfile=$4 out=$5 logfile=$6 before=0 extra=()
   shift 6
+  mapfile -t extra < <(glint_extra_config)
   [ -f "$logfile" ] && before=$(wc -l < "$logfile")
-  setsid "$bin" --config-file "$conf" "$@" >>"$out" 2>&1 < /dev/null &
+  setsid "$bin" --config-file "$conf" "${extra[@]}" "$@" >>"$out" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   glint_wait_for 30 glint_worker_started "$logfile" "$before" "$(cat "$pidfile")" ||
     { echo "$name did not start; see $out and $logfile" >&2; return 1; }

@@ -9,6 +9,7 @@
 # GLINT_AUTH=keystone (the default) also runs a loopback Keystone (in $GLINT_VAR/keystone) with a
 # demo project and user, and writes $GLINT_VAR/etc/openrc for the openstack and glance clients;
 # GLINT_AUTH=noauth runs glint-api without identity (Glance's noauth).
+# $GLINT_VAR/etc/local.conf, when it exists, is given to every process after its generated file.
 # GLINT_QUICKSTART_NO_BUILD=1 skips installing and building (tests that built already);
 # GLINT_BUILD_DIR (default ./build) is where the binaries are.
 set -euo pipefail
@@ -52,6 +53,9 @@ if [ "${1:-}" = "destroy" ]; then
 fi
 
 mkdir -p "$run" "$log" "$etc" "$var/nodes"
+# A user's own overrides for every process, read after the generated files (so they win and
+# survive re-runs), e.g. [api] delayed_delete = true.
+export GLINT_EXTRA_CONFIG=$etc/local.conf
 if [ "${GLINT_QUICKSTART_NO_BUILD:-0}" != 1 ]; then
   "$root/deploy/install-deps.sh"
   echo "== building"
