@@ -9,6 +9,9 @@ namespace glint::db {
 namespace {
 
 constexpr const char* kNoId = "00000000-0000-0000-0000-000000000000";
+// Copies (r) the reaper may delete, by their image (i): the SQL side of reapable().
+constexpr const char* kReapableCopy =
+    "(i.status IN ('deleted', 'killed') OR (i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL))";
 
 // The reaper's claims, leftovers, orphans and restores in PostgreSQL. The claim and the restore
 // are each one UPDATE on the image row, so PostgreSQL's row lock orders them: whichever commits
@@ -17,18 +20,24 @@ class PgReaperRepository final : public ReaperRepository {
  public:
   explicit PgReaperRepository(Pool& pool) : pool_(pool) {}
 
-  Expected<size_t> claim_due_deletes(Timestamp before, size_t limit) override {
+  // One write statement in its own transaction; how many rows it touched.
+  template <class... Params>
+  Expected<size_t> rows_changed(const char* sql, const Params&... params) {
     return pool_.query<size_t>([&](pqxx::connection_base& c) {
       pqxx::work w(c);
-      auto r = w.exec_params(
-          "UPDATE images SET reap_claimed_at = now() WHERE id IN ("
-          "  SELECT id FROM images WHERE status = 'pending_delete' AND reap_claimed_at IS NULL "
-          "  AND deleted_at < $1::timestamptz ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
-          "AND status = 'pending_delete' AND reap_claimed_at IS NULL",
-          detail::to_pg_text(before), static_cast<int64_t>(limit));
+      auto r = w.exec_params(sql, params...);
       w.commit();
       return static_cast<size_t>(r.affected_rows());
     });
+  }
+
+  Expected<size_t> claim_due_deletes(Timestamp before, size_t limit) override {
+    return rows_changed(
+        "UPDATE images SET reap_claimed_at = now() WHERE id IN ("
+        "  SELECT id FROM images WHERE status = 'pending_delete' AND reap_claimed_at IS NULL "
+        "  AND deleted_at < $1::timestamptz ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        "AND status = 'pending_delete' AND reap_claimed_at IS NULL",
+        detail::to_pg_text(before), static_cast<int64_t>(limit));
   }
 
   Expected<std::vector<Leftover>> leftovers(const std::string& node, const std::string& after_id,
@@ -36,12 +45,12 @@ class PgReaperRepository final : public ReaperRepository {
     return pool_.query<std::vector<Leftover>>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);
       auto res = t.exec_params(
-          "SELECT r.image_id::text, r.node, r.state, r.size, r.digest, "
-          "  (extract(epoch from r.verified_at) * 1000000)::bigint, r.version, i.status, i.reap_claimed_at IS NOT NULL "
-          "FROM replicas r JOIN images i ON i.id = r.image_id "
-          "WHERE r.node = $1 AND r.image_id > $2::uuid AND (i.status IN ('deleted', 'killed') "
-          "  OR (i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL)) "
-          "ORDER BY r.image_id LIMIT $3",
+          std::string("SELECT r.image_id::text, r.node, r.state, r.size, r.digest, "
+                      "  (extract(epoch from r.verified_at) * 1000000)::bigint, r.version, i.status, "
+                      "  i.reap_claimed_at IS NOT NULL "
+                      "FROM replicas r JOIN images i ON i.id = r.image_id "
+                      "WHERE r.node = $1 AND r.image_id > $2::uuid AND ") +
+              kReapableCopy + " ORDER BY r.image_id LIMIT $3",
           node, after_id.empty() ? kNoId : after_id, static_cast<int64_t>(limit));
       std::vector<Leftover> out;
       for (const auto& row : res) {
@@ -56,18 +65,13 @@ class PgReaperRepository final : public ReaperRepository {
   }
 
   Expected<size_t> finish_reaped(size_t limit) override {
-    return pool_.query<size_t>([&](pqxx::connection_base& c) {
-      pqxx::work w(c);
-      // record_copy takes the image FOR SHARE and refuses images that keep no data, so no copy
-      // can appear behind this check.
-      auto r = w.exec_params(
-          "UPDATE images SET status = 'deleted', updated_at = now() WHERE id IN ("
-          "  SELECT i.id FROM images i WHERE i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL "
-          "  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.image_id = i.id) LIMIT $1 FOR UPDATE SKIP LOCKED)",
-          static_cast<int64_t>(limit));
-      w.commit();
-      return static_cast<size_t>(r.affected_rows());
-    });
+    // record_copy takes the image FOR SHARE and refuses images that keep no data, so no copy can
+    // appear behind this check.
+    return rows_changed(
+        "UPDATE images SET status = 'deleted', updated_at = now() WHERE id IN ("
+        "  SELECT i.id FROM images i WHERE i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL "
+        "  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.image_id = i.id) LIMIT $1 FOR UPDATE SKIP LOCKED)",
+        static_cast<int64_t>(limit));
   }
 
   Expected<std::vector<OrphanRow>> due_orphans(const std::string& node, Timestamp found_before, size_t limit) override {
@@ -120,35 +124,25 @@ class PgReaperRepository final : public ReaperRepository {
   }
 
   Expected<size_t> purge(Timestamp deleted_before, size_t limit) override {
-    return pool_.query<size_t>([&](pqxx::connection_base& c) {
-      pqxx::work w(c);
-      // One statement: the tombstones and the deletes see the same rows. Properties, tags,
-      // members and flags go by ON DELETE CASCADE.
-      auto r = w.exec_params(
-          "WITH doomed AS (SELECT id FROM images i WHERE status = 'deleted' AND deleted_at < $1::timestamptz "
-          "    AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.image_id = i.id) "
-          "    ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
-          "  tomb AS (INSERT INTO purged_images (id) SELECT id FROM doomed ON CONFLICT DO NOTHING), "
-          "  cached AS (DELETE FROM cache_entries WHERE image_id IN (SELECT id FROM doomed)), "
-          "  queued AS (DELETE FROM cache_queue WHERE image_id IN (SELECT id FROM doomed)) "
-          "DELETE FROM images WHERE id IN (SELECT id FROM doomed)",
-          detail::to_pg_text(deleted_before), static_cast<int64_t>(limit));
-      w.commit();
-      return static_cast<size_t>(r.affected_rows());
-    });
+    // One statement: the tombstones and the deletes see the same rows. Properties, tags, members
+    // and flags go by ON DELETE CASCADE.
+    return rows_changed(
+        "WITH doomed AS (SELECT id FROM images i WHERE status = 'deleted' AND deleted_at < $1::timestamptz "
+        "    AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.image_id = i.id) "
+        "    ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
+        "  tomb AS (INSERT INTO purged_images (id) SELECT id FROM doomed ON CONFLICT DO NOTHING), "
+        "  cached AS (DELETE FROM cache_entries WHERE image_id IN (SELECT id FROM doomed)), "
+        "  queued AS (DELETE FROM cache_queue WHERE image_id IN (SELECT id FROM doomed)) "
+        "DELETE FROM images WHERE id IN (SELECT id FROM doomed)",
+        detail::to_pg_text(deleted_before), static_cast<int64_t>(limit));
   }
 
   Expected<size_t> requeue_stale_uploads(Timestamp before, size_t limit) override {
-    return pool_.query<size_t>([&](pqxx::connection_base& c) {
-      pqxx::work w(c);
-      auto r = w.exec_params(
-          "UPDATE images SET status = 'queued', upload_heartbeat_at = NULL, updated_at = now() WHERE id IN ("
-          "  SELECT id FROM images WHERE status = 'saving' AND greatest(upload_heartbeat_at, updated_at) < $1::timestamptz "
-          "  LIMIT $2 FOR UPDATE SKIP LOCKED) AND status = 'saving'",
-          detail::to_pg_text(before), static_cast<int64_t>(limit));
-      w.commit();
-      return static_cast<size_t>(r.affected_rows());
-    });
+    return rows_changed(
+        "UPDATE images SET status = 'queued', upload_heartbeat_at = NULL, updated_at = now() WHERE id IN ("
+        "  SELECT id FROM images WHERE status = 'saving' AND greatest(upload_heartbeat_at, updated_at) < $1::timestamptz "
+        "  LIMIT $2 FOR UPDATE SKIP LOCKED) AND status = 'saving'",
+        detail::to_pg_text(before), static_cast<int64_t>(limit));
   }
 
   Expected<ReapBacklog> backlog(const std::string& node, Timestamp due_before) override {
@@ -161,10 +155,9 @@ class PgReaperRepository final : public ReaperRepository {
           detail::to_pg_text(due_before));
       b.due_deletes = due[0].as<int64_t>();
       b.oldest_due = detail::opt_timestamp(due[1]);
-      b.leftovers = t.exec_params1(
-                         "SELECT count(*) FROM replicas r JOIN images i ON i.id = r.image_id WHERE r.node = $1 AND "
-                         "(i.status IN ('deleted', 'killed') OR (i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL))",
-                         node)[0]
+      b.leftovers = t.exec_params1(std::string("SELECT count(*) FROM replicas r JOIN images i ON i.id = r.image_id "
+                                               "WHERE r.node = $1 AND ") + kReapableCopy,
+                                   node)[0]
                         .as<int64_t>();
       return b;
     });

@@ -14,8 +14,12 @@ ServerOptions server_options(const config::Config& cfg, const std::string& secti
   return o;
 }
 
-TlsFiles node_tls_files(const config::Config& cfg) {
-  return TlsFiles{cfg.get_string("tls", "cert_file"), cfg.get_string("tls", "key_file"), cfg.get_string("tls", "ca_file")};
+Expected<TlsFiles> node_tls_files(const config::Config& cfg) {
+  TlsFiles f{cfg.get_string("tls", "cert_file"), cfg.get_string("tls", "key_file"), cfg.get_string("tls", "ca_file")};
+  // Stores require client certificates, so a member without its own pair could reach none.
+  if (f.enabled() && (f.cert_file.empty() || f.key_file.empty() || f.ca_file.empty()))
+    return Error{Errc::invalid, "[tls] needs ca_file, cert_file and key_file together"};
+  return f;
 }
 
 }  // namespace glint::http

@@ -1,8 +1,5 @@
 #include "shared/peer/blob_peer.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -152,17 +149,9 @@ class HttpBlobPeer final : public BlobPeer {
     PipeRead r;
     bool reader_gone = false;
     req.on_body = [&](std::span<const std::byte> chunk) {
-      for (const std::byte* p = chunk.data(); p < chunk.data() + chunk.size();) {
-        const ssize_t n = ::write(out_fd, p, static_cast<size_t>(chunk.data() + chunk.size() - p));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          reader_gone = true;
-          return false;
-        }
-        p += n;
-        r.delivered += static_cast<uint64_t>(n);
-      }
-      return true;
+      reader_gone = !write_all(out_fd, reinterpret_cast<const char*>(chunk.data()), chunk.size());
+      if (!reader_gone) r.delivered += chunk.size();
+      return !reader_gone;
     };
     auto resp = client(node).send(req);
     if (!resp) {
@@ -211,14 +200,10 @@ Expected<PeerOptions> peer_options(const config::Config& cfg, const std::string&
   o.shared_secret = cfg.get_string("auth", "shared_secret");
   if (o.shared_secret.empty()) return Error{Errc::invalid, "[auth] shared_secret is required to reach the storage nodes"};
   o.timeout = cfg.get_duration(timeout_section, "peer_timeout");
-  const http::TlsFiles files = http::node_tls_files(cfg);
-  if (files.ca_file.empty()) {
-    if (files.enabled()) return Error{Errc::invalid, "[tls] cert_file without ca_file: stores could not be verified"};
-    return o;
-  }
-  if (files.cert_file.empty() != files.key_file.empty())
-    return Error{Errc::invalid, "[tls] cert_file and key_file go together"};
-  auto ctx = http::client_tls(files);
+  auto files = http::node_tls_files(cfg);
+  if (!files) return files.error();
+  if (!files->enabled()) return o;
+  auto ctx = http::client_tls(*files);
   if (!ctx) return Error{Errc::invalid, "[tls] " + ctx.error().message};
   o.tls = *ctx;
   return o;

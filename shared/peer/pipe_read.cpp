@@ -84,7 +84,8 @@ bool send_all(int fd, const std::string& data, std::chrono::milliseconds timeout
   return true;
 }
 
-// Blocking write of bytes that arrived with the header into the pipe.
+}  // namespace
+
 bool write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd, p, n);
@@ -95,8 +96,6 @@ bool write_all(int fd, const char* p, size_t n) {
   }
   return true;
 }
-
-}  // namespace
 
 PipeRead get_into_pipe(const std::string& host, uint16_t port, const std::string& target, const http::Headers& headers,
                        int out_fd, std::chrono::milliseconds timeout) {

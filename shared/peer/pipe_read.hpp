@@ -21,6 +21,9 @@ struct PipeRead {
 
 // Sends `target` (with `headers`) as a GET to host:port and writes the body of a 200/206 answer
 // into out_fd (a pipe's write end). Every wait is bounded by `timeout`.
+// Blocking write of n bytes to fd (a pipe); false when the reader went away.
+bool write_all(int fd, const char* p, size_t n);
+
 PipeRead get_into_pipe(const std::string& host, uint16_t port, const std::string& target, const http::Headers& headers,
                        int out_fd, std::chrono::milliseconds timeout);
 

@@ -28,8 +28,6 @@ copy_rate=$((16 * 1024 * 1024))
 MiB=$((1024 * 1024))
 
 section() { echo "== $*"; }
-expect_ge() { if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ]; then pass; else fail "$1: got '$2', want >= $3"; fi; }
-expect_le() { if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -le "$3" ]; then pass; else fail "$1: got '$2', want <= $3"; fi; }
 blob_path() { echo "${STORE_DIR[$1]}/objects/${2:0:2}/${2:2:2}/$2"; }  # NODE ID
 
 section "cluster: coordinator, 3 stores, api"

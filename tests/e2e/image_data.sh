@@ -27,9 +27,6 @@ section() { echo "== $*"; }
 same() {  # same WHAT EXPECTED_FILE ACTUAL_FILE
   if cmp -s "$2" "$3"; then pass; else fail "$1: $3 differs from $2 ($(stat -c %s "$3" 2>/dev/null || echo no) bytes)"; fi
 }
-expect_ge() {  # expect_ge WHAT ACTUAL MIN
-  if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ]; then pass; else fail "$1: got '$2', want >= $3"; fi
-}
 exists() { if [ -e "$1" ]; then echo present; else echo absent; fi; }
 
 # new_image NAME [DISK_FORMAT] -> id of a new queued image (empty if the API refused).

@@ -22,6 +22,8 @@ pass() { PASSES=$((PASSES + 1)); }
 expect_eq() {  # expect_eq WHAT ACTUAL EXPECTED
   if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', want '$3'"; fi
 }
+expect_ge() { if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ]; then pass; else fail "$1: got '$2', want >= $3"; fi; }
+expect_le() { if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -le "$3" ]; then pass; else fail "$1: got '$2', want <= $3"; fi; }
 
 # e2e_database BUILD_DIR NAME -> prints the URL of a fresh database on the test cluster.
 e2e_database() {

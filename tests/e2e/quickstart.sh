@@ -38,7 +38,6 @@ if grep -l "warning: .*holds a secret" "$GLINT_VAR"/log/*.out 2>/dev/null; then 
 status=$("$build/bin/glintctl" --config-file "$GLINT_VAR/etc/glintctl.conf" --json status 2>&1) && pass || fail "glintctl status: $status"
 echo "$status" > "$E2E_DIR/status.json"
 members=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["coordinator"]["members"]))' "$E2E_DIR/status.json" 2>/dev/null || echo "?")
-expect_ge() { if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ]; then pass; else fail "$1: got '$2', want >= $3"; fi; }
 expect_ge "bus members seen by glintctl" "$members" 13
 grep -q "curve_authorized_keys" "$GLINT_VAR/etc/coordinator.conf" && pass || fail "the quickstart's bus is not authenticated"
 if grep -q "event=bus.key_refused\|event=bus.sender_refused" "$GLINT_VAR/log/coordinator.log"; then

@@ -100,21 +100,26 @@ Status Reaper::reap_leftovers(const peer::Endpoint& self, const worker::PassCont
 // removed by the next pass; a file whose row went first would be an orphan.
 bool Reaper::remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t) {
   const auto& r = l.replica;
-  Status gone = peer_.remove(self, r.image_id, r.digest.value_or("*"));
-  if (gone.code() == Errc::conflict)  // the node holds other bytes under this id: not this row's
-    gone = peer_.remove(self, r.image_id, "*");
+  // "*": the image is in a terminal state, so whatever bytes this node holds under its id are
+  // garbage, whichever copy they are.
+  Status gone = peer_.remove(self, r.image_id, "*");
   Status row = gone ? repos_.replicas.remove(r) : gone;
   if (!row) {
     ++t.failed;
     ctx.logger.warn("reap.failed", {{"image", r.image_id}, {"kind", kind_of(l)}, {"error", row.message()}});
     return false;
   }
-  ++t.deleted;
-  t.bytes += static_cast<uint64_t>(r.size.value_or(0));
-  deleted_.Add({{"kind", kind_of(l)}}).Increment();
-  bytes_.Increment(static_cast<double>(r.size.value_or(0)));
-  ctx.logger.info("reap.deleted", {{"image", r.image_id}, {"kind", kind_of(l)}, {"bytes", r.size.value_or(0)}});
+  count_deleted(r.image_id, kind_of(l), static_cast<uint64_t>(r.size.value_or(0)), ctx, t);
   return true;
+}
+
+void Reaper::count_deleted(const std::string& id, const char* kind, uint64_t bytes, const worker::PassContext& ctx,
+                           Tally& t) {
+  ++t.deleted;
+  t.bytes += bytes;
+  deleted_.Add({{"kind", kind}}).Increment();
+  bytes_.Increment(static_cast<double>(bytes));
+  ctx.logger.info("reap.deleted", {{"image", id}, {"kind", kind}, {"bytes", bytes}});
 }
 
 Status Reaper::reap_orphans(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t) {
@@ -138,11 +143,7 @@ Status Reaper::reap_orphans(const peer::Endpoint& self, const worker::PassContex
       ctx.logger.warn("reap.failed", {{"image", o.image_id}, {"kind", "orphan"}, {"error", s.message()}});
       continue;
     }
-    ++t.deleted;
-    t.bytes += o.size;
-    deleted_.Add({{"kind", "orphan"}}).Increment();
-    bytes_.Increment(static_cast<double>(o.size));
-    ctx.logger.info("reap.deleted", {{"image", o.image_id}, {"kind", "orphan"}, {"bytes", o.size}});
+    count_deleted(o.image_id, "orphan", o.size, ctx, t);
   }
   return {};
 }

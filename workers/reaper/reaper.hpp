@@ -52,6 +52,7 @@ class Reaper final : public worker::Worker {
   Status reap_leftovers(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);
   Status reap_orphans(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);
   bool remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t);
+  void count_deleted(const std::string& id, const char* kind, uint64_t bytes, const worker::PassContext& ctx, Tally& t);
   Status purge_rows(const worker::PassContext& ctx, Tally& t);
   void update_backlog(const worker::PassContext& ctx);
 

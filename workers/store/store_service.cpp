@@ -64,12 +64,13 @@ int run_store(const config::Config& cfg) {
   http::ServerOptions sopts = http::server_options(cfg, "store");
   sopts.body_buffers = &handler.buffers();
   sopts.body_chunk_bytes = fs.block_size;
-  sopts.tls = http::node_tls_files(cfg);
-  if (sopts.tls.enabled() && (sopts.tls.cert_file.empty() || sopts.tls.key_file.empty() || sopts.tls.ca_file.empty())) {
-    logger.error("config.invalid", {{"error", "[tls] needs ca_file, cert_file and key_file together"}});
-    std::fprintf(stderr, "glint-store: [tls] needs ca_file, cert_file and key_file together\n");
+  auto tls = http::node_tls_files(cfg);
+  if (!tls) {
+    logger.error("config.invalid", {{"error", tls.error().message}});
+    std::fprintf(stderr, "glint-store: %s\n", tls.error().message.c_str());
     return 1;
   }
+  sopts.tls = *tls;
   http::Server server(sopts, handler, logger);
   if (Status s = server.listen(); !s) {
     logger.error("store.listen_failed", {{"error", s.message()}});

@@ -182,12 +182,19 @@ TEST_F(StoreTlsTest, AnExpiredCertificateStopsAStoreAtStartAndAPeerBeforeItSends
   ASSERT_FALSE(opts.ok());
   EXPECT_NE(opts.error().message.find("expired on"), std::string::npos) << opts.error().message;
 
-  auto missing = config::Config::parse("[auth]\nshared_secret = s\n[tls]\nca_file = " + cert("nobody") + "\n", "test.conf");
+  auto missing = config::Config::parse("[auth]\nshared_secret = s\n[tls]\nca_file = " + cert("nobody") + "\ncert_file = " +
+                                           cert("api") + "\nkey_file = " + cert("api", ".key") + "\n",
+                                       "test.conf");
   ASSERT_TRUE(std::holds_alternative<config::Config>(missing));
   auto none = peer::peer_options(std::get<config::Config>(missing), "api");
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message.find("cannot read CA file " + cert("nobody") + ": No such file"), std::string::npos)
       << none.error().message;
+  auto half = config::Config::parse("[auth]\nshared_secret = s\n[tls]\nca_file = " + cert("ca") + "\n", "test.conf");
+  ASSERT_TRUE(std::holds_alternative<config::Config>(half));
+  auto alone = peer::peer_options(std::get<config::Config>(half), "api");
+  ASSERT_FALSE(alone.ok()) << "stores require a client certificate: a CA alone reaches none";
+  EXPECT_NE(alone.error().message.find("together"), std::string::npos) << alone.error().message;
 }
 
 }  // namespace
