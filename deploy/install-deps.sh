@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(g++ clang libclang-rt-14-dev cmake make pkg-config libboost-dev libssl-dev libpqxx-dev cppzmq-dev
       prometheus-cpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libxxhash-dev libgtest-dev libgmock-dev
-      postgresql ccache curl nginx-light qemu-utils python3 procps util-linux python3-glanceclient python3-openstackclient
+      postgresql ccache curl nginx-light qemu-utils genisoimage python3 procps util-linux python3-glanceclient python3-openstackclient
       keystone uwsgi-plugin-python3 sqlite3 python3-tempest tempest)
 missing=()
 for p in "${pkgs[@]}"; do

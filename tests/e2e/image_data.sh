@@ -190,12 +190,35 @@ check_openstack() {
   [ -n "$id" ] || { fail "2: openstack image create printed no id"; return; }
   expect_eq "2: status" "$(image_field "$id" "d['status']")" active
   expect_eq "2: checksum" "$(image_field "$id" "d['checksum']")" "$(md5sum < "$qcow" | cut -d' ' -f1)"
+  expect_eq "2: virtual_size from the qcow2 header" "$(image_field "$id" "d['virtual_size']")" $((64 * MiB))
   openstack_cli image save --file "$E2E_DIR/d2" "$id" || fail "2: openstack image save exited $?"
   same "2: openstack image save" "$qcow" "$E2E_DIR/d2"
   openstack_cli image delete "$id" || fail "2: openstack image delete exited $?"
   expect_eq "2: deleted image" "$(http_status "$api/v2/images/$id")" 404
 }
 check_openstack
+
+# ---------------------------------------------------------------------------------------------
+# 2b. Format inspection at upload: a qcow2 with a backing file (CVE-2024-32498 class) and bytes
+#     that are not their disk_format are refused with 400 through the real glance client; the
+#     image is back to queued with no copy on any node.
+section "2b. unsafe and mismatched uploads refused"
+check_format_refusals() {
+  local id out rc=0
+  qemu-img create -q -f qcow2 -b "$qcow" -F qcow2 "$E2E_DIR/child.qcow2"
+  id=$(new_image unsafe qcow2)
+  out=$(glance_cli image-upload --file "$E2E_DIR/child.qcow2" "$id" 2>&1) || rc=$?
+  expect_eq "2b: glance image-upload of a qcow2 with a backing file fails" "$rc" 1
+  case $out in *"qcow2 image has a backing file"*) ;; *) fail "2b: glance said: $out" ;; esac
+  expect_eq "2b: unsafe image back to queued" "$(image_field "$id" "d['status']")" queued
+  expect_eq "2b: no copy of the unsafe image" "$(files_of "$id" "${STORE_NODES[@]}" | wc -l)" 0
+  id=$(new_image mismatch qcow2)
+  expect_eq "2b: raw bytes declared qcow2" "$(put_file "$id" "$f8")" 400
+  expect_eq "2b: mismatched image back to queued" "$(image_field "$id" "d['status']")" queued
+  id=$(new_image passthrough ami)
+  expect_eq "2b: ami is not compared" "$(put_file "$id" "$qcow")" 204
+}
+check_format_refusals
 
 # ---------------------------------------------------------------------------------------------
 # 3. A store killed -9 while a 256 MiB upload streams to it: the upload succeeds on the other two

@@ -9,6 +9,8 @@ namespace glint::api {
 DataMetrics::DataMetrics(metrics::Metrics& m)
     : uploads_ok(m.counter("glint_api_uploads_total", "Image uploads by outcome").Add({{"outcome", "ok"}})),
       uploads_failed(m.counter("glint_api_uploads_total", "Image uploads by outcome").Add({{"outcome", "failed"}})),
+      uploads_refused_format(m.counter("glint_api_uploads_total", "Image uploads by outcome")
+                                 .Add({{"outcome", "refused_format"}})),
       upload_bytes(m.counter("glint_api_upload_bytes_total", "Image bytes received from clients").Add({})),
       download_bytes(m.counter("glint_api_download_bytes_total", "Image bytes sent to clients").Add({})),
       failovers(m.counter("glint_api_read_failovers_total",

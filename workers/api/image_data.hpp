@@ -40,6 +40,7 @@ struct DataMetrics {
   explicit DataMetrics(metrics::Metrics& m);
   prometheus::Counter& uploads_ok;
   prometheus::Counter& uploads_failed;
+  prometheus::Counter& uploads_refused_format;  // not their disk_format, or unsafe (also counted failed)
   prometheus::Counter& upload_bytes;
   prometheus::Counter& download_bytes;
   prometheus::Counter& failovers;

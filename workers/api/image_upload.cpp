@@ -1,7 +1,8 @@
 // PUT /v2/images/{id}/file: the body fans out to R nodes while md5, os_hash and XXH3-128 are
-// computed on two more threads; a write quorum of nodes reporting the same size and digest makes
-// the image active in one transaction. Any failure puts the image back to queued and removes
-// what was stored.
+// computed on two more threads and the format inspector reads the headers; a write quorum of
+// nodes reporting the same size and digest makes the image active in one transaction. Any failure
+// (including data that is not its disk_format, or is unsafe) puts the image back to queued and
+// removes what was stored.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,7 +10,7 @@
 #include <thread>
 
 #include "shared/hash/hash.hpp"
-#include "workers/api/disk_format.hpp"
+#include "shared/format/format.hpp"
 #include "workers/api/fan_out.hpp"
 #include "workers/api/image_data.hpp"
 #include "workers/api/image_json.hpp"
@@ -48,8 +49,8 @@ class UploadSink final : public http::BodySink {
     d_.m_.upload_bytes.Increment(static_cast<double>(n));
     keep_alive();
     if (received_ > d_.opts_.image_size_cap) return Status(Errc::too_large, "image_size_cap exceeded");
-    if (head_.size() < kFormatHeadBytes)
-      head_.insert(head_.end(), buf.begin(), buf.begin() + std::min(n, kFormatHeadBytes - head_.size()));
+    inspector_.feed({buf.data(), n});
+    if (Status s = early_format_check(); !s) return s;
     if (targets_.size() - failed_senders_.load() < d_.opts_.write_quorum)
       return Status(Errc::unavailable, "too few storage nodes left");
     return fan_.push(buf, n);
@@ -58,6 +59,8 @@ class UploadSink final : public http::BodySink {
   http::Response finish() override {
     fan_.close();
     join();
+    const format::Verdict verdict = inspector_.finish();
+    if (Status s = format::check_declared(declared_format(), verdict); !s) return refuse_format(s);
     std::vector<db::UploadedData::Copy> good;
     bool all_full = true;
     for (size_t i = 0; i < targets_.size(); ++i) {
@@ -77,7 +80,7 @@ class UploadSink final : public http::BodySink {
     u.checksum = md5_hex_;
     u.os_hash_algo = d_.opts_.os_hash_algo;
     u.os_hash_value = os_hash_hex_;
-    u.virtual_size = inspect_virtual_size(img_.disk_format.value_or(""), head_, received_);
+    u.virtual_size = format::recorded_virtual_size(declared_format(), verdict);
     u.replicas = good;
     Status s = d_.images_.activate(u);
     if (!s && s.code() != Errc::not_found && s.code() != Errc::conflict) {
@@ -130,6 +133,7 @@ class UploadSink final : public http::BodySink {
     join();
     if (why.code() == Errc::too_large)
       return give_back(maybe_stored(), 413, "The incoming image is too large: The provided image is too large.");
+    if (why.code() == Errc::invalid) return refuse_format(why);
     return give_back(maybe_stored(), 503, "The upload failed: " + why.message());
   }
 
@@ -176,6 +180,24 @@ class UploadSink final : public http::BodySink {
   void join() {
     for (auto& t : threads_)
       if (t.joinable()) t.join();
+  }
+
+  std::string declared_format() const { return img_.disk_format.value_or(""); }
+
+  // Refuses the upload as soon as the headers show the data is unsafe or not its disk_format, so
+  // a bad 10 GiB upload is not stored first. A raw-looking head declared vhd waits for the end: a
+  // fixed VHD's footer is its last sector.
+  Status early_format_check() {
+    const auto& v = inspector_.early();
+    if (!v || early_checked_) return {};
+    early_checked_ = true;
+    if (v->detected == format::Format::raw && declared_format() == "vhd" && v->refusal.empty()) return {};
+    return format::check_declared(declared_format(), *v);
+  }
+
+  http::Response refuse_format(const Status& why) {
+    d_.m_.uploads_refused_format.Increment();
+    return give_back(maybe_stored(), 400, why.message());
   }
 
   // Nodes that stored a copy or whose transfer broke at an unknown point (after join()). A node
@@ -237,7 +259,8 @@ class UploadSink final : public http::BodySink {
   hash::Digester os_hash_;
   std::string md5_hex_, os_hash_hex_, xxh_;  // set by the hash threads before join()
   std::vector<std::thread> threads_;
-  std::vector<std::byte> head_;
+  format::Inspector inspector_;
+  bool early_checked_ = false;
   std::vector<std::byte> scratch_;
   uint64_t received_ = 0;
   bool done_ = false;

@@ -189,6 +189,52 @@ TEST_F(ImageDataTest, ClientAbortRequeuesAndRemovesPartialCopies) {
   EXPECT_EQ(upload(id, pattern(1000)).status, 204);
 }
 
+// A qcow2 header (version 3, 64 KiB clusters, 1 GiB) naming a backing file, then data.
+std::string qcow2_with_backing_file(size_t total) {
+  std::string s(total, '\0');
+  const unsigned char head[] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0x01, 0x20, 0, 0, 0, 9, 0, 0, 0, 16,
+                                0, 0, 0, 0x40, 0, 0, 0, 0};
+  std::copy(std::begin(head), std::end(head), s.begin());
+  s[103] = 104;  // header_length
+  s.replace(0x120, 9, "/etc/host");
+  return s;
+}
+
+TEST_F(ImageDataTest, UnsafeDataIsRefusedAtItsHeaderAndNothingIsKept) {
+  const std::string id = create("qcow2");
+  auto r = upload(id, qcow2_with_backing_file(4 << 20), 65536);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Image data failed the format safety check: qcow2 image has a backing file."), std::string::npos)
+      << r.body;
+  EXPECT_EQ(show(id)["status"], "queued");
+  EXPECT_EQ(holders(id), 0);
+  // Declared as something else, the same bytes are refused all the same.
+  const std::string other = create("ami");
+  EXPECT_EQ(upload(other, qcow2_with_backing_file(70000)).status, 400);
+  EXPECT_EQ(show(other)["status"], "queued");
+}
+
+TEST_F(ImageDataTest, DataThatIsNotItsDiskFormatIsRefusedAndRequeued) {
+  const std::string id = create("qcow2");
+  auto r = upload(id, pattern(200000));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Image data does not match disk_format qcow2: it was detected as raw."), std::string::npos)
+      << r.body;
+  EXPECT_EQ(show(id)["status"], "queued");
+  EXPECT_EQ(holders(id), 0);
+  // A fixed VHD looks raw until its last sector: refused as raw at the end of the upload.
+  std::string vhd = pattern(100000);
+  std::string footer(512, '\0');
+  footer.replace(0, 8, "conectix");
+  footer[53] = 0x10;  // current size 0x100000 (big-endian at 48)
+  footer[63] = 2;     // fixed
+  const std::string raw_id = create("raw");
+  EXPECT_EQ(upload(raw_id, vhd + footer).status, 400);
+  const std::string vhd_id = create("vhd");
+  ASSERT_EQ(upload(vhd_id, vhd + footer).status, 204);
+  EXPECT_EQ(show(vhd_id)["virtual_size"], 0x100000);
+}
+
 TEST_F(ImageDataTest, SecondUploadIsRefusedLikeGlance) {
   const std::string id = create();
   ASSERT_EQ(upload(id, pattern(1000)).status, 204);
