@@ -30,7 +30,7 @@ case $auth in keystone | noauth) ;; *) echo "GLINT_AUTH must be keystone or noau
 down() {
   glint_stop_pid "$run/api.pid"
   for n in "${nodes[@]}"; do
-    for w in replicator auditor auditor-deep reaper; do glint_stop_pid "$run/$n-$w.pid"; done
+    for w in replicator auditor auditor-deep reaper updater; do glint_stop_pid "$run/$n-$w.pid"; done
     glint_stop_pid "$run/$n.pid"
   done
   glint_stop_pid "$run/coordinator.pid"
@@ -42,7 +42,7 @@ if [ "${1:-}" = "down" ]; then down; exit 0; fi
 if [ "${1:-}" = "destroy" ]; then
   down
   # Only a directory that looks like ours: its secret file or nothing but our layout.
-  if [ -f "$var/etc/secret" ] || [ -z "$(ls -A "$var" | grep -vxE 'pg|run|log|etc|nodes|keystone|demo.qcow2' || true)" ]; then
+  if [ -f "$var/etc/secret" ] || [ -z "$(ls -A "$var" | grep -vxE 'pg|run|log|etc|nodes|journal|keystone|demo.qcow2' || true)" ]; then
     rm -rf -- "$var"
     echo "removed $var"
   else
@@ -60,7 +60,7 @@ if [ "${GLINT_QUICKSTART_NO_BUILD:-0}" != 1 ]; then
   "$root/deploy/install-deps.sh"
   echo "== building"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator glint-reaper >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
+  cmake --build "$build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator glint-reaper glint-updater >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
 fi
 bin=$build/bin
 
@@ -171,7 +171,7 @@ CONF
   ensure_running "$n" "$bin/glint-store" "$conf"
 done
 
-echo "== workers (auditor, deep auditor, replicator and reaper per node)"
+echo "== workers (auditor, deep auditor, replicator, reaper and updater per node)"
 # ensure_worker NAME BIN CONF [ARGS...]: like ensure_running for a worker daemon (no port).
 ensure_worker() {
   local name=$1 bin=$2 conf=$3
@@ -184,7 +184,7 @@ ensure_worker() {
   fi
 }
 for n in "${nodes[@]}"; do
-  for w in replicator auditor auditor-deep reaper; do
+  for w in replicator auditor auditor-deep reaper updater; do
     # The node's own settings (data_dir, secret, bus) plus the worker runtime's.
     sed -e "s|^log_file = .*|log_file = $log/$n-$w.log|" -e "s|/store-$n.key$|/worker-$n.key|" "$etc/$n.conf" > "$etc/$n-$w.conf"
     cat >> "$etc/$n-$w.conf" <<CONF
@@ -192,6 +192,9 @@ for n in "${nodes[@]}"; do
 [worker]
 schedule_defaults = $root/schedules/default.conf
 lock_dir = $run/locks
+
+[journal]
+dir = $var/journal/$n
 
 [cluster]
 replicas = 3
@@ -201,6 +204,7 @@ CONF
       auditor) ensure_worker "$n-$w" "$bin/glint-auditor" "$etc/$n-$w.conf" ;;
       auditor-deep) ensure_worker "$n-$w" "$bin/glint-auditor" "$etc/$n-$w.conf" --deep ;;
       reaper) ensure_worker "$n-$w" "$bin/glint-reaper" "$etc/$n-$w.conf" ;;
+      updater) ensure_worker "$n-$w" "$bin/glint-updater" "$etc/$n-$w.conf" ;;
     esac
   done
 done

@@ -325,6 +325,16 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "reaper", .name = "peer_timeout", .type = Type::Duration, .default_value = "30s",
        .help = "Timeout of every request from the reaper to its node's glint-store."},
 
+      // [journal] and [updater]: metadata writes kept on the node while PostgreSQL is down.
+      {.section = "journal", .name = "dir", .type = Type::String, .default_value = "/var/lib/glint/journal",
+       .help = "Directory of this node's journal: writes the store's workers (auditor, replicator, reaper, every "
+               "worker's pass record) could not commit because the database was unavailable, kept durably until "
+               "glint-updater replays them. Shared by every glint process of the node; give each node its own."},
+      {.section = "updater", .name = "max_attempts", .type = Type::Int, .default_value = "3",
+       .help = "Passes a journal record may fail for a reason other than the database being down before it is "
+               "moved to the journal's quarantine/ directory (counted, logged, never retried).",
+       .min = 1, .max = 1000},
+
       // [cluster]: replication settings every process of the deployment must agree on.
       {.section = "cluster", .name = "replicas", .type = Type::Int, .default_value = "3",
        .help = "Number of copies (R) kept of every image, on distinct nodes and zones where possible.",

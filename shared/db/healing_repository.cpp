@@ -190,12 +190,12 @@ class PgHealingRepository final : public HealingRepository {
   }
 
   Status record_orphan(const std::string& node, const std::string& image_id, uint64_t size) override {
+    // One statement, autocommitted: one round trip (the updater replays these by the thousand).
     return pool_.run([&](pqxx::connection_base& c) {
-      pqxx::work w(c);
+      pqxx::nontransaction w(c);
       w.exec_params("INSERT INTO orphans (node, image_id, size) VALUES ($1, $2, $3) "
                     "ON CONFLICT (node, image_id) DO UPDATE SET size = excluded.size",
                     node, image_id, detail::to_bigint(size));
-      w.commit();
     });
   }
 

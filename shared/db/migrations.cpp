@@ -241,6 +241,12 @@ CREATE INDEX images_deleted_idx ON images (deleted_at) WHERE status = 'deleted';
 ALTER TABLE images ADD COLUMN upload_heartbeat_at timestamptz;
 )sql";
 
+// Migration 6: the journal. A pass's backlog (the updater's: journal records not yet replayed)
+// for glintctl status.
+constexpr const char* kJournal = R"sql(
+ALTER TABLE worker_passes ADD COLUMN backlog bigint;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -251,6 +257,7 @@ const std::vector<Migration>& migrations() {
       {3, "self-healing", kHealing},
       {4, "data safety", kDataSafety},
       {5, "lifecycle", kLifecycle},
+      {6, "journal", kJournal},
   };
   return all;
 }

@@ -250,6 +250,7 @@ struct WorkerPassRow {
   uint64_t failed = 0;
   uint64_t bytes = 0;
   std::string note;  // the pass summary, or the error of a failed pass
+  std::optional<uint64_t> backlog;  // work the pass knew was left (the updater: journal records)
 };
 
 class WorkerPassRepository {

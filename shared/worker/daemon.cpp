@@ -168,6 +168,7 @@ bool Daemon::pass() {
   record.failed = r.failed;
   record.bytes = r.bytes;
   record.note = r.summary;
+  record.backlog = r.backlog;
   if (opts_.on_pass) opts_.on_pass(record);
   return true;
 }

@@ -9,6 +9,7 @@
 #include "shared/core/random.hpp"
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool_options.hpp"
+#include "shared/journal/journaled.hpp"
 #include "shared/schedule/schedule.hpp"
 #include "shared/worker/daemon.hpp"
 #include "shared/worker/instance_lock.hpp"
@@ -106,7 +107,8 @@ int worker_main(int argc, char** argv, const WorkerMainSpec& spec) {
     }
     stop.wake();  // one of wake_on: the pass finds what changed in the database
   });
-  WorkerEnv env{cfg, pool, clock, metrics, logger, node, bus, std::max(1, sched->concurrency)};
+  journal::Journal journal(cfg.get_string("journal", "dir"), spec.name, clock);
+  WorkerEnv env{cfg, pool, clock, metrics, logger, node, bus, std::max(1, sched->concurrency), journal};
   std::unique_ptr<Worker> inner = spec.make(env);
   if (!inner) return 1;  // make() reported why
   auto jobs = db::make_job_repository(pool);
@@ -124,7 +126,7 @@ int worker_main(int argc, char** argv, const WorkerMainSpec& spec) {
   opts.once = once;
   opts.bytes = s.bytes_per_second > 0 ? &bytes : nullptr;
   opts.items = s.items_per_second > 0 ? &items : nullptr;
-  auto passes = db::make_worker_pass_repository(pool);
+  auto passes = journal::journaled(db::make_worker_pass_repository(pool), journal);
   opts.on_pass = [&](db::WorkerPassRow row) {
     row.node = node;
     // Operators' view only: a database hiccup here must not fail the pass.

@@ -13,6 +13,7 @@
 #include "shared/config/config.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/journal/journal.hpp"
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
 #include "shared/worker/worker.hpp"
@@ -31,6 +32,9 @@ struct WorkerEnv {
   std::string node;
   bus::Publisher& events;  // the bus (a no-op when it is turned off)
   int concurrency = 1;     // the schedule's concurrency limit
+  // The node's journal ([journal] dir): wrap repositories whose writes must survive a database
+  // outage with journal::journaled().
+  journal::Journal& journal;
 };
 
 struct WorkerMainSpec {

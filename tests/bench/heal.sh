@@ -19,6 +19,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/deploy/lib.sh"
+source "$root/tests/bench/lib.sh"
 bin=$root/build/bin
 for b in glint-api glint-store glint-replicator glint-auditor; do
   [ -x "$bin/$b" ] || { echo "build first: cmake --build build" >&2; exit 1; }
@@ -45,24 +46,12 @@ cleanup() {
   rm -rf "$dir/nodes" "$dir/src" "$dir/cp"
 }
 trap cleanup EXIT
-log() { echo "# $*" >&2; }
 declare -A fig=()
 put() { fig[$1]=$2; echo "$1 $2 $3"; }
 ratio() { python3 -c "print('%.3f' % ($2 / $3))" 2>/dev/null | { read -r v; echo "$1 $v ratio"; }; }
-now_ms() { date +%s%3N; }
-drop_caches() {
-  sync
-  if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; else log "page cache not dropped (not writable)"; fi
-}
 
 # ------------------------------------------------------------------------------ cluster
-"$root/tests/support/pg.sh" start "$dir/pg" >>"$dir/log/pg.log"
-pg_started=1
-admin_url=$(sed -n 's/^GLINT_TEST_DATABASE_URL=//p' "$dir/pg/env")
-pg_bin=$(sed -n 's/^GLINT_PG_BIN=//p' "$dir/pg/env")
-db_url=${admin_url%/postgres}/glint_heal
-"$pg_bin/psql" -q "$admin_url" -c "create database glint_heal" >/dev/null
-psql_q() { "$pg_bin/psql" -qAt -v ON_ERROR_STOP=1 "$db_url" -c "$1"; }
+bench_pg "$dir" glint_heal
 cat > "$dir/etc/schedules.conf" <<SCHED
 [replicator]
 interval = 1h

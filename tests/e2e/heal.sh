@@ -66,8 +66,8 @@ declare -gA WORKER_PID=()
 start_worker() {
   local node=$1 kind=$2 conf=$E2E_DIR/$1-$2.conf exe=glint-replicator args=()
   sed -e "s|^log_file = .*|log_file = $E2E_DIR/$node-$kind.log|" "$E2E_DIR/$node.conf" > "$conf"
-  printf '%s\n%s\n[worker]\nschedule_defaults = %s/schedules.conf\nlock_dir = %s/locks\njob_lease = 3s\n[replicator]\nreplicate_after_down = 4s\npeer_timeout = 10s\n[auditor]\nnice = 0\n' \
-    "$bus" "$cluster" "$E2E_DIR" "$E2E_DIR" >> "$conf"
+  printf '%s\n%s\n[worker]\nschedule_defaults = %s/schedules.conf\nlock_dir = %s/locks\njob_lease = 3s\n[replicator]\nreplicate_after_down = 4s\npeer_timeout = 10s\n[auditor]\nnice = 0\n[journal]\ndir = %s/journal-%s\n' \
+    "$bus" "$cluster" "$E2E_DIR" "$E2E_DIR" "$E2E_DIR" "$node" >> "$conf"
   [ "$kind" = replicator ] || exe=glint-auditor
   [ "$kind" = auditor-deep ] && args=(--deep)
   glint_start_worker "$bin/$exe" "$conf" "$node-$kind" "$E2E_DIR/$node-$kind.pid" "$E2E_DIR/$node-$kind.out" \

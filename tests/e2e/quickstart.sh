@@ -6,6 +6,8 @@
 # default, Keystone: the printed openrc works with the real openstack and glance clients, and the
 # API refuses requests without a token. $GLINT_VAR/etc/local.conf ([api] delayed_delete) is read
 # by every process: a delete waits for the reapers, glintctl restore undoes it until they run.
+# An API killed with -9 mid-upload leaves the image saving until the reapers put it back to
+# queued, with no partial copy left on any node.
 # Usage: quickstart.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 build=$1
@@ -38,7 +40,7 @@ if grep -l "warning: .*holds a secret" "$GLINT_VAR"/log/*.out 2>/dev/null; then 
 status=$("$build/bin/glintctl" --config-file "$GLINT_VAR/etc/glintctl.conf" --json status 2>&1) && pass || fail "glintctl status: $status"
 echo "$status" > "$E2E_DIR/status.json"
 members=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["coordinator"]["members"]))' "$E2E_DIR/status.json" 2>/dev/null || echo "?")
-expect_ge "bus members seen by glintctl" "$members" 13
+expect_ge "bus members seen by glintctl" "$members" 16  # api, 3 stores, 12 workers
 grep -q "curve_authorized_keys" "$GLINT_VAR/etc/coordinator.conf" && pass || fail "the quickstart's bus is not authenticated"
 if grep -q "event=bus.key_refused\|event=bus.sender_refused" "$GLINT_VAR/log/coordinator.log"; then
   fail "the coordinator refused a quickstart process: $(grep -m3 'refused' "$GLINT_VAR/log/coordinator.log")"
@@ -85,6 +87,39 @@ for n in node1 node2 node3; do
   [ -e "$GLINT_VAR/nodes/$n/objects/${doomed:0:2}/${doomed:2:2}/$doomed" ] && fail "$n still holds $doomed" || pass
 done
 expect_eq "restore of a reaped image" "$(ctl restore "$doomed" > /dev/null 2>&1; echo $?)" 1
+
+echo "== kill -9 of the API mid-upload: the reapers put the image back to queued"
+head -c 64M /dev/urandom > "$E2E_DIR/cut"
+cut=$(curl -sf -H "$(tok)" -X POST "$api/v2/images" -H 'Content-Type: application/json' \
+  -d '{"name": "cut", "disk_format": "raw", "container_format": "bare"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+curl -s -o /dev/null -H "$(tok)" -X PUT -H 'Content-Type: application/octet-stream' --limit-rate 4M \
+  -T "$E2E_DIR/cut" "$api/v2/images/$cut/file" &
+up=$!
+E2E_PIDS+=("$up")
+saving() { [ "$(img_status "$cut")" = saving ]; }
+glint_wait_for 30 saving && pass || fail "the upload did not start"
+api_pid=$(cat "$GLINT_VAR/run/api.pid")
+kill -9 "$api_pid"
+api_gone() { ! glint_alive "$api_pid"; }
+glint_wait_for 10 api_gone && pass || fail "the API survived kill -9"
+wait "$up" 2>/dev/null || true
+expect_eq "status right after the API died" "$(img_status "$cut")" saving
+# Its last sign of life ages past [reaper] stale_upload_after (15 min by default, 2 min at least):
+# aged in the catalog rather than waited for.
+qs_pg=$(sed -n 's/^GLINT_PG_BIN=//p' "$GLINT_VAR/pg/env")
+qs_db=$(sed -n 's/^GLINT_TEST_DATABASE_URL=//p' "$GLINT_VAR/pg/env")
+"$qs_pg/psql" -qAt "${qs_db%/postgres}/glint" -c "update images set upload_heartbeat_at = now() - interval '16 minutes',
+  updated_at = now() - interval '16 minutes' where id = '$cut'" > /dev/null
+for n in node1 node2 node3; do
+  ctl run reaper --node "$n" > "$E2E_DIR/requeue-$n.out" 2>&1 || fail "glintctl run reaper --node $n: $(cat "$E2E_DIR/requeue-$n.out")"
+done
+expect_eq "status after the reapers ran" "$(img_status "$cut")" queued
+left=$(find "$GLINT_VAR"/nodes/*/objects "$GLINT_VAR"/nodes/*/tmp -name "$cut*" 2>/dev/null | wc -l)
+expect_eq "partial copies of the cut upload" "$left" 0
+"$qs" > "$E2E_DIR/third.out" 2>&1 && pass || fail "quickstart did not bring the API back: $(tail -5 "$E2E_DIR/third.out")"
+api=http://127.0.0.1:$(cat "$GLINT_VAR/run/api.port")
+expect_eq "the requeued image takes a new upload" "$(curl -s -o /dev/null -w '%{http_code}' -H "$(tok)" -X PUT \
+  -H 'Content-Type: application/octet-stream' --data-binary @"$E2E_DIR/doomed" "$api/v2/images/$cut/file")" 204
 
 echo "== destroy removes everything"
 "$qs" destroy > "$E2E_DIR/destroy.out" 2>&1 && pass || fail "destroy failed: $(cat "$E2E_DIR/destroy.out")"

@@ -3,6 +3,7 @@
 // mutex each), since uploads run a thread per node.
 #pragma once
 #include <chrono>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -86,6 +87,7 @@ class FakeNodeRepository final : public db::NodeRepository {
 class FakeReplicaRepository final : public db::ReplicaRepository {
  public:
   Status record_copy(const db::ReplicaRow& r, std::optional<int64_t> expected_version) override {
+    if (database_down) return Status(Errc::unavailable, "database down");
     if (keeps_data && !keeps_data(r.image_id)) return Status(Errc::not_found, "image keeps no data");
     {
       std::lock_guard lk(mu_);
@@ -102,6 +104,7 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
     return {};
   }
   Status set_state(const db::ReplicaRow& seen, ReplicaState to) override {
+    if (database_down) return Status(Errc::unavailable, "database down");
     {
       std::lock_guard lk(mu_);
       auto it = rows_.find({seen.image_id, seen.node});
@@ -229,6 +232,7 @@ class FakeReplicaRepository final : public db::ReplicaRepository {
     auto it = rows_.find({image_id, node});
     return it == rows_.end() ? std::string("none") : to_string(it->second.state);
   }
+  std::atomic<bool> database_down{false};  // record_copy and set_state answer unavailable
   std::function<bool(const std::string& image_id)> keeps_data;
   std::function<void(const std::string& image_id)> on_change;
   // Observers (simulation invariants): a state change that landed; a row about to go.

@@ -78,6 +78,20 @@ std::string fresh_database_url(const std::string& prefix) {
   return with_database(*admin, name);
 }
 
+void exec_sql(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
+  pqxx::work w(c);
+  w.exec(sql);
+  w.commit();
+}
+
+std::string query_one(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
+  pqxx::read_transaction t(c);
+  auto r = t.exec(sql);
+  return r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
+}
+
 }  // namespace glint::testing
 
 // libpqxx 6.4 leaks the PGresult of a statement that finds its connection dead: make_result() asks

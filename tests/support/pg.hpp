@@ -16,4 +16,9 @@ std::optional<std::string> admin_database_url();
 // PostgreSQL is configured or the database cannot be created (a test-setup failure).
 std::string fresh_database_url(const std::string& prefix);
 
+// One statement on `url`, committed (test setup; throws on error).
+void exec_sql(const std::string& url, const std::string& sql);
+// The first column of the first row of `sql` on `url` as text; "" when there is none or it is NULL.
+std::string query_one(const std::string& url, const std::string& sql);
+
 }  // namespace glint::testing

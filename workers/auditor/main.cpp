@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "shared/journal/journaled.hpp"
 #include "shared/worker/worker_main.hpp"
 #include "workers/auditor/auditor.hpp"
 
@@ -20,8 +21,8 @@ class AuditorProcess final : public worker::Worker {
  public:
   AuditorProcess(worker::WorkerEnv& env, std::unique_ptr<blob::BlobStore> blobs, bool deep)
       : blobs_(std::move(blobs)),
-        heal_(db::make_healing_repository(env.pool)),
-        replicas_(db::make_replica_repository(env.pool)),
+        heal_(journal::journaled(db::make_healing_repository(env.pool), env.journal)),
+        replicas_(journal::journaled(db::make_replica_repository(env.pool), env.journal)),
         jobs_(db::make_job_repository(env.pool)),
         auditor_(auditor::AuditorOptions{env.node, deep, env.cfg.get_duration("auditor", "os_hash_interval")},
                  *blobs_, *heal_, *replicas_, *jobs_, env.events, env.metrics, env.clock) {}

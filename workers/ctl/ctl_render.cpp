@@ -144,9 +144,10 @@ std::string render_status(const StatusView& v) {
   for (const auto& p : v.passes) {
     passes.push_back({p.node, p.worker, iso8601_utc(p.finished_at), seconds_text(p.finished_at - p.started_at),
                       p.ok ? "ok" : "failed", std::to_string(p.items), std::to_string(p.failed),
-                      human_bytes(p.bytes), p.note.empty() ? "-" : p.note});
+                      human_bytes(p.bytes), p.backlog ? std::to_string(*p.backlog) : "-", p.note.empty() ? "-" : p.note});
   }
-  out += table({"NODE", "WORKER", "FINISHED", "TOOK", "OUTCOME", "ITEMS", "FAILED", "BYTES", "NOTE"}, passes);
+  // The updater's BACKLOG is the node's journal: writes that wait for the database.
+  out += table({"NODE", "WORKER", "FINISHED", "TOOK", "OUTCOME", "ITEMS", "FAILED", "BYTES", "BACKLOG", "NOTE"}, passes);
   out += "\nJobs (queued and running)\n" + render_jobs(v.active_jobs);
   out += "\nCoordinator\n" + render_coordinator(v.coordinator);
   return out;
@@ -159,7 +160,8 @@ nlohmann::json passes_json(const std::vector<db::WorkerPassRow>& passes) {
   for (const auto& p : passes) {
     a.push_back({{"node", p.node}, {"worker", p.worker}, {"started_at", iso8601_utc(p.started_at)},
                  {"finished_at", iso8601_utc(p.finished_at)}, {"ok", p.ok}, {"items", p.items},
-                 {"failed", p.failed}, {"bytes", p.bytes}, {"note", p.note}});
+                 {"failed", p.failed}, {"bytes", p.bytes}, {"note", p.note},
+                 {"backlog", p.backlog ? nlohmann::json(*p.backlog) : nlohmann::json()}});
   }
   return a;
 }

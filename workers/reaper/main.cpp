@@ -30,6 +30,7 @@ class ReaperProcess final : public worker::Worker {
     o.purge_after = env.cfg.get_duration("reaper", "purge_after");
     o.stale_upload_after = env.cfg.get_duration("reaper", "stale_upload_after");
     o.dry_run = env.cfg.get_bool("reaper", "dry_run");
+    o.concurrency = env.concurrency;
     return o;
   }
 

@@ -1,5 +1,7 @@
 #include "workers/reaper/reaper.hpp"
 
+#include "shared/worker/parallel.hpp"
+
 namespace glint::reaper {
 
 namespace {
@@ -10,6 +12,19 @@ const char* kind_of(const db::Leftover& l) {
     case ImageStatus::pending_delete: return "delayed_delete";
     case ImageStatus::killed: return "killed";
     default: return "deleted";
+  }
+}
+
+// Repeats a bounded batch statement (rows changed per call) until a call changes fewer than a
+// page: a pass finishes what is due, however many pages that is. The total.
+template <class F>
+Expected<size_t> drain(F&& batch, const worker::PassContext& ctx, size_t page) {
+  size_t total = 0;
+  for (;;) {
+    auto n = batch();
+    if (!n) return n.error();
+    total += *n;
+    if (*n < page || ctx.stop.stop_requested()) return total;
   }
 }
 
@@ -40,16 +55,15 @@ Expected<worker::PassResult> Reaper::run_once(const worker::PassContext& ctx) {
   // Claim first: a claimed image cannot be restored, so nothing below races a restore.
   if (!opts_.dry_run) {
     const auto due_before = clock_.wall() - opts_.scrub_time;
-    for (;;) {
-      auto n = repos_.reaper.claim_due_deletes(due_before, opts_.page);
-      if (!n) return n.error();
-      if (*n > 0) ctx.logger.info("reap.claimed", {{"images", *n}});
-      if (*n < opts_.page || ctx.stop.stop_requested()) break;
-    }
+    auto n = drain([&] { return repos_.reaper.claim_due_deletes(due_before, opts_.page); }, ctx, opts_.page);
+    if (!n) return n.error();
+    if (*n > 0) ctx.logger.info("reap.claimed", {{"images", *n}});
   }
   Tally t;
   if (!opts_.dry_run) {
-    auto requeued = repos_.reaper.requeue_stale_uploads(clock_.wall() - opts_.stale_upload_after, opts_.page);
+    const auto quiet_since = clock_.wall() - opts_.stale_upload_after;
+    auto requeued =
+        drain([&] { return repos_.reaper.requeue_stale_uploads(quiet_since, opts_.page); }, ctx, opts_.page);
     if (!requeued) return requeued.error();
     if (*requeued > 0) {
       deleted_.Add({{"kind", "stale_upload"}}).Increment(static_cast<double>(*requeued));
@@ -58,7 +72,7 @@ Expected<worker::PassResult> Reaper::run_once(const worker::PassContext& ctx) {
   }
   if (Status s = reap_leftovers(*self, ctx, t); !s) return s.error();
   if (!opts_.dry_run) {
-    auto done = repos_.reaper.finish_reaped(opts_.page);
+    auto done = drain([&] { return repos_.reaper.finish_reaped(opts_.page); }, ctx, opts_.page);
     if (!done) return done.error();
     if (*done > 0) ctx.logger.info("reap.images_deleted", {{"images", *done}});
   }
@@ -80,8 +94,9 @@ Status Reaper::reap_leftovers(const peer::Endpoint& self, const worker::PassCont
   for (;;) {
     auto page = repos_.reaper.leftovers(opts_.node, after, opts_.page);
     if (!page) return page.error();
+    if (!page->empty()) after = page->back().replica.image_id;
+    std::vector<const db::Leftover*> due;
     for (const db::Leftover& l : *page) {
-      after = l.replica.image_id;
       if (!reapable(l.status, l.claimed)) continue;  // the query is only a filter; the rule is this
       if (opts_.dry_run) {
         ++t.would;
@@ -89,9 +104,12 @@ Status Reaper::reap_leftovers(const peer::Endpoint& self, const worker::PassCont
                                               {"status", to_string(l.status)}, {"bytes", l.replica.size.value_or(0)}});
         continue;
       }
-      if (!ctx.take_item()) return {};
-      remove_copy(self, l, ctx, t);
+      due.push_back(&l);
     }
+    // Independent copies: deleted `concurrency` at once, each still taking an item of the rate.
+    worker::parallel_for(due.size(), opts_.concurrency, ctx.stop, [&](size_t i) {
+      if (ctx.take_item()) remove_copy(self, *due[i], ctx, t);
+    });
     if (page->size() < opts_.page || ctx.stop.stop_requested()) return {};
   }
 }
@@ -158,7 +176,7 @@ Status Reaper::purge_rows(const worker::PassContext& ctx, Tally& t) {
     if (*n > 0) deleted_.Add({{"kind", "purged_row"}}).Increment(static_cast<double>(*n));
     if (*n < opts_.page || ctx.stop.stop_requested()) break;
   }
-  if (t.purged > 0) ctx.logger.info("reap.purged", {{"images", t.purged}});
+  if (t.purged > 0) ctx.logger.info("reap.purged", {{"images", t.purged.load()}});
   return {};
 }
 

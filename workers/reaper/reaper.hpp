@@ -10,6 +10,7 @@
 // schedule's rate; with dry_run the pass only says what would go and why. Called by one thread
 // at a time (the daemon's).
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -28,7 +29,8 @@ struct ReaperOptions {
   std::chrono::milliseconds purge_after{std::chrono::hours(24 * 30)};  // 0: rows are never purged
   std::chrono::milliseconds stale_upload_after{std::chrono::minutes(15)};
   bool dry_run = false;
-  size_t page = 500;  // rows per database round trip
+  size_t page = 500;    // rows per database round trip
+  int concurrency = 1;  // copies deleted at once (the schedule's concurrency)
 };
 
 struct ReaperRepositories {
@@ -46,8 +48,8 @@ class Reaper final : public worker::Worker {
 
  private:
   // Tallies of one pass.
-  struct Tally {
-    uint64_t deleted = 0, failed = 0, bytes = 0, would = 0, purged = 0;
+  struct Tally {  // updated by the deleting threads
+    std::atomic<uint64_t> deleted = 0, failed = 0, bytes = 0, would = 0, purged = 0;
   };
   Status reap_leftovers(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);
   Status reap_orphans(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);

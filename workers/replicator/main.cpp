@@ -1,6 +1,7 @@
 // glint-replicator: keeps every image at R verified replicas on the nodes placement assigns; one
 // per storage node, pulling what that node should hold. See replicator.hpp.
 #include "shared/peer/blob_peer.hpp"
+#include "shared/journal/journaled.hpp"
 #include "shared/worker/worker_main.hpp"
 #include "workers/replicator/replicator.hpp"
 
@@ -13,8 +14,8 @@ class ReplicatorProcess final : public worker::Worker {
  public:
   ReplicatorProcess(worker::WorkerEnv& env, peer::PeerOptions peer)
       : nodes_(db::make_node_repository(env.pool)),
-        replicas_(db::make_replica_repository(env.pool)),
-        heal_(db::make_healing_repository(env.pool)),
+        replicas_(journal::journaled(db::make_replica_repository(env.pool), env.journal)),
+        heal_(journal::journaled(db::make_healing_repository(env.pool), env.journal)),
         peer_(peer::make_http_blob_peer(std::move(peer), env.clock)),
         replicator_(options(env), replicator::Repositories{*nodes_, *replicas_, *heal_}, *peer_, env.events,
                     env.metrics, env.clock) {}

@@ -1,5 +1,7 @@
 #include "workers/replicator/replicator.hpp"
 
+#include "shared/worker/parallel.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -193,31 +195,22 @@ std::vector<std::string> Replicator::execute(std::vector<Work>& work, const View
                                              worker::PassResult& out) {
   std::vector<std::string> failed;
   std::mutex mu;
-  std::atomic<size_t> next{0};
-  std::atomic<uint64_t> done{0};
-  auto run = [&] {
-    for (size_t i = next++; i < work.size(); i = next++) {
-      if (ctx.stop.stop_requested()) return;
-      uint64_t bytes = 0;
-      const Outcome o = work[i].decision.action == Action::pull ? pull(work[i], v, ctx, bytes)
-                                                                : remove_excess(work[i], ctx);
-      std::lock_guard lk(mu);
-      if (o == Outcome::stopped) continue;
-      ++out.items;
-      out.bytes += bytes;
-      if (o == Outcome::failed) {
-        ++out.failed;
-        failed_.Increment();
-        failed.push_back(work[i].image.id);
-      }
-      ctx.report_progress(++done, work.size());
+  uint64_t done = 0;
+  worker::parallel_for(work.size(), opts_.concurrency, ctx.stop, [&](size_t i) {
+    uint64_t bytes = 0;
+    const Outcome o =
+        work[i].decision.action == Action::pull ? pull(work[i], v, ctx, bytes) : remove_excess(work[i], ctx);
+    std::lock_guard lk(mu);
+    if (o == Outcome::stopped) return;
+    ++out.items;
+    out.bytes += bytes;
+    if (o == Outcome::failed) {
+      ++out.failed;
+      failed_.Increment();
+      failed.push_back(work[i].image.id);
     }
-  };
-  const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, opts_.concurrency)), work.size());
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(run);
-  run();
-  for (auto& t : pool) t.join();
+    ctx.report_progress(++done, work.size());
+  });
   return failed;
 }
 

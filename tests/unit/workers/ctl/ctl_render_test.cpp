@@ -80,9 +80,9 @@ TEST(CtlRender, StatusTable) {
             "3f2504e0-4f89-41d3-9a0c-0305e82c3302  2025-11-26T20:46:40Z  3 copies agree with each other but not with the catalog\n"
             "\n"
             "Workers (last pass)\n"
-            "NODE   WORKER      FINISHED              TOOK  OUTCOME  ITEMS  FAILED  BYTES    NOTE\n"
-            "node1  auditor     2025-11-26T20:46:42Z  2.5s  ok       40     0       3.0 MiB  quick\n"
-            "node1  replicator  2025-11-26T20:46:42Z  2.5s  failed   0      0       0 B      database unreachable\n"
+            "NODE   WORKER      FINISHED              TOOK  OUTCOME  ITEMS  FAILED  BYTES    BACKLOG  NOTE\n"
+            "node1  auditor     2025-11-26T20:46:42Z  2.5s  ok       40     0       3.0 MiB  -        quick\n"
+            "node1  replicator  2025-11-26T20:46:42Z  2.5s  failed   0      0       0 B      -        database unreachable\n"
             "\n"
             "Jobs (queued and running)\n"
             "JOB                                   KIND        TARGET  STATE    PROGRESS  CREATED\n"
@@ -119,9 +119,9 @@ TEST(CtlRender, StatusJson) {
             R"({"address":"127.0.0.1:9001","capacity":1099511627776,"free":512,"last_heartbeat":"2025-11-26T20:46:40Z",)"
             R"("name":"node22","state":"down","weight":1.0,"zone":"z2"}],)"
             R"("replicas":{"corrupt":1,"excess":0,"flagged":1,"missing":0,"r":3,"under_replicated":2},)"
-            R"("workers":[{"bytes":3145728,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":40,"node":"node1",)"
+            R"("workers":[{"backlog":null,"bytes":3145728,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":40,"node":"node1",)"
             R"("note":"quick","ok":true,"started_at":"2025-11-26T20:46:40Z","worker":"auditor"},)"
-            R"({"bytes":0,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":0,"node":"node1",)"
+            R"({"backlog":null,"bytes":0,"failed":0,"finished_at":"2025-11-26T20:46:42Z","items":0,"node":"node1",)"
             R"("note":"database unreachable","ok":false,"started_at":"2025-11-26T20:46:40Z","worker":"replicator"}]})");
 }
 

@@ -1,0 +1,19 @@
+# Helpers shared by the benchmark scripts (sourced). Details go to stderr as `# ...`.
+log() { echo "# $*" >&2; }
+now_ms() { date +%s%3N; }
+# drop_caches: sync, and drop the page cache when allowed (else both sides run as they find it).
+drop_caches() {
+  sync
+  if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; else log "page cache not dropped (not writable)"; fi
+}
+# bench_pg DIR DB: an ephemeral PostgreSQL in DIR/pg (log in DIR/log/pg.log) with database DB;
+# sets pg_started, admin_url, pg_bin, db_url and defines psql_q SQL.
+bench_pg() {
+  "$root/tests/support/pg.sh" start "$1/pg" >>"$1/log/pg.log"
+  pg_started=1
+  admin_url=$(sed -n 's/^GLINT_TEST_DATABASE_URL=//p' "$1/pg/env")
+  pg_bin=$(sed -n 's/^GLINT_PG_BIN=//p' "$1/pg/env")
+  db_url=${admin_url%/postgres}/$2
+  "$pg_bin/psql" -q "$admin_url" -c "create database $2" >/dev/null
+}
+psql_q() { "$pg_bin/psql" -qAt -v ON_ERROR_STOP=1 "$db_url" -c "$1"; }
