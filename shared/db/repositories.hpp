@@ -337,6 +337,33 @@ struct ReapBacklog {
 // copy of it goes, and a restore succeeds only on an unclaimed image, in one statement each: the
 // two can race freely and never leave a half-restored image. Every call is one short statement
 // or transaction. Thread-safe.
+// An active image whose derived metadata is missing (legacy or migrated rows), and the copy on
+// this node to derive it from.
+struct BackfillItem {
+  std::string image_id;
+  std::string disk_format;
+  int64_t size = 0;
+  std::optional<std::string> checksum;  // md5, when the catalog has one: the bytes must match it
+  std::string digest;                    // XXH3-128 of this node's ok copy
+  bool needs_virtual_size = false;
+  bool needs_os_hash = false;
+};
+
+// The updater's back-fill of virtual_size and os_hash. Thread-safe.
+class BackfillRepository {
+ public:
+  virtual ~BackfillRepository() = default;
+  // Active, non-empty images after `after_id` (by id) lacking os_hash, or virtual_size where the
+  // format has one, whose first ok copy (by node name) is on `node`: one node does each.
+  virtual Expected<std::vector<BackfillItem>> lacking(const std::string& node, const std::string& after_id,
+                                                      size_t limit) = 0;
+  // Sets only what is still unset (never overwrites), only while the image is active with this
+  // checksum. not_found when it no longer is.
+  virtual Status backfill(const std::string& image_id, const std::optional<std::string>& checksum,
+                          std::optional<int64_t> virtual_size, const std::optional<std::string>& os_hash_algo,
+                          const std::optional<std::string>& os_hash_value) = 0;
+};
+
 class ReaperRepository {
  public:
   virtual ~ReaperRepository() = default;
@@ -387,5 +414,6 @@ std::unique_ptr<MemberRepository> make_member_repository(Pool& pool);
 std::unique_ptr<ImageRepository> make_image_repository(Pool& pool);
 std::unique_ptr<ReplicaRepository> make_replica_repository(Pool& pool);
 std::unique_ptr<ReaperRepository> make_reaper_repository(Pool& pool);
+std::unique_ptr<BackfillRepository> make_backfill_repository(Pool& pool);
 
 }  // namespace glint::db

@@ -9,7 +9,8 @@
 #   journal       BENCH_APPENDS (2,000) appends with fdatasync each -> p50/p99 latency; replay of
 #                 BENCH_RECORDS (100,000) records by `glint-updater --once` into PostgreSQL ->
 #                 records/s (target >= 5,000/s), and the journal alone (no database)
-# Knobs: BENCH_DIR (default build/bench-lifecycle), BENCH_REAP, BENCH_APPENDS, BENCH_RECORDS.
+# Knobs: BENCH_DIR (default build/bench-lifecycle), BENCH_REAP, BENCH_APPENDS, BENCH_RECORDS, BENCH_FSYNC
+#   (true), BENCH_CONCURRENCY (the reaper's, 8).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/deploy/lib.sh"
@@ -45,7 +46,7 @@ bench_pg "$dir" glint_lifecycle
 cat > "$dir/etc/schedules.conf" <<SCHED
 [reaper]
 interval = 1h
-concurrency = ${BENCH_CONCURRENCY:-4}
+concurrency = ${BENCH_CONCURRENCY:-8}
 [updater]
 interval = 1h
 SCHED
@@ -70,6 +71,7 @@ zone = zone1
 port_file = $dir/run/node1.port
 reserve = 0
 heartbeat_interval = 1s
+fsync = ${BENCH_FSYNC:-true}
 [worker]
 schedule_defaults = $dir/etc/schedules.conf
 lock_dir = $dir/run/locks

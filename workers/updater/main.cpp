@@ -1,5 +1,8 @@
 // glint-updater: replays this node's journal into PostgreSQL on the [updater] schedule (run one
 // on every node that runs glint workers). See updater.hpp.
+#include <filesystem>
+
+#include "shared/blob/blob_store.hpp"
 #include "shared/journal/journaled.hpp"
 #include "shared/worker/worker_main.hpp"
 #include "workers/updater/updater.hpp"
@@ -12,13 +15,18 @@ using namespace glint;
 // database: the repositories here are not journaled.
 class UpdaterProcess final : public worker::Worker {
  public:
-  explicit UpdaterProcess(worker::WorkerEnv& env)
+  UpdaterProcess(worker::WorkerEnv& env, std::unique_ptr<blob::BlobStore> blobs)
       : replicas_(db::make_replica_repository(env.pool)),
         heal_(db::make_healing_repository(env.pool)),
         passes_(db::make_worker_pass_repository(env.pool)),
+        backfill_repo_(db::make_backfill_repository(env.pool)),
+        blobs_(std::move(blobs)),
         applier_(*replicas_, *heal_, *passes_),
+        backfill_(blobs_ ? std::make_unique<updater::Backfill>(updater::BackfillOptions{env.node}, *backfill_repo_,
+                                                               *heal_, *blobs_)
+                         : nullptr),
         updater_(updater::UpdaterOptions{env.journal.dir(), static_cast<int>(env.cfg.get_int("updater", "max_attempts"))},
-                 applier_, env.metrics, env.clock) {}
+                 applier_, backfill_.get(), env.metrics, env.clock) {}
   std::string name() const override { return updater_.name(); }
   Expected<worker::PassResult> run_once(const worker::PassContext& ctx) override { return updater_.run_once(ctx); }
 
@@ -26,7 +34,10 @@ class UpdaterProcess final : public worker::Worker {
   std::unique_ptr<db::ReplicaRepository> replicas_;
   std::unique_ptr<db::HealingRepository> heal_;
   std::unique_ptr<db::WorkerPassRepository> passes_;
+  std::unique_ptr<db::BackfillRepository> backfill_repo_;
+  std::unique_ptr<blob::BlobStore> blobs_;
   journal::DbApplier applier_;
+  std::unique_ptr<updater::Backfill> backfill_;
   updater::Updater updater_;
 };
 
@@ -37,7 +48,19 @@ int main(int argc, char** argv) {
   spec.name = "updater";
   spec.description = "glint-updater: replay this node's journal of writes the database missed (one per node)";
   spec.make = [](worker::WorkerEnv& env) -> std::unique_ptr<worker::Worker> {
-    return std::make_unique<UpdaterProcess>(env);
+    // The back-fill reads this node's copies: only where a store's data directory is.
+    std::unique_ptr<blob::BlobStore> blobs;
+    blob::FsOptions fs;
+    fs.data_dir = env.cfg.get_string("store", "data_dir");
+    fs.block_size = static_cast<uint32_t>(env.cfg.get_size("store", "block_size"));
+    fs.direct_io = env.cfg.get_bool("store", "direct_io");
+    fs.shared = true;
+    if (std::error_code ec; std::filesystem::is_directory(fs.data_dir + "/objects", ec)) {
+      auto opened = blob::open_fs_store(fs);
+      if (opened) blobs = std::move(*opened);
+      else env.logger.warn("backfill.disabled", {{"error", opened.error().message}});
+    }
+    return std::make_unique<UpdaterProcess>(env, std::move(blobs));
   };
   return worker::worker_main(argc, argv, spec);
 }

@@ -2,9 +2,11 @@
 
 namespace glint::updater {
 
-Updater::Updater(UpdaterOptions opts, journal::Applier& applier, metrics::Metrics& metrics, const Clock& clock)
+Updater::Updater(UpdaterOptions opts, journal::Applier& applier, Backfill* backfill, metrics::Metrics& metrics,
+                 const Clock& clock)
     : opts_(std::move(opts)),
       applier_(applier),
+      backfill_(backfill),
       clock_(clock),
       records_(metrics.counter("glint_updater_records_total",
                                "Journal records by outcome: replayed, superseded (the database knew newer), "
@@ -28,14 +30,24 @@ Expected<worker::PassResult> Updater::run_once(const worker::PassContext& ctx) {
   if (st.unavailable)
     return Error{Errc::unavailable, "the database is unavailable; " + std::to_string(st.pending) +
                                         " journal records wait for it (" + std::to_string(st.replayed) + " replayed)"};
+  BackfillTally bf;
+  if (backfill_) {
+    auto page = backfill_->run_page(ctx);
+    if (!page) return page.error();
+    bf = *page;
+    if (bf.filled > 0) records_.Add({{"outcome", "backfilled"}}).Increment(static_cast<double>(bf.filled));
+    if (bf.flagged > 0) records_.Add({{"outcome", "backfill_flagged"}}).Increment(static_cast<double>(bf.flagged));
+  }
   worker::PassResult r;
-  r.items = st.replayed + st.superseded + st.failed;
+  r.items = st.replayed + st.superseded + st.failed + bf.filled + bf.skipped;
   r.failed = st.failed;
+  r.bytes = bf.bytes;
   r.backlog = st.pending;
   r.summary = "replayed=" + std::to_string(st.replayed) + " superseded=" + std::to_string(st.superseded) +
               " failed=" + std::to_string(st.failed) + " quarantined=" + std::to_string(st.quarantined) +
               " corrupt=" + std::to_string(st.corrupt) + " pending=" + std::to_string(st.pending) +
-              " files=" + std::to_string(st.files);
+              " files=" + std::to_string(st.files) + " backfilled=" + std::to_string(bf.filled) +
+              " flagged=" + std::to_string(bf.flagged);
   return r;
 }
 
