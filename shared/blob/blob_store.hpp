@@ -3,6 +3,7 @@
 // whole-blob XXH3-128). Writes are crash-safe (temp, fsync, rename, fsync dir); reads verify every
 // block. Implementations are thread-safe; writers/readers are single-threaded objects.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -97,6 +98,9 @@ class BlobStore {
   virtual std::vector<std::string> list() = 0;
   // Removes temp files left by crashed writers (at start-up); returns how many.
   virtual size_t cleanup_temp() = 0;
+  // While running: removes temp files of no live upload that nobody has written for `older_than`
+  // (uploads cut off in ways the store did not see end); cheap: the temp directory only.
+  virtual size_t cleanup_stale_temp(std::chrono::seconds older_than) = 0;
 };
 
 struct FsOptions {

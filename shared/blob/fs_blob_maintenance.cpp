@@ -79,6 +79,26 @@ size_t FsBlobStore::cleanup_temp() {
   return removed;
 }
 
+size_t FsBlobStore::cleanup_stale_temp(std::chrono::seconds older_than) {
+  if (opts_.shared) return 0;
+  const auto names = fsutil::list_dir(tmp_dir_);
+  if (!names) return 0;
+  const auto cutoff = std::chrono::system_clock::now() - older_than;
+  size_t removed = 0;
+  for (const auto& name : *names) {
+    const std::string path = tmp_dir_ + "/" + name;
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) continue;
+    const auto mtime = std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec));
+    if (mtime > cutoff) continue;
+    // Checked and removed under mu_: a live upload (registered there) is never touched.
+    std::lock_guard lk(mu_);
+    const bool live = name.size() > 37 && name[36] == '.' && uploading_.count(name.substr(0, 36)) != 0;
+    if (!live && ::unlink(path.c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
 Status FsBlobStore::quarantine(const std::string& id, const std::string& reason) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
   std::string dest;

@@ -50,6 +50,7 @@ class FsBlobStore final : public BlobStore {
   SpaceInfo space() override;
   std::vector<std::string> list() override;
   size_t cleanup_temp() override;
+  size_t cleanup_stale_temp(std::chrono::seconds older_than) override;
 
   // For writers.
   const FsOptions& options() const { return opts_; }

@@ -68,6 +68,9 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "store", .name = "data_dir", .type = Type::String, .default_value = "/var/lib/glint/store",
        .help = "Directory holding this node's image data; it is created if missing and may be used by "
                "one store process only."},
+      {.section = "store", .name = "stale_temp_after", .type = Type::Duration, .default_value = "1h",
+       .help = "Temp files of uploads that are not running and have not been written for this long are "
+               "removed (checked every 10 minutes; every leftover also goes when the store starts)."},
       {.section = "store", .name = "zone", .type = Type::String, .default_value = "default",
        .help = "Failure domain of this node (for example a rack or a room); copies of an image are "
                "spread across zones."},

@@ -77,6 +77,7 @@ class FakeBlobStore final : public blob::BlobStore {
     return ids;
   }
   size_t cleanup_temp() override { return 0; }
+  size_t cleanup_stale_temp(std::chrono::seconds) override { return 0; }
 
   // Fault switches and inspection.
   bool flip_byte(const std::string& id, size_t pos) {

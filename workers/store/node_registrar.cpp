@@ -5,13 +5,15 @@
 namespace glint::store {
 
 NodeRegistrar::NodeRegistrar(db::Pool& pool, db::NodeRow self, blob::BlobStore& blobs, StoreMetrics& metrics,
-                             std::chrono::milliseconds interval, log::Logger logger)
+                             std::chrono::milliseconds interval, std::chrono::milliseconds stale_temp_after,
+                             log::Logger logger)
     : pool_(pool),
       repo_(db::make_node_repository(pool)),
       self_(std::move(self)),
       blobs_(blobs),
       metrics_(metrics),
       interval_(interval),
+      stale_temp_after_(stale_temp_after),
       log_(std::move(logger)) {}
 
 NodeRegistrar::~NodeRegistrar() { stop(); }
@@ -59,7 +61,13 @@ void NodeRegistrar::stop() {
 }
 
 void NodeRegistrar::loop() {
+  constexpr auto kSweepEvery = std::chrono::minutes(10);
   for (;;) {
+    if (const auto now = std::chrono::steady_clock::now(); now - last_sweep_ >= kSweepEvery) {
+      last_sweep_ = now;
+      const auto age = std::chrono::duration_cast<std::chrono::seconds>(stale_temp_after_);
+      if (size_t n = blobs_.cleanup_stale_temp(age); n > 0) log_.info("store.stale_temp_removed", {{"files", n}});
+    }
     Status s = tick();
     auto wait = interval_;
     if (!s) {

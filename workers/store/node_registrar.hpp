@@ -1,6 +1,7 @@
 // Keeps this storage node's row in the nodes table: applies migrations, registers at start and
 // refreshes capacity/free/heartbeat every interval on its own thread. A database outage is a
-// warning and a metric; the node keeps serving and retries. start()/stop() from one thread.
+// warning and a metric; the node keeps serving and retries. Every kSweepEvery it also removes
+// temp files no live upload has written for stale_temp_after. start()/stop() from one thread.
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -19,7 +20,7 @@ namespace glint::store {
 class NodeRegistrar {
  public:
   NodeRegistrar(db::Pool& pool, db::NodeRow self, blob::BlobStore& blobs, StoreMetrics& metrics,
-                std::chrono::milliseconds interval, log::Logger logger);
+                std::chrono::milliseconds interval, std::chrono::milliseconds stale_temp_after, log::Logger logger);
   ~NodeRegistrar();
   void start();
   void stop();
@@ -35,6 +36,8 @@ class NodeRegistrar {
   blob::BlobStore& blobs_;
   StoreMetrics& metrics_;
   std::chrono::milliseconds interval_;
+  std::chrono::milliseconds stale_temp_after_;
+  std::chrono::steady_clock::time_point last_sweep_ = std::chrono::steady_clock::now();
   log::Logger log_;
   bool migrated_ = false;
   bool registered_ = false;

@@ -94,7 +94,8 @@ int run_store(const config::Config& cfg) {
   self.address = address;
   self.zone = cfg.get_string("store", "zone");
   self.weight = cfg.get_double("store", "weight");
-  NodeRegistrar registrar(pool, self, **blobs, store_metrics, cfg.get_duration("store", "heartbeat_interval"), logger);
+  NodeRegistrar registrar(pool, self, **blobs, store_metrics, cfg.get_duration("store", "heartbeat_interval"),
+                          cfg.get_duration("store", "stale_temp_after"), logger);
   registrar.start();
 
   logger.info("store.started", {{"address", address}, {"data_dir", fs.data_dir}, {"pid", static_cast<int64_t>(getpid())}});

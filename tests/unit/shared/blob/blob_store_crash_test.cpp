@@ -3,6 +3,11 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 
 #include "tests/unit/shared/blob/blob_test_util.hpp"
@@ -56,6 +61,27 @@ TEST_F(BlobStoreTest, KilledWriterLeavesNoVisibleBlob) {
     put(id, random_bytes(100, 2));  // the id is usable again
     ASSERT_TRUE(store().remove(id).ok());
   }
+}
+
+// The periodic sweep: a temp file nobody wrote for the bound goes, a fresh one stays, and a live
+// upload's stays however old its file looks.
+TEST_F(BlobStoreTest, StaleTempSweepRemovesOnlyOldFilesOfNoLiveUpload) {
+  const std::string id = random_uuid();
+  auto w = store().create(id, std::nullopt);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->write(random_bytes(10, 1)).ok());
+  std::ofstream(data_dir() / "tmp" / "old.tmp") << "x";
+  std::ofstream(data_dir() / "tmp" / "new.tmp") << "x";
+  const struct timespec two_hours_ago[2] = {{::time(nullptr) - 7200, 0}, {::time(nullptr) - 7200, 0}};
+  for (const auto& e : std::filesystem::directory_iterator(data_dir() / "tmp"))
+    if (e.path().filename() != "new.tmp") {
+      ASSERT_EQ(::utimensat(AT_FDCWD, e.path().c_str(), two_hours_ago, 0), 0);
+    }
+  EXPECT_EQ(store().cleanup_stale_temp(std::chrono::hours(1)), 1u);
+  EXPECT_FALSE(std::filesystem::exists(data_dir() / "tmp" / "old.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(data_dir() / "tmp" / "new.tmp"));
+  ASSERT_TRUE((*w)->commit().ok());
+  EXPECT_EQ(get(id), random_bytes(10, 1));
 }
 
 TEST_F(BlobStoreTest, CleanupSparesLiveUploads) {
