@@ -31,7 +31,9 @@ ops = {}            # operation -> count (attempted)
 oks = {}            # operation -> count (acknowledged)
 faults = {}         # fault kind -> count
 violations = []
-images = {}         # id -> {"sha", "size", "acked", "name", "state": active|pending_delete|deleted}
+images = {}         # id -> {"sha", "size", "acked", "name", "state": active|pending_delete|deleted|unknown}
+                    # (unknown: a change whose answer was lost, e.g. the API killed mid-request; a
+                    # name of None likewise: such images are left out of the end checks)
 image_locks = {}    # id -> lock held around every change the workload makes to that image, so the
                     # order it records is the order the API saw
 stop_at = time.time() + a.minutes * 60
@@ -144,9 +146,11 @@ def rename(r):
     with locked(iid):
         st, _ = call("PATCH", "/v2/images/" + iid, [{"op": "replace", "path": "/name", "value": name}],
                      "application/openstack-images-v2.1-json-patch")
-        if st == 200:
-            with lock:
+        with lock:
+            if st == 200:
                 images[iid]["name"] = name
+            elif st == 0:
+                images[iid]["name"] = None  # it may or may not have happened
     return st == 200
 
 
@@ -156,9 +160,11 @@ def delete(r):
         return False
     with locked(iid):
         st, _ = call("DELETE", "/v2/images/" + iid)
-        if st == 204:
-            with lock:
+        with lock:
+            if st == 204:
                 images[iid]["state"] = "pending_delete"
+            elif st == 0:
+                images[iid]["state"] = "unknown"
     return st == 204
 
 
@@ -173,6 +179,8 @@ def restore(r):
                 images[iid]["state"] = "active"
             elif res.returncode == 1:
                 images[iid]["state"] = "deleted"  # being reaped or reaped: it never comes back
+            else:
+                images[iid]["state"] = "unknown"  # the database did not answer: either may be true
     return res.returncode == 0
 
 
@@ -253,6 +261,8 @@ def fault_schedule():
 def converged():
     """(ok, why): every image the workload knows is where it should be."""
     for iid, m in list(images.items()):
+        if m["state"] == "unknown":
+            continue
         res = ctl("image", iid)
         if res.returncode != 0:
             if m["state"] == "deleted" or m["state"] == "pending_delete":
@@ -282,7 +292,7 @@ def check_end():
             violation("acknowledged upload %s: status %d, %d bytes, wrong or missing" % (iid, st, len(body)))
             continue
         st, body = call("GET", "/v2/images/" + iid)
-        if st != 200 or json.loads(body).get("name") != m["name"]:
+        if st != 200 or (m["name"] is not None and json.loads(body).get("name") != m["name"]):
             violation("acknowledged name of %s lost" % iid)
             continue
         verified += 1
