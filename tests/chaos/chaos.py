@@ -227,9 +227,9 @@ def fault(r, kind):
         quickstart()
     elif kind == "restart_postgres":
         pg = [os.path.join(os.path.dirname(a.quickstart), "../tests/support/pg.sh")]
-        subprocess.run(pg + ["pause", os.path.join(a.var, "pg")], capture_output=True, timeout=120)
+        subprocess.run(pg + ["--durable", "stop", os.path.join(a.var, "pg")], capture_output=True, timeout=120)
         time.sleep(r.uniform(3, 15))
-        subprocess.run(pg + ["resume", os.path.join(a.var, "pg")], capture_output=True, timeout=120)
+        subprocess.run(pg + ["--durable", "start", os.path.join(a.var, "pg")], capture_output=True, timeout=120)
     elif kind == "cut_off_node":
         victim = r.choice(stores)
         os.kill(procs[victim], signal.SIGSTOP)
