@@ -72,4 +72,13 @@ constexpr bool reapable(ImageStatus s, bool claimed) {
   return s == ImageStatus::deleted || s == ImageStatus::killed || (s == ImageStatus::pending_delete && claimed);
 }
 
+// Whether the reaper may delete a copy in state `r` of an image in status `s` while it holds the
+// image at that status (ReaperRepository::remove_queued_excess). An excess copy of a queued image
+// is a failed upload's copy the API could not discard: no image's data, but the next upload may
+// write this node's file under the same id, so it goes only with the image row locked at queued
+// (no upload can start until the file and the row are gone).
+constexpr bool reapable_while_queued(ImageStatus s, ReplicaState r) {
+  return s == ImageStatus::queued && r == ReplicaState::excess;
+}
+
 }  // namespace glint

@@ -9,9 +9,11 @@ namespace glint::db {
 namespace {
 
 constexpr const char* kNoId = "00000000-0000-0000-0000-000000000000";
-// Copies (r) the reaper may delete, by their image (i): the SQL side of reapable().
+// Copies (r) the reaper may delete, by their image (i): the SQL side of reapable() and
+// reapable_while_queued().
 constexpr const char* kReapableCopy =
-    "(i.status IN ('deleted', 'killed') OR (i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL))";
+    "(i.status IN ('deleted', 'killed') OR (i.status = 'pending_delete' AND i.reap_claimed_at IS NOT NULL) "
+    " OR (i.status = 'queued' AND r.state = 'excess'))";
 
 // The reaper's claims, leftovers, orphans and restores in PostgreSQL. The claim and the restore
 // are each one UPDATE on the image row, so PostgreSQL's row lock orders them: whichever commits
@@ -62,6 +64,31 @@ class PgReaperRepository final : public ReaperRepository {
       }
       return out;
     });
+  }
+
+  Expected<bool> remove_queued_excess(const ReplicaRow& seen, const std::function<Status()>& remove_file) override {
+    if (!is_canonical_uuid(seen.image_id)) return false;
+    bool removed = false;
+    Status file;
+    Status s = pool_.run([&](pqxx::connection_base& c) {
+      removed = false;
+      pqxx::work w(c);
+      // Held until the commit: the upload's queued -> saving UPDATE waits for it.
+      if (w.exec_params("SELECT 1 FROM images WHERE id = $1::uuid AND status = 'queued' FOR UPDATE SKIP LOCKED",
+                        seen.image_id)
+              .empty())
+        return;
+      auto row = w.exec_params(
+          "DELETE FROM replicas WHERE image_id = $1::uuid AND node = $2 AND state = 'excess' AND version = $3",
+          seen.image_id, seen.node, seen.version);
+      if (row.affected_rows() == 0) return;
+      if (file = remove_file(); !file) return;  // the rollback keeps the row
+      w.commit();
+      removed = true;
+    });
+    if (!s) return s.error();
+    if (!file) return file.error();
+    return removed;
   }
 
   Expected<size_t> finish_reaped(size_t limit) override {

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -370,10 +371,16 @@ class ReaperRepository {
   // Claims up to `limit` pending_delete images deleted before `before`; returns how many.
   virtual Expected<size_t> claim_due_deletes(Timestamp before, size_t limit) = 0;
   // Replica rows on `node` (after `after_id`, by image id) of images in a terminal state that
-  // keeps no data: deleted, killed, or pending_delete and claimed. A filter only: the reaper
-  // still asks reapable() (shared/core/states.hpp) of each.
+  // keeps no data (deleted, killed, or pending_delete and claimed) and excess rows of queued
+  // images. A filter only: the reaper still asks reapable() / reapable_while_queued()
+  // (shared/core/states.hpp) of each.
   virtual Expected<std::vector<Leftover>> leftovers(const std::string& node, const std::string& after_id,
                                                     size_t limit) = 0;
+  // Deletes an excess copy of a queued image (reapable_while_queued): in one transaction the image
+  // row is locked at queued (not waiting: false when an upload holds it or it left queued) and the
+  // row as `seen` is taken, then `remove_file` runs and the row goes only if the file did. False
+  // when the copy is no longer the reaper's; the file's error when it could not be deleted.
+  virtual Expected<bool> remove_queued_excess(const ReplicaRow& seen, const std::function<Status()>& remove_file) = 0;
   // Claimed pending_delete images with no replica row left become deleted; returns how many.
   virtual Expected<size_t> finish_reaped(size_t limit) = 0;
   // Orphans (files with no row) recorded on `node` before `found_before`.

@@ -11,6 +11,7 @@ const char* kind_of(const db::Leftover& l) {
   switch (l.status) {
     case ImageStatus::pending_delete: return "delayed_delete";
     case ImageStatus::killed: return "killed";
+    case ImageStatus::queued: return "failed_upload";
     default: return "deleted";
   }
 }
@@ -97,7 +98,8 @@ Status Reaper::reap_leftovers(const peer::Endpoint& self, const worker::PassCont
     if (!page->empty()) after = page->back().replica.image_id;
     std::vector<const db::Leftover*> due;
     for (const db::Leftover& l : *page) {
-      if (!reapable(l.status, l.claimed)) continue;  // the query is only a filter; the rule is this
+      // The query is only a filter; the rules are these.
+      if (!reapable(l.status, l.claimed) && !reapable_while_queued(l.status, l.replica.state)) continue;
       if (opts_.dry_run) {
         ++t.would;
         ctx.logger.info("reap.would_delete", {{"image", l.replica.image_id}, {"kind", kind_of(l)},
@@ -118,10 +120,21 @@ Status Reaper::reap_leftovers(const peer::Endpoint& self, const worker::PassCont
 // removed by the next pass; a file whose row went first would be an orphan.
 bool Reaper::remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t) {
   const auto& r = l.replica;
-  // "*": the image is in a terminal state, so whatever bytes this node holds under its id are
-  // garbage, whichever copy they are.
-  Status gone = peer_.remove(self, r.image_id, "*");
-  Status row = gone ? repos_.replicas.remove(r) : gone;
+  // "*": the image is in a terminal state (or held at queued with no upload), so whatever bytes
+  // this node holds under its id are garbage, whichever copy they are.
+  auto remove_file = [&] { return peer_.remove(self, r.image_id, "*"); };
+  Status row;
+  if (reapable_while_queued(l.status, r.state)) {
+    auto removed = repos_.reaper.remove_queued_excess(r, remove_file);
+    if (removed && !*removed) {
+      ctx.logger.info("reap.kept", {{"image", r.image_id}, {"reason", "an upload has started or the row changed"}});
+      return false;
+    }
+    row = removed ? Status() : Status(removed.error());
+  } else {
+    Status gone = remove_file();
+    row = gone ? repos_.replicas.remove(r) : gone;
+  }
   if (!row) {
     ++t.failed;
     ctx.logger.warn("reap.failed", {{"image", r.image_id}, {"kind", kind_of(l)}, {"error", row.message()}});

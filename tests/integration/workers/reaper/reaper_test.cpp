@@ -1,7 +1,8 @@
 // The reaper over a real database, with its node's store as the StorePeer fake: a due delayed
 // delete loses its copy and becomes deleted, one not yet due stays restorable; restore and reap
 // race many times and never leave a restored image without its copy; copies of deleted and killed
-// images go, copies of active images never; an orphan that became a replica is kept; a dry run
+// images go, copies of active images never, a failed upload's excess copy only while no upload
+// holds its queued image; an orphan that became a replica is kept; a dry run
 // deletes and claims nothing.
 #include "workers/reaper/reaper.hpp"
 
@@ -147,6 +148,31 @@ TEST_F(ReaperTest, CopiesOfDeletedAndKilledImagesGoCopiesOfActiveImagesNever) {
   EXPECT_TRUE(on_disk(active)) << "an active image's copy is the replicator's to remove";
   EXPECT_TRUE(on_disk(saving)) << "an upload's copy is never the reaper's";
   EXPECT_EQ(r->items, 2u);
+}
+
+// A failed upload whose copy could not be discarded leaves an excess row on a queued image: it goes,
+// but never while an upload holds the image (here: a transaction that has taken the row to saving
+// and not committed yet), and never a queued image's copy in any other state.
+TEST_F(ReaperTest, AFailedUploadsExcessCopyGoesUnlessAnUploadHoldsTheImage) {
+  const std::string failed = add("queued"), held = add("queued"), odd = add("queued");
+  sql("UPDATE replicas SET state = 'excess' WHERE image_id IN ('" + failed + "', '" + held + "')");
+  pqxx::connection upload(url_);
+  pqxx::work starting(upload);
+  starting.exec("UPDATE images SET status = 'saving' WHERE id = '" + held + "'");
+  auto r = pass();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(on_disk(failed));
+  EXPECT_EQ(rows(failed), "0");
+  EXPECT_EQ(status(failed), "queued");
+  EXPECT_TRUE(on_disk(held)) << "the upload that holds the image may be writing this very file";
+  EXPECT_EQ(rows(held), "1");
+  EXPECT_TRUE(on_disk(odd)) << "only an excess row is a failed upload's";
+  EXPECT_EQ(r->items, 1u);
+  starting.abort();  // the upload failed before it began: the copy is the reaper's again
+  ASSERT_TRUE(pass().ok());
+  EXPECT_FALSE(on_disk(held));
+  EXPECT_EQ(rows(held), "0");
+  EXPECT_TRUE(on_disk(odd));
 }
 
 TEST_F(ReaperTest, AnOldOrphanGoesUnlessItHasBecomeAReplica) {
