@@ -91,6 +91,22 @@ class PgReaperRepository final : public ReaperRepository {
     return removed;
   }
 
+  Expected<size_t> remove_reaped(const std::vector<ReplicaRow>& seen) override {
+    std::vector<std::string> ids, nodes;
+    std::vector<int64_t> versions;
+    for (const auto& r : seen) {
+      if (!is_canonical_uuid(r.image_id)) continue;
+      ids.push_back(r.image_id);
+      nodes.push_back(r.node);
+      versions.push_back(r.version);
+    }
+    if (ids.empty()) return size_t{0};
+    return rows_changed(
+        "DELETE FROM replicas WHERE (image_id, node, version) IN "
+        "  (SELECT u.i::uuid, u.n, u.v FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(i, n, v))",
+        detail::text_array(ids), detail::text_array(nodes), detail::bigint_array(versions));
+  }
+
   Expected<size_t> finish_reaped(size_t limit) override {
     // record_copy takes the image FOR SHARE and refuses images that keep no data, so no copy can
     // appear behind this check.

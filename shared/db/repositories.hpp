@@ -381,6 +381,9 @@ class ReaperRepository {
   // row as `seen` is taken, then `remove_file` runs and the row goes only if the file did. False
   // when the copy is no longer the reaper's; the file's error when it could not be deleted.
   virtual Expected<bool> remove_queued_excess(const ReplicaRow& seen, const std::function<Status()>& remove_file) = 0;
+  // Removes the rows of copies whose files are gone, each only as `seen` (same version: a copy
+  // made again meanwhile keeps its row), in one transaction; returns how many went.
+  virtual Expected<size_t> remove_reaped(const std::vector<ReplicaRow>& seen) = 0;
   // Claimed pending_delete images with no replica row left become deleted; returns how many.
   virtual Expected<size_t> finish_reaped(size_t limit) = 0;
   // Orphans (files with no row) recorded on `node` before `found_before`.

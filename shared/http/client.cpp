@@ -130,12 +130,20 @@ awaitable<Expected<ClientResponse>> exchange_impl(std::string host, uint16_t por
                                                   const ClientRequest& req, const ClientTls* tls) {
   auto ex = co_await asio::this_coro::executor;
   beast::error_code ec;
-  tcp::resolver resolver(ex);
-  auto results = co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return Error{Errc::unavailable, "resolve " + host + ": " + ec.message()};
   beast::tcp_stream tcp_stream(ex);
   tcp_stream.expires_after(timeout);
-  co_await tcp_stream.async_connect(results, asio::redirect_error(use_awaitable, ec));
+  // Peers are addressed by IP: no resolver then (asio's starts a thread per io_context, and every
+  // call has its own io_context).
+  if (auto ip = asio::ip::make_address(host, ec); !ec) {
+    co_await tcp_stream.async_connect(tcp::endpoint(ip, port), asio::redirect_error(use_awaitable, ec));
+  } else {
+    ec.clear();
+    tcp::resolver resolver(ex);
+    auto results =
+        co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return Error{Errc::unavailable, "resolve " + host + ": " + ec.message()};
+    co_await tcp_stream.async_connect(results, asio::redirect_error(use_awaitable, ec));
+  }
   if (ec) co_return Error{Errc::unavailable, "connect " + host + ":" + std::to_string(port) + ": " + ec.message()};
   if (!tls) co_return co_await converse(tcp_stream, host, port, timeout, req);
   // Verified by name: the certificate must be signed by the CA and name `server_name` (a node's

@@ -13,10 +13,9 @@ class ReaperProcess final : public worker::Worker {
  public:
   ReaperProcess(worker::WorkerEnv& env, peer::PeerOptions peer)
       : reaper_repo_(db::make_reaper_repository(env.pool)),
-        replicas_(db::make_replica_repository(env.pool)),
         nodes_(db::make_node_repository(env.pool)),
         peer_(peer::make_http_blob_peer(std::move(peer), env.clock)),
-        reaper_(options(env), reaper::ReaperRepositories{*reaper_repo_, *replicas_, *nodes_}, *peer_, env.metrics,
+        reaper_(options(env), reaper::ReaperRepositories{*reaper_repo_, *nodes_}, *peer_, env.metrics,
                 env.clock) {}
   std::string name() const override { return reaper_.name(); }
   Expected<worker::PassResult> run_once(const worker::PassContext& ctx) override { return reaper_.run_once(ctx); }
@@ -35,7 +34,6 @@ class ReaperProcess final : public worker::Worker {
   }
 
   std::unique_ptr<db::ReaperRepository> reaper_repo_;
-  std::unique_ptr<db::ReplicaRepository> replicas_;
   std::unique_ptr<db::NodeRepository> nodes_;
   std::unique_ptr<peer::BlobPeer> peer_;
   reaper::Reaper reaper_;

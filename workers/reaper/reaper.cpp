@@ -108,17 +108,23 @@ Status Reaper::reap_leftovers(const peer::Endpoint& self, const worker::PassCont
       }
       due.push_back(&l);
     }
-    // Independent copies: deleted `concurrency` at once, each still taking an item of the rate.
+    // Independent copies: deleted `concurrency` at once, each still taking an item of the rate;
+    // the rows of those whose files went are removed together, one transaction for the page.
+    Rows gone;
     worker::parallel_for(due.size(), opts_.concurrency, ctx.stop, [&](size_t i) {
-      if (ctx.take_item()) remove_copy(self, *due[i], ctx, t);
+      if (ctx.take_item()) remove_copy(self, *due[i], ctx, t, gone);
     });
+    if (auto n = repos_.reaper.remove_reaped(gone.rows); !n)  // the next pass removes them (the files are gone)
+      ctx.logger.warn("reap.rows_kept", {{"rows", gone.rows.size()}, {"error", n.error().message}});
     if (page->size() < opts_.page || ctx.stop.stop_requested()) return {};
   }
 }
 
-// The file first, then the row (compare-and-set on the row as read): a row whose file is gone is
-// removed by the next pass; a file whose row went first would be an orphan.
-bool Reaper::remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t) {
+// The file first, then the row (compare-and-set on the row as read; `gone` collects those rows for
+// one transaction): a row whose file is gone is removed by the next pass; a file whose row went
+// first would be an orphan.
+bool Reaper::remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t,
+                         Rows& gone) {
   const auto& r = l.replica;
   // "*": the image is in a terminal state (or held at queued with no upload), so whatever bytes
   // this node holds under its id are garbage, whichever copy they are.
@@ -131,9 +137,9 @@ bool Reaper::remove_copy(const peer::Endpoint& self, const db::Leftover& l, cons
       return false;
     }
     row = removed ? Status() : Status(removed.error());
-  } else {
-    Status gone = remove_file();
-    row = gone ? repos_.replicas.remove(r) : gone;
+  } else if (row = remove_file(); row) {
+    std::lock_guard lk(gone.mu);
+    gone.rows.push_back(r);
   }
   if (!row) {
     ++t.failed;

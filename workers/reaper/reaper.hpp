@@ -12,7 +12,9 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "shared/core/clock.hpp"
 #include "shared/db/repositories.hpp"
@@ -35,7 +37,6 @@ struct ReaperOptions {
 
 struct ReaperRepositories {
   db::ReaperRepository& reaper;
-  db::ReplicaRepository& replicas;
   db::NodeRepository& nodes;
 };
 
@@ -51,9 +52,15 @@ class Reaper final : public worker::Worker {
   struct Tally {  // updated by the deleting threads
     std::atomic<uint64_t> deleted = 0, failed = 0, bytes = 0, would = 0, purged = 0;
   };
+  // Rows of copies whose files went, collected by the deleting threads.
+  struct Rows {
+    std::mutex mu;
+    std::vector<db::ReplicaRow> rows;  // under mu
+  };
   Status reap_leftovers(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);
   Status reap_orphans(const peer::Endpoint& self, const worker::PassContext& ctx, Tally& t);
-  bool remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t);
+  bool remove_copy(const peer::Endpoint& self, const db::Leftover& l, const worker::PassContext& ctx, Tally& t,
+                   Rows& gone);
   void count_deleted(const std::string& id, const char* kind, uint64_t bytes, const worker::PassContext& ctx, Tally& t);
   Status purge_rows(const worker::PassContext& ctx, Tally& t);
   void update_backlog(const worker::PassContext& ctx);

@@ -30,7 +30,6 @@ class ReaperTest : public ::testing::Test {
     pool_ = std::make_unique<db::Pool>(po);
     ASSERT_TRUE(db::migrate(*pool_).ok());
     repo_ = db::make_reaper_repository(*pool_);
-    replicas_ = db::make_replica_repository(*pool_);
     nodes_ = db::make_node_repository(*pool_);
     db::NodeRow n;
     n.name = "n1";
@@ -62,14 +61,13 @@ class ReaperTest : public ::testing::Test {
   Expected<worker::PassResult> pass(ReaperOptions o = {}) {
     o.node = "n1";
     if (o.scrub_time == std::chrono::milliseconds(0)) o.scrub_time = std::chrono::minutes(10);
-    Reaper r(o, ReaperRepositories{*repo_, *replicas_, *nodes_}, peer_, metrics_, clock_);
+    Reaper r(o, ReaperRepositories{*repo_, *nodes_}, peer_, metrics_, clock_);
     return r.run_once(worker::PassContext{});
   }
 
   std::string url_;
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<db::ReaperRepository> repo_;
-  std::unique_ptr<db::ReplicaRepository> replicas_;
   std::unique_ptr<db::NodeRepository> nodes_;
   testing::FakeBlobStore store_;
   testing::StorePeer peer_;
@@ -173,6 +171,25 @@ TEST_F(ReaperTest, AFailedUploadsExcessCopyGoesUnlessAnUploadHoldsTheImage) {
   EXPECT_FALSE(on_disk(held));
   EXPECT_EQ(rows(held), "0");
   EXPECT_TRUE(on_disk(odd));
+}
+
+// The rows of a page go in one statement, each only as read: a copy recorded again since keeps its row.
+TEST_F(ReaperTest, ReapedRowsGoOnlyAsTheyWereRead) {
+  const std::string same = add("deleted"), again = add("deleted");
+  auto seen = [&](const std::string& id) {
+    db::ReplicaRow r;
+    r.image_id = id;
+    r.node = "n1";
+    r.version = std::stoll(one("SELECT version FROM replicas WHERE image_id = '" + id + "'"));
+    return r;
+  };
+  std::vector<db::ReplicaRow> rows_read{seen(same), seen(again)};
+  sql("UPDATE replicas SET version = nextval('replica_version_seq') WHERE image_id = '" + again + "'");
+  auto n = repo_->remove_reaped(rows_read);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(rows(same), "0");
+  EXPECT_EQ(rows(again), "1");
 }
 
 TEST_F(ReaperTest, AnOldOrphanGoesUnlessItHasBecomeAReplica) {
