@@ -67,7 +67,7 @@ class PgHealingRepository final : public HealingRepository {
     return pool_.query<std::vector<std::string>>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);
       std::vector<std::string> out;
-      const std::string after = after_id.empty() ? "00000000-0000-0000-0000-000000000000" : after_id;
+      const std::string after = after_id.empty() ? detail::kNoId : after_id;
       for (const auto& r : t.exec_params("SELECT id::text FROM images WHERE id > $1::uuid "
                                          "AND status IN ('active', 'deactivated') ORDER BY id LIMIT $2",
                                          after, static_cast<int64_t>(limit)))
@@ -118,7 +118,7 @@ class PgHealingRepository final : public HealingRepository {
                                                   size_t limit) override {
     return pool_.query<std::vector<ReplicaRow>>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);
-      const std::string after = after_id.empty() ? "00000000-0000-0000-0000-000000000000" : after_id;
+      const std::string after = after_id.empty() ? detail::kNoId : after_id;
       return detail::replicas_from(t.exec_params(std::string("SELECT ") + detail::kReplicaColumns +
                                                      " FROM replicas WHERE node = $1 AND image_id > $2::uuid "
                                                      "ORDER BY image_id LIMIT $3",

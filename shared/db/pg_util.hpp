@@ -20,6 +20,9 @@
 
 namespace glint::db::detail {
 
+// Lower bound for keyset paging by uuid ("after" an empty id means from the start).
+inline constexpr const char* kNoId = "00000000-0000-0000-0000-000000000000";
+
 // Runs fn (one transaction) through the pool; fn reports expected outcomes (not found, conflict)
 // as a Status, the pool reports transport and SQL failures.
 inline Status run_status(Pool& pool, const std::function<Status(pqxx::connection_base&)>& fn) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "shared/blob/fs_options_config.hpp"
 #include "shared/journal/journaled.hpp"
 #include "shared/worker/worker_main.hpp"
 #include "workers/auditor/auditor.hpp"
@@ -61,12 +62,7 @@ int main(int argc, char** argv) {
     app.add_flag("--deep", deep, "Deep pass: re-read every block (schedule [auditor-deep])");
   };
   spec.make = [&](worker::WorkerEnv& env) -> std::unique_ptr<worker::Worker> {
-    blob::FsOptions fs;
-    fs.data_dir = env.cfg.get_string("store", "data_dir");
-    fs.block_size = static_cast<uint32_t>(env.cfg.get_size("store", "block_size"));
-    fs.direct_io = env.cfg.get_bool("store", "direct_io");
-    fs.shared = true;
-    auto blobs = blob::open_fs_store(fs);
+    auto blobs = blob::open_fs_store(blob::fs_options(env.cfg, true));
     if (!blobs) {
       std::cerr << "glint-auditor: " << blobs.error().message << "\n";
       return nullptr;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "shared/blob/fs_options_config.hpp"
 #include "shared/bus/bus_client.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/db/pool.hpp"
@@ -30,12 +31,7 @@ int run_store(const config::Config& cfg) {
     std::fprintf(stderr, "config: [auth] shared_secret must be set for glint-store\n");
     return 1;
   }
-  blob::FsOptions fs;
-  fs.data_dir = cfg.get_string("store", "data_dir");
-  fs.block_size = static_cast<uint32_t>(cfg.get_size("store", "block_size"));
-  fs.reserve_bytes = cfg.get_size("store", "reserve");
-  fs.fsync = cfg.get_bool("store", "fsync");
-  fs.direct_io = cfg.get_bool("store", "direct_io");
+  const blob::FsOptions fs = blob::fs_options(cfg, false);
   auto blobs = blob::open_fs_store(fs);
   if (!blobs) {
     logger.error("store.open_failed", {{"data_dir", fs.data_dir}, {"error", blobs.error().message}});

@@ -2,7 +2,7 @@
 // on every node that runs glint workers). See updater.hpp.
 #include <filesystem>
 
-#include "shared/blob/blob_store.hpp"
+#include "shared/blob/fs_options_config.hpp"
 #include "shared/journal/journaled.hpp"
 #include "shared/worker/worker_main.hpp"
 #include "workers/updater/updater.hpp"
@@ -50,11 +50,7 @@ int main(int argc, char** argv) {
   spec.make = [](worker::WorkerEnv& env) -> std::unique_ptr<worker::Worker> {
     // The back-fill reads this node's copies: only where a store's data directory is.
     std::unique_ptr<blob::BlobStore> blobs;
-    blob::FsOptions fs;
-    fs.data_dir = env.cfg.get_string("store", "data_dir");
-    fs.block_size = static_cast<uint32_t>(env.cfg.get_size("store", "block_size"));
-    fs.direct_io = env.cfg.get_bool("store", "direct_io");
-    fs.shared = true;
+    const blob::FsOptions fs = blob::fs_options(env.cfg, true);
     if (std::error_code ec; std::filesystem::is_directory(fs.data_dir + "/objects", ec)) {
       auto opened = blob::open_fs_store(fs);
       if (opened) blobs = std::move(*opened);
