@@ -37,6 +37,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/deploy/lib.sh"
+source "$root/tests/bench/lib.sh"
 bin=$root/build/bin
 for b in glint-api glint-store; do
   [ -x "$bin/$b" ] || { echo "build first: cmake --build build --target glint-api glint-store" >&2; exit 1; }
@@ -56,11 +57,8 @@ secret=bench-secret
 nodes=(node1 node2 node3)
 
 # Leftovers of an interrupted run in the same BENCH_DIR are stopped (by their recorded pids) first.
-if [ -d "$dir/run" ]; then for f in "$dir"/run/*.pid; do glint_stop_pid "$f"; done; fi
-[ -s "$dir/pg/env" ] && "$root/tests/support/pg.sh" stop "$dir/pg" >/dev/null
 [ -s "$dir/glance/glance-api.pid" ] && [ -x "$glance_scripts/stop-glance.sh" ] && "$glance_scripts/stop-glance.sh" "$dir/glance" >/dev/null
-rm -rf "$dir" && mkdir -p "$dir/log" "$dir/run" "$dir/etc"
-dir=$(cd "$dir" && pwd)
+bench_fresh_dir "$dir"
 src=$dir/src
 
 # ------------------------------------------------------------------------------------ cleanup
@@ -79,7 +77,6 @@ cleanup() {
 trap cleanup EXIT
 
 # ------------------------------------------------------------------------------------ helpers
-log() { echo "# $*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 median() { python3 -c 'import sys,statistics; print("%.2f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 mbps() { python3 -c "print('%.1f' % ($1 / $2 / 1e6))"; }
@@ -203,13 +200,7 @@ servers=(glint)
 declare -A base=() pids=()
 
 # glint: its own PostgreSQL, 3 stores in 3 zones, glint-api.
-"$root/tests/support/pg.sh" start "$dir/pg" >>"$dir/log/pg.log"
-pg_started=1
-admin_url=$(sed -n 's/^GLINT_TEST_DATABASE_URL=//p' "$dir/pg/env")
-pg_bin=$(sed -n 's/^GLINT_PG_BIN=//p' "$dir/pg/env")
-db_url=${admin_url%/postgres}/glint_bench
-"$pg_bin/psql" -q "$admin_url" -c "create database glint_bench" >/dev/null
-psql_q() { "$pg_bin/psql" -qAt -v ON_ERROR_STOP=1 "$db_url" -c "$1"; }
+bench_pg "$dir" glint_bench
 zone=0
 for n in "${nodes[@]}"; do
   zone=$((zone + 1))

@@ -34,10 +34,7 @@ secret=bench-secret
 nodes=(node1 node2 node3)
 MiB=$((1024 * 1024))
 
-if [ -d "$dir/run" ]; then for f in "$dir"/run/*.pid; do glint_stop_pid "$f"; done; fi
-[ -s "$dir/pg/env" ] && "$root/tests/support/pg.sh" stop "$dir/pg" >/dev/null
-rm -rf "$dir" && mkdir -p "$dir/log" "$dir/run" "$dir/etc"
-dir=$(cd "$dir" && pwd)
+bench_fresh_dir "$dir"
 pg_started=""
 cleanup() {
   glint_stop_pid "$dir/run/api.pid"

@@ -6,6 +6,15 @@ drop_caches() {
   sync
   if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; else log "page cache not dropped (not writable)"; fi
 }
+# bench_fresh_dir DIR: stops what an earlier run left in DIR (its pid files, its PostgreSQL), empties it
+# and makes DIR/log, DIR/run and DIR/etc; sets dir to its absolute path.
+bench_fresh_dir() {
+  dir=$1
+  if [ -d "$dir/run" ]; then for f in "$dir"/run/*.pid; do glint_stop_pid "$f"; done; fi
+  [ -s "$dir/pg/env" ] && "$root/tests/support/pg.sh" stop "$dir/pg" >/dev/null
+  rm -rf "$dir" && mkdir -p "$dir/log" "$dir/run" "$dir/etc"
+  dir=$(cd "$dir" && pwd)
+}
 # bench_pg DIR DB: an ephemeral PostgreSQL in DIR/pg (log in DIR/log/pg.log) with database DB;
 # sets pg_started, admin_url, pg_bin, db_url and defines psql_q SQL.
 bench_pg() {

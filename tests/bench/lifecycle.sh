@@ -26,10 +26,7 @@ records=${BENCH_RECORDS:-100000}
 secret=bench-secret
 MiB=$((1024 * 1024))
 
-if [ -d "$dir/run" ]; then for f in "$dir"/run/*.pid; do glint_stop_pid "$f"; done; fi
-[ -s "$dir/pg/env" ] && "$root/tests/support/pg.sh" stop "$dir/pg" >/dev/null
-rm -rf "$dir" && mkdir -p "$dir/log" "$dir/run" "$dir/etc"
-dir=$(cd "$dir" && pwd)
+bench_fresh_dir "$dir"
 pg_started=""
 cleanup() {
   glint_stop_pid "$dir/run/api.pid"

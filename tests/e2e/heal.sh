@@ -81,14 +81,6 @@ start_node_workers() { for k in replicator auditor auditor-deep; do start_worker
 for n in "${STORE_NODES[@]}"; do start_worker "$n" replicator; start_worker "$n" auditor; done
 
 ctl() { "$bin/glintctl" --config-file "$E2E_DIR/coordinator.conf" "$@"; }
-upload() {  # upload NAME FILE -> id
-  local id
-  id=$(curl -s -X POST -H 'Content-Type: application/json' \
-    -d "{\"name\": \"$1\", \"disk_format\": \"raw\", \"container_format\": \"bare\"}" "$api/v2/images" | json_get "d['id']")
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' -T "$2" \
-        "$api/v2/images/$id/file")" = 204 ] || { echo "upload of $1 failed" >&2; return 1; }
-  echo "$id"
-}
 download_ok() { curl -sf "$api/v2/images/$1/file" -o "$E2E_DIR/dl.$1" && cmp -s "$E2E_DIR/dl.$1" "$2"; }  # ID FILE
 ok_replicas() { e2e_psql "select count(*) from replicas where image_id = '$1' and state = 'ok'"; }
 ok_on() { e2e_psql "select count(*) from replicas where image_id = '$1' and node = '$2' and state = 'ok'"; }
@@ -103,7 +95,7 @@ declare -gA FILE=()
 IDS=()
 for i in $(seq 1 24); do
   head -c $((256 * 1024 + i)) /dev/urandom > "$E2E_DIR/img$i"
-  id=$(upload "img$i" "$E2E_DIR/img$i")
+  id=$(e2e_upload "img$i" "$E2E_DIR/img$i")
   IDS+=("$id")
   FILE[$id]=$E2E_DIR/img$i
 done
@@ -183,7 +175,7 @@ expect_eq "repair job" "$(echo "$out" | json_get "d['state']" 2>/dev/null)" done
 
 section "kill -9 the replicator mid-copy: nothing partial counted; the next one completes at its rate"
 head -c $((64 * MiB)) /dev/urandom > "$E2E_DIR/big"
-big=$(upload big "$E2E_DIR/big")
+big=$(e2e_upload big "$E2E_DIR/big")
 FILE[$big]=$E2E_DIR/big
 glint_wait_for 30 eval "[ \"\$(ok_replicas $big)\" = 3 ]" || fail "big image not in sync"
 victim=$(e2e_psql "select node from replicas where image_id = '$big' and state = 'ok' order by node limit 1")

@@ -164,6 +164,16 @@ glance_cli() { HOME=$(mktemp -d -p "$E2E_DIR") glance --os-image-url "http://127
 openstack_cli() { HOME=$(mktemp -d -p "$E2E_DIR") openstack --os-auth-type none --os-endpoint "http://127.0.0.1:$API_PORT" "$@" <&-; }
 json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {'d': d}))" "$1"; }
 
+# e2e_upload NAME FILE: a raw image created and uploaded through the API at $api; prints its id.
+e2e_upload() {
+  local id
+  id=$(curl -sf -X POST -H 'Content-Type: application/json' \
+    -d "{\"name\": \"$1\", \"disk_format\": \"raw\", \"container_format\": \"bare\"}" "$api/v2/images" | json_get "d['id']")
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' -T "$2" \
+        "$api/v2/images/$id/file")" = 204 ] || { echo "upload of $1 failed" >&2; return 1; }
+  echo "$id"
+}
+
 e2e_finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]

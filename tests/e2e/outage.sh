@@ -50,21 +50,13 @@ qs_db=$(sed -n 's/^GLINT_TEST_DATABASE_URL=//p' "$GLINT_VAR/pg/env")
 sql() { "$qs_pg/psql" -qAt "${qs_db%/postgres}/glint" -c "$1"; }
 ctl() { "$build/bin/glintctl" --config-file "$GLINT_VAR/etc/glintctl.conf" "$@"; }
 blob() { echo "$GLINT_VAR/nodes/$1/objects/${2:0:2}/${2:2:2}/$2"; }
-upload() {  # upload NAME FILE -> id
-  local id
-  id=$(curl -sf -X POST -H 'Content-Type: application/json' \
-    -d "{\"name\": \"$1\", \"disk_format\": \"raw\", \"container_format\": \"bare\"}" "$api/v2/images" | json_get "d['id']")
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' -T "$2" \
-        "$api/v2/images/$id/file")" = 204 ] || { echo "upload of $1 failed" >&2; return 1; }
-  echo "$id"
-}
 pending() { find "$GLINT_VAR/journal/$1" -name '*.jnl' -size +0 2>/dev/null | wc -l; }  # files with records
 
 echo "== two images of 32 MiB, three copies each"
 head -c 32M /dev/urandom > "$E2E_DIR/a"
 head -c 32M /dev/urandom > "$E2E_DIR/b"
-a=$(upload a "$E2E_DIR/a") && pass || fail "upload a"
-b=$(upload b "$E2E_DIR/b") && pass || fail "upload b"
+a=$(e2e_upload a "$E2E_DIR/a") && pass || fail "upload a"
+b=$(e2e_upload b "$E2E_DIR/b") && pass || fail "upload b"
 expect_eq "ok copies of a" "$(sql "select count(*) from replicas where image_id = '$a' and state = 'ok'")" 3
 # node2 lost its copy of b (file and row): its replicator has one to make.
 rm -f "$(blob node2 "$b")" "$(blob node2 "$b").meta"
