@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "shared/core/time_text.hpp"
@@ -86,30 +87,70 @@ std::vector<std::byte> encode(const Record& r) {
   return out;
 }
 
-Decoded decode(std::span<const std::byte> b, uint64_t base, bool final) {
-  Decoded d;
-  size_t at = 0;
-  bool skipping = false;
-  while (at < b.size()) {
-    Record r;
-    size_t len = 0;
-    const At got = frame_at(b, at, r, len);
-    if (got == At::good) {
-      d.frames.push_back(Frame{std::move(r), base + at, base + at + kHeaderBytes + len});
-      at += kHeaderBytes + len;
-      d.good_end = base + at;
-      skipping = false;
-      continue;
-    }
-    if (got == At::partial && !final) {
-      d.partial_tail = true;
+FrameReader::FrameReader(Source source, uint64_t base, bool final)
+    : source_(std::move(source)), final_(final), base_(base), good_end_(base) {}
+
+// Keeps at least one largest frame ahead of pos_ unless the source has ended, so "partial"
+// below can only mean the bytes end inside a frame.
+void FrameReader::fill() {
+  constexpr size_t kFrameMax = kHeaderBytes + kMaxPayload;
+  if (eof_ || buf_.size() - pos_ >= kFrameMax) return;
+  buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+  consumed_ += pos_;
+  pos_ = 0;
+  size_t have = buf_.size();
+  buf_.resize(2 * kFrameMax);
+  while (have < buf_.size()) {
+    const size_t n = source_(buf_.data() + have, buf_.size() - have);
+    if (n == 0) {
+      eof_ = true;
       break;
     }
-    if (!skipping) ++d.corrupt;
-    skipping = true;
-    ++at;
+    have += n;
   }
-  if (d.frames.empty() && d.good_end == 0) d.good_end = base;
+  buf_.resize(have);
+}
+
+std::optional<Frame> FrameReader::next() {
+  while (!partial_tail_) {
+    fill();
+    if (pos_ >= buf_.size()) return std::nullopt;
+    Record r;
+    size_t len = 0;
+    const At got = frame_at(buf_, pos_, r, len);
+    if (got == At::good) {
+      const uint64_t at = base_ + consumed_ + pos_;
+      pos_ += kHeaderBytes + len;
+      good_end_ = at + kHeaderBytes + len;
+      skipping_ = false;
+      return Frame{std::move(r), at, good_end_};
+    }
+    if (got == At::partial && !final_) {
+      partial_tail_ = true;
+      break;
+    }
+    if (!skipping_) ++corrupt_;
+    skipping_ = true;
+    ++pos_;
+  }
+  return std::nullopt;
+}
+
+Decoded decode(std::span<const std::byte> b, uint64_t base, bool final) {
+  size_t at = 0;
+  FrameReader reader(
+      [&](std::byte* out, size_t max) {
+        const size_t n = std::min(max, b.size() - at);
+        if (n > 0) std::memcpy(out, b.data() + at, n);
+        at += n;
+        return n;
+      },
+      base, final);
+  Decoded d;
+  while (auto f = reader.next()) d.frames.push_back(std::move(*f));
+  d.corrupt = reader.corrupt();
+  d.good_end = reader.good_end();
+  d.partial_tail = reader.partial_tail();
   return d;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -46,8 +47,40 @@ struct Decoded {
   bool partial_tail = false;  // the bytes end inside a frame (a write in progress, or torn)
 };
 
-// Frames in bytes[0..]; `base` is the file offset of bytes[0]. `final`: no writer appends any more,
-// so a frame cut short is damage to skip past (else it may be a write in progress: stop there).
+// Frames read from a source in bounded memory (a window of two largest frames), so a journal of
+// any length replays in constant memory; decode() is its whole-buffer form. `base` is the file
+// offset of the source's first byte. `final`: no writer appends any more, so a frame cut short is
+// damage to skip past (else it may be a write in progress: stop there). Not thread-safe.
+class FrameReader {
+ public:
+  // Fills out[0..max) with the next bytes; returns how many, 0 at the end.
+  using Source = std::function<size_t(std::byte* out, size_t max)>;
+  FrameReader(Source source, uint64_t base, bool final);
+
+  std::optional<Frame> next();  // nullopt: no further frame (the end, or a partial tail)
+
+  uint64_t corrupt() const { return corrupt_; }
+  uint64_t good_end() const { return good_end_; }
+  bool partial_tail() const { return partial_tail_; }
+  uint64_t scanned_end() const { return base_ + consumed_ + pos_; }  // where reading stopped
+
+ private:
+  void fill();
+
+  Source source_;
+  bool final_;
+  uint64_t base_;
+  std::vector<std::byte> buf_;
+  size_t pos_ = 0;         // next byte to look at in buf_
+  uint64_t consumed_ = 0;  // bytes dropped from the front of buf_ so far
+  bool eof_ = false;
+  bool skipping_ = false;  // inside a damaged stretch (counted once however long)
+  uint64_t corrupt_ = 0;
+  uint64_t good_end_;
+  bool partial_tail_ = false;
+};
+
+// All frames in bytes[0..] (FrameReader over a buffer).
 Decoded decode(std::span<const std::byte> bytes, uint64_t base = 0, bool final = false);
 
 }  // namespace glint::journal

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cerrno>
 #include <fstream>
 
 #include "shared/journal/journal.hpp"
@@ -26,12 +27,17 @@ std::vector<std::string> journal_files(const std::string& dir) {
   return out;
 }
 
-std::vector<std::byte> read_from(const std::string& path, uint64_t offset) {
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::string s((std::istreambuf_iterator<char>(in)), {});
-  const auto* b = reinterpret_cast<const std::byte*>(s.data());
-  return std::vector<std::byte>(b, b + s.size());
+// Bytes of fd from offset on, for a FrameReader.
+FrameReader::Source file_source(int fd, uint64_t offset) {
+  return [fd, offset](std::byte* out, size_t max) mutable -> size_t {
+    for (;;) {
+      const ssize_t n = ::pread(fd, out, max, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return 0;  // an unreadable file ends here; the rest stays pending
+      offset += static_cast<uint64_t>(n);
+      return static_cast<size_t>(n);
+    }
+  };
 }
 
 void note_pending(ReplayStats& st, const Frame& f) {
@@ -47,8 +53,12 @@ uint64_t saved_offset(const std::string& path) {
 }
 
 void count_pending(const std::string& path, ReplayStats& st) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
   const uint64_t from = saved_offset(path);
-  for (const auto& f : decode(read_from(path, from), from).frames) note_pending(st, f);
+  FrameReader reader(file_source(fd, from), from, false);
+  while (auto f = reader.next()) note_pending(st, *f);
+  ::close(fd);
 }
 }  // namespace
 
@@ -73,26 +83,31 @@ void Replayer::replay_file(const std::string& path, const std::function<bool()>&
   if (fd < 0) return;
   const bool finished = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
   Progress p = load(path);
-  const uint64_t start = p.offset;
-  const auto bytes = read_from(path, start);
-  const Decoded d = decode(bytes, p.offset, finished);
-  st.corrupt += d.corrupt;
-  if (d.corrupt > 0) log_.warn("journal.corrupt", {{"file", path}, {"skipped_stretches", d.corrupt}});
-  size_t i = 0, since_save = 0;
-  for (; i < d.frames.size(); ++i) {
-    const Frame& f = d.frames[i];
-    if (stopped() || st.replayed + st.superseded >= opts_.max_records) break;
+  FrameReader reader(file_source(fd, p.offset), p.offset, finished);
+  size_t since_save = 0;
+  bool stopped_early = false;
+  while (auto next = reader.next()) {
+    const Frame& f = *next;
+    if (stopped() || st.replayed + st.superseded >= opts_.max_records) {
+      stopped_early = true;
+      note_pending(st, f);
+      break;
+    }
     const Status s = applier_.apply(f.record);
     if (s.ok() || s.code() == Errc::conflict || s.code() == Errc::not_found) {
       ++(s.ok() ? st.replayed : st.superseded);
     } else if (s.code() == Errc::unavailable) {
       st.unavailable = true;
+      stopped_early = true;
+      note_pending(st, f);
       break;
     } else if (++p.attempts < opts_.max_attempts) {
       ++st.failed;
       log_.warn("journal.record_failed", {{"file", path}, {"seq", f.record.seq}, {"error", s.message()},
                                           {"attempts", p.attempts}});
-      break;  // in order: the rest waits for this one (a later pass)
+      stopped_early = true;  // in order: the rest waits for this one (a later pass)
+      note_pending(st, f);
+      break;
     } else {
       ++st.failed;
       ++st.quarantined;
@@ -107,10 +122,12 @@ void Replayer::replay_file(const std::string& path, const std::function<bool()>&
       since_save = 0;
     }
   }
-  for (size_t k = i; k < d.frames.size(); ++k) note_pending(st, d.frames[k]);
-  const bool all_done = i == d.frames.size() && !st.unavailable;
+  while (auto rest = reader.next()) note_pending(st, *rest);
+  st.corrupt += reader.corrupt();
+  if (reader.corrupt() > 0) log_.warn("journal.corrupt", {{"file", path}, {"skipped_stretches", reader.corrupt()}});
+  const bool all_done = !stopped_early;
   // Past damaged bytes at the end too, unless they may be a write still in progress.
-  if (all_done && !d.partial_tail) p.offset = start + bytes.size();
+  if (all_done && !reader.partial_tail()) p.offset = reader.scanned_end();
   if (finished && all_done) {
     std::error_code ec;
     fs::remove(path + ".pos", ec);

@@ -184,6 +184,28 @@ TEST_F(JournalTest, ATornTailAfterACrashIsSkippedAndCounted) {
   EXPECT_TRUE(journal_files(dir_.path()).empty());
 }
 
+TEST_F(JournalTest, AJournalLongerThanTheReadWindowReplaysWholeAndALongDamagedStretchCountsOnce) {
+  // 40 records of ~200 KiB around 3 MiB of damage: more than the reader's window (two largest
+  // frames), so frames and the damaged stretch cross its refills.
+  const std::string pad(200 * 1024, 'p');
+  std::ofstream out(dir_.path() + "/big.jnl", std::ios::binary);
+  auto write = [&](const std::vector<std::byte>& b) { out.write(reinterpret_cast<const char*>(b.data()), b.size()); };
+  for (int n = 1; n <= 40; ++n) {
+    if (n == 21) write(std::vector<std::byte>(3 << 20, std::byte{0xab}));
+    write(encode(Record{static_cast<uint64_t>(n), Kind::orphan, clock_.wall(), {{"n", n}, {"pad", pad}}}));
+  }
+  out.close();
+  EXPECT_EQ(pending_in(dir_.path()).pending, 40u);
+  RecordingApplier a;
+  const auto st = replay(a);
+  EXPECT_EQ(st.replayed, 40u);
+  EXPECT_EQ(st.corrupt, 1u);
+  std::vector<int> want;
+  for (int n = 1; n <= 40; ++n) want.push_back(n);
+  EXPECT_EQ(a.seen, want);
+  EXPECT_TRUE(journal_files(dir_.path()).empty());
+}
+
 TEST_F(JournalTest, JournaledReplicasKeepAMissedWriteAndReplayItAsTheSameCompareAndSet) {
   auto fake = std::make_unique<testing::FakeReplicaRepository>();
   auto& db = *fake;
