@@ -111,6 +111,9 @@ struct FsOptions {
   // Uploads bypass the page cache (O_DIRECT through an aligned staging buffer) where the
   // filesystem supports it; otherwise, or when false, they are buffered writes.
   bool direct_io = true;
+  // Reads bypass the page cache too. Separate from writes: a blob read once (an audit, a
+  // back-fill) should not evict hot ones, while downloads gain from the cache when read again.
+  bool direct_reads = false;
   // Opened beside the glint-store that owns the directory (the auditor): no LOCK is taken and
   // nothing is written except quarantine moves; create() is refused and cleanup_temp() does nothing.
   bool shared = false;

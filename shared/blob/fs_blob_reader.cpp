@@ -113,6 +113,8 @@ std::optional<Expected<std::unique_ptr<FsBlobReader>>> open_once(const std::stri
     return Result(Error{Errc::corrupt, data_path + ": size " + std::to_string(st.st_size) + " but sidecar records " +
                                            std::to_string(sc->info.size)});
   }
+  // Buffered: a download reads the file front to back; a larger kernel read-ahead keeps the disk busy.
+  if (!direct) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   fsutil::UniqueFd direct_fd;
   if (direct && sc->info.block_size % kAlign == 0) {
     direct_fd = fsutil::UniqueFd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));

@@ -106,7 +106,7 @@ Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
 
 Expected<std::unique_ptr<BlobReader>> FsBlobStore::open(const std::string& id) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
-  auto reader = open_blob(data_path(id), meta_path(id), opts_.direct_io);
+  auto reader = open_blob(data_path(id), meta_path(id), opts_.direct_reads);
   if (!reader) return reader.error();
   return std::unique_ptr<BlobReader>(std::move(reader.value()));
 }

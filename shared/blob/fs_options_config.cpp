@@ -9,6 +9,8 @@ FsOptions fs_options(const config::Config& cfg, bool shared) {
   fs.reserve_bytes = cfg.get_size("store", "reserve");
   fs.fsync = cfg.get_bool("store", "fsync");
   fs.direct_io = cfg.get_bool("store", "direct_io");
+  // Beside the store (auditor, updater) every blob is read once: never through the page cache.
+  fs.direct_reads = shared || cfg.get_bool("store", "direct_reads");
   fs.shared = shared;
   return fs;
 }

@@ -89,6 +89,11 @@ const std::vector<OptionSpec>& catalog() {
        .help = "Write uploads with O_DIRECT (bypassing the page cache) where the filesystem allows it. "
                "It saves the CPU of copying every byte into the page cache, which a storage node "
                "rarely reads back soon; false writes through the page cache."},
+      {.section = "store", .name = "direct_reads", .type = Type::Bool, .default_value = "false",
+       .help = "Serve downloads with O_DIRECT reads. Off (the default), downloads read through the "
+               "page cache with kernel read-ahead, so an image read again (a boot storm, a replica "
+               "being copied) comes from memory. The auditor and the updater always read directly: "
+               "they read everything once and would only push hot images out of the cache."},
       {.section = "store", .name = "fsync", .type = Type::Bool, .default_value = "true",
        .help = "Flush image data to disk before an upload is acknowledged. Turn off only for tests: a "
                "power loss could then lose acknowledged images."},
