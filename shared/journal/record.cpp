@@ -90,17 +90,21 @@ std::vector<std::byte> encode(const Record& r) {
 FrameReader::FrameReader(Source source, uint64_t base, bool final)
     : source_(std::move(source)), final_(final), base_(base), good_end_(base) {}
 
-// Keeps at least one largest frame ahead of pos_ unless the source has ended, so "partial"
-// below can only mean the bytes end inside a frame.
-void FrameReader::fill() {
-  constexpr size_t kFrameMax = kHeaderBytes + kMaxPayload;
-  if (eof_ || buf_.size() - pos_ >= kFrameMax) return;
+namespace {
+constexpr size_t kFrameMax = kHeaderBytes + kMaxPayload;
+constexpr size_t kChunk = 64 * 1024;  // bytes asked of the source at a time
+}  // namespace
+
+// Makes `want` bytes available from pos_ (fewer only where the source ends); the buffer never
+// holds more than max(want, kChunk), and want never exceeds one largest frame.
+void FrameReader::fill(size_t want) {
+  if (eof_ || buf_.size() - pos_ >= want) return;
   buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
   consumed_ += pos_;
   pos_ = 0;
   size_t have = buf_.size();
-  buf_.resize(2 * kFrameMax);
-  while (have < buf_.size()) {
+  buf_.resize(std::max(want, kChunk));
+  while (have < want) {
     const size_t n = source_(buf_.data() + have, buf_.size() - have);
     if (n == 0) {
       eof_ = true;
@@ -113,7 +117,7 @@ void FrameReader::fill() {
 
 std::optional<Frame> FrameReader::next() {
   while (!partial_tail_) {
-    fill();
+    fill(1);
     if (pos_ >= buf_.size()) return std::nullopt;
     Record r;
     size_t len = 0;
@@ -124,6 +128,11 @@ std::optional<Frame> FrameReader::next() {
       good_end_ = at + kHeaderBytes + len;
       skipping_ = false;
       return Frame{std::move(r), at, good_end_};
+    }
+    if (got == At::partial && !eof_) {  // more bytes may complete it: ask for more, look again
+      const size_t ahead = buf_.size() - pos_;
+      fill(std::min(kFrameMax, std::max(2 * ahead, kChunk)));
+      continue;
     }
     if (got == At::partial && !final_) {
       partial_tail_ = true;

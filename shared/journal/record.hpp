@@ -47,7 +47,7 @@ struct Decoded {
   bool partial_tail = false;  // the bytes end inside a frame (a write in progress, or torn)
 };
 
-// Frames read from a source in bounded memory (a window of two largest frames), so a journal of
+// Frames read from a source in bounded memory (at most one largest frame buffered), so a journal of
 // any length replays in constant memory; decode() is its whole-buffer form. `base` is the file
 // offset of the source's first byte. `final`: no writer appends any more, so a frame cut short is
 // damage to skip past (else it may be a write in progress: stop there). Not thread-safe.
@@ -65,7 +65,7 @@ class FrameReader {
   uint64_t scanned_end() const { return base_ + consumed_ + pos_; }  // where reading stopped
 
  private:
-  void fill();
+  void fill(size_t want);
 
   Source source_;
   bool final_;

@@ -185,8 +185,8 @@ TEST_F(JournalTest, ATornTailAfterACrashIsSkippedAndCounted) {
 }
 
 TEST_F(JournalTest, AJournalLongerThanTheReadWindowReplaysWholeAndALongDamagedStretchCountsOnce) {
-  // 40 records of ~200 KiB around 3 MiB of damage: more than the reader's window (two largest
-  // frames), so frames and the damaged stretch cross its refills.
+  // 40 records of ~200 KiB around 3 MiB of damage: more than the reader ever buffers (one largest
+  // frame), so frames and the damaged stretch cross its refills.
   const std::string pad(200 * 1024, 'p');
   std::ofstream out(dir_.path() + "/big.jnl", std::ios::binary);
   auto write = [&](const std::vector<std::byte>& b) { out.write(reinterpret_cast<const char*>(b.data()), b.size()); };
