@@ -49,6 +49,11 @@ Expected<std::span<std::byte>> FsBlobReader::read_at(std::vector<std::byte>& buf
     if (err == 0) return std::span<std::byte>(dest, std::min(done, len));  // short: file shorter than its sidecar
     direct_ = false;  // e.g. EINVAL from a filesystem without O_DIRECT: buffered from now on
   }
+  if (!advised_) {  // once, at the first buffered read (not at every open: stat() opens too)
+    // Readers go front to back: a larger kernel read-ahead keeps the disk busy.
+    (void)::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    advised_ = true;
+  }
   if (buf.size() < len) buf.resize(len);
   auto n = fsutil::pread_full(fd_.get(), {buf.data(), len}, offset, path_);
   if (!n) return n.error();
@@ -113,8 +118,6 @@ std::optional<Expected<std::unique_ptr<FsBlobReader>>> open_once(const std::stri
     return Result(Error{Errc::corrupt, data_path + ": size " + std::to_string(st.st_size) + " but sidecar records " +
                                            std::to_string(sc->info.size)});
   }
-  // Buffered: a download reads the file front to back; a larger kernel read-ahead keeps the disk busy.
-  if (!direct) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   fsutil::UniqueFd direct_fd;
   if (direct && sc->info.block_size % kAlign == 0) {
     direct_fd = fsutil::UniqueFd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));

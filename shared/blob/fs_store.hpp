@@ -154,6 +154,7 @@ class FsBlobReader final : public BlobReader {
   Sidecar sidecar_;
   fsutil::UniqueFd direct_fd_;
   bool direct_ = false;  // reading through direct_fd_
+  bool advised_ = false;  // posix_fadvise(SEQUENTIAL) given for fd_
 };
 
 // The invalid-argument error for a non-canonical id (quotes a sanitized prefix of it).

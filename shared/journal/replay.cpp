@@ -88,32 +88,10 @@ void Replayer::replay_file(const std::string& path, const std::function<bool()>&
   bool stopped_early = false;
   while (auto next = reader.next()) {
     const Frame& f = *next;
-    if (stopped() || st.replayed + st.superseded >= opts_.max_records) {
+    if (stopped() || st.replayed + st.superseded >= opts_.max_records || !settle(path, f, p, st)) {
       stopped_early = true;
       note_pending(st, f);
       break;
-    }
-    const Status s = applier_.apply(f.record);
-    if (s.ok() || s.code() == Errc::conflict || s.code() == Errc::not_found) {
-      ++(s.ok() ? st.replayed : st.superseded);
-    } else if (s.code() == Errc::unavailable) {
-      st.unavailable = true;
-      stopped_early = true;
-      note_pending(st, f);
-      break;
-    } else if (++p.attempts < opts_.max_attempts) {
-      ++st.failed;
-      log_.warn("journal.record_failed", {{"file", path}, {"seq", f.record.seq}, {"error", s.message()},
-                                          {"attempts", p.attempts}});
-      stopped_early = true;  // in order: the rest waits for this one (a later pass)
-      note_pending(st, f);
-      break;
-    } else {
-      ++st.failed;
-      ++st.quarantined;
-      quarantine(path, f);
-      log_.error("journal.quarantined", {{"file", path}, {"seq", f.record.seq}, {"kind", kind_name(f.record.kind)},
-                                         {"error", s.message()}});
     }
     p.offset = f.end;  // applied, superseded or quarantined: done with
     p.attempts = 0;
@@ -125,10 +103,9 @@ void Replayer::replay_file(const std::string& path, const std::function<bool()>&
   while (auto rest = reader.next()) note_pending(st, *rest);
   st.corrupt += reader.corrupt();
   if (reader.corrupt() > 0) log_.warn("journal.corrupt", {{"file", path}, {"skipped_stretches", reader.corrupt()}});
-  const bool all_done = !stopped_early;
   // Past damaged bytes at the end too, unless they may be a write still in progress.
-  if (all_done && !reader.partial_tail()) p.offset = reader.scanned_end();
-  if (finished && all_done) {
+  if (!stopped_early && !reader.partial_tail()) p.offset = reader.scanned_end();
+  if (finished && !stopped_early) {
     std::error_code ec;
     fs::remove(path + ".pos", ec);
     fs::remove(path, ec);
@@ -136,6 +113,29 @@ void Replayer::replay_file(const std::string& path, const std::function<bool()>&
     save(path, p);
   }
   ::close(fd);
+}
+
+bool Replayer::settle(const std::string& path, const Frame& f, Progress& p, ReplayStats& st) {
+  const Status s = applier_.apply(f.record);
+  if (s.ok() || s.code() == Errc::conflict || s.code() == Errc::not_found) {
+    ++(s.ok() ? st.replayed : st.superseded);
+    return true;
+  }
+  if (s.code() == Errc::unavailable) {
+    st.unavailable = true;
+    return false;
+  }
+  ++st.failed;
+  if (++p.attempts < opts_.max_attempts) {
+    log_.warn("journal.record_failed", {{"file", path}, {"seq", f.record.seq}, {"error", s.message()},
+                                        {"attempts", p.attempts}});
+    return false;
+  }
+  ++st.quarantined;
+  quarantine(path, f);
+  log_.error("journal.quarantined", {{"file", path}, {"seq", f.record.seq}, {"kind", kind_name(f.record.kind)},
+                                     {"error", s.message()}});
+  return true;
 }
 
 void Replayer::quarantine(const std::string& path, const Frame& f) {

@@ -50,6 +50,9 @@ class Replayer {
     int attempts = 0;
   };
   void replay_file(const std::string& path, const std::function<bool()>& stopped, ReplayStats& st);
+  // Applies one record; false when it must wait for a later pass (database unavailable, or a
+  // failure with attempts left: in order, the rest waits for it).
+  bool settle(const std::string& path, const Frame& f, Progress& p, ReplayStats& st);
   void quarantine(const std::string& path, const Frame& f);
   Progress load(const std::string& path);
   void save(const std::string& path, const Progress& p);

@@ -184,7 +184,7 @@ TEST_F(JournalTest, ATornTailAfterACrashIsSkippedAndCounted) {
   EXPECT_TRUE(journal_files(dir_.path()).empty());
 }
 
-TEST_F(JournalTest, AJournalLongerThanTheReadWindowReplaysWholeAndALongDamagedStretchCountsOnce) {
+TEST_F(JournalTest, AJournalManyTimesTheReadersBufferReplaysWholeAndALongDamagedStretchCountsOnce) {
   // 40 records of ~200 KiB around 3 MiB of damage: more than the reader ever buffers (one largest
   // frame), so frames and the damaged stretch cross its refills.
   const std::string pad(200 * 1024, 'p');
