@@ -15,7 +15,8 @@
 #
 # Targets (issue self-healing): repair >= 0.5 of cp, audit >= 0.6 of the plain read, idle <= 1 s.
 # Knobs: BENCH_DIR (default build/bench-heal), BENCH_SMALL (1000), BENCH_BIG (4), BENCH_BIG_MIB
-#   (256), BENCH_IDLE_IMAGES (100000), BENCH_FSYNC (true), BENCH_CONCURRENCY (replicator copies at once, 4).
+#   (256), BENCH_IDLE_IMAGES (100000), BENCH_FSYNC (true), BENCH_CONCURRENCY (replicator copies at once, 4),
+#   BENCH_DIRECT_READS (false: the stores' [store] direct_reads).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/deploy/lib.sh"
@@ -30,6 +31,7 @@ big=${BENCH_BIG:-4}
 big_mib=${BENCH_BIG_MIB:-256}
 idle_images=${BENCH_IDLE_IMAGES:-100000}
 fsync=${BENCH_FSYNC:-true}
+direct_reads=${BENCH_DIRECT_READS:-false}
 secret=bench-secret
 nodes=(node1 node2 node3)
 MiB=$((1024 * 1024))
@@ -77,6 +79,7 @@ port_file = $dir/run/$n.port
 reserve = 0
 heartbeat_interval = 1s
 fsync = $fsync
+direct_reads = $direct_reads
 [worker]
 schedule_defaults = $dir/etc/schedules.conf
 lock_dir = $dir/run/locks
