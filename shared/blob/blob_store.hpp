@@ -42,6 +42,10 @@ class BlobWriter {
   // Removes the temp file (idempotent).
   virtual void abort() = 0;
   virtual uint64_t bytes_written() const = 0;
+  // The file the bytes go to while the upload runs, for a reader that follows it as it grows (the
+  // image cache's followers); written bytes are readable there at once unless the writes are
+  // direct. Empty when the store has no such file.
+  virtual std::string temp_path() const { return {}; }
 };
 
 // A verified reader over one committed blob (keeps the file open, so a concurrent delete does not

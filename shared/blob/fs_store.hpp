@@ -100,6 +100,7 @@ class FsBlobWriter final : public BlobWriter {
   Expected<BlobInfo> commit() override;
   void abort() override;
   uint64_t bytes_written() const override { return written_; }
+  std::string temp_path() const override { return tmp_path_; }
 
  private:
   Status check_space(uint64_t n);

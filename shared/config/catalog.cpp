@@ -312,6 +312,20 @@ const std::vector<OptionSpec>& catalog() {
        .help = "A drain, rebalance or repair job that sees no progress for this many polls makes the next "
                "pass scan every image instead of trusting the change feed.", .min = 1, .max = 1000},
 
+      // [cache]: the image cache of an API node (glint-api serves and fills it, glint-prefetcher
+      // warms, prunes and cleans it).
+      {.section = "cache", .name = "dir", .type = Type::String, .default_value = "",
+       .help = "Directory of this API node's image cache (whole images, verified block by block when "
+               "served). Empty: no cache; every download reads the storage nodes."},
+      {.section = "cache", .name = "max_size", .type = Type::Size, .default_value = "10G",
+       .help = "Soft limit of the cache: an image larger than this is never cached, and the prefetcher "
+               "removes least recently used entries until the cache is below it."},
+      {.section = "cache", .name = "stall_time", .type = Type::Duration, .default_value = "24h",
+       .help = "Incomplete or invalid cache files untouched for this long are removed by the prefetcher."},
+      {.section = "cache", .name = "fsync", .type = Type::Bool, .default_value = "false",
+       .help = "Flush cache files to disk before they are published. Off by default: every block is "
+               "verified when served, so a file torn by a crash is found and refetched, never sent."},
+
       // [reaper]: glint-reaper, on every storage node (each deletes its own node's copies).
       {.section = "reaper", .name = "scrub_time", .type = Type::Duration, .default_value = "0s",
        .help = "How long a delayed delete ([api] delayed_delete) stays restorable (glintctl restore) "

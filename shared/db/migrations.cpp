@@ -247,6 +247,37 @@ constexpr const char* kJournal = R"sql(
 ALTER TABLE worker_passes ADD COLUMN backlog bigint;
 )sql";
 
+// Migration 7: the image cache on API nodes. The cache tables of migration 1 were never used;
+// they become per node: the nodes that keep a cache, their entries (only complete, verified
+// files are recorded) and a queue per node, so one request warms every node.
+constexpr const char* kImageCache = R"sql(
+DROP TABLE cache_queue;
+DROP TABLE cache_entries;
+CREATE TABLE cache_nodes (
+  node          text PRIMARY KEY,
+  url           text NOT NULL DEFAULT '',
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  last_seen     timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE cache_entries (
+  node        text NOT NULL REFERENCES cache_nodes (node) ON DELETE CASCADE,
+  image_id    uuid NOT NULL,
+  size        bigint NOT NULL,
+  digest      text NOT NULL,
+  hits        bigint NOT NULL DEFAULT 0,
+  last_access timestamptz NOT NULL DEFAULT now(),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (node, image_id)
+);
+CREATE INDEX cache_entries_image_idx ON cache_entries (image_id);
+CREATE TABLE cache_queue (
+  node      text NOT NULL REFERENCES cache_nodes (node) ON DELETE CASCADE,
+  image_id  uuid NOT NULL,
+  queued_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (node, image_id)
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -258,6 +289,7 @@ const std::vector<Migration>& migrations() {
       {4, "data safety", kDataSafety},
       {5, "lifecycle", kLifecycle},
       {6, "journal", kJournal},
+      {7, "image cache", kImageCache},
   };
   return all;
 }

@@ -25,7 +25,7 @@ DataMetrics::DataMetrics(metrics::Metrics& m)
 
 ImageData::ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepository& nodes,
                      db::ReplicaRepository& replicas, peer::BlobPeer& peer, bus::Publisher& events,
-                     metrics::Metrics& metrics, const Clock& clock, log::Logger logger)
+                     metrics::Metrics& metrics, const Clock& clock, log::Logger logger, cache::ImageCache* cache)
     : opts_(std::move(opts)),
       images_(images),
       nodes_(nodes),
@@ -34,7 +34,8 @@ ImageData::ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepo
       events_(events),
       m_(metrics),
       clock_(clock),
-      log_(std::move(logger)) {}
+      log_(std::move(logger)),
+      cache_(cache) {}
 
 Expected<placement::ClusterView> ImageData::view() {
   auto rows = nodes_.list();

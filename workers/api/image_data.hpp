@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "shared/bus/publisher.hpp"
+#include "shared/cache/image_cache.hpp"
 #include "shared/core/clock.hpp"
 #include "shared/db/repositories.hpp"
 #include "shared/http/message.hpp"
@@ -54,7 +55,7 @@ class ImageData {
  public:
   ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepository& nodes,
             db::ReplicaRepository& replicas, peer::BlobPeer& peer, bus::Publisher& events, metrics::Metrics& metrics,
-            const Clock& clock, log::Logger logger);
+            const Clock& clock, log::Logger logger, cache::ImageCache* cache = nullptr);
 
   // Starts an upload into `img`, which the caller has moved to saving. The sink answers when the
   // body ends (204, 413, 503, …) and puts the image back to queued on any failure. Errors before
@@ -62,7 +63,8 @@ class ImageData {
   Expected<std::unique_ptr<http::BodySink>> begin_upload(const http::Request& req, const db::ImageRow& img);
 
   // The response to GET …/file of an image with data (active or deactivated): 200/206 streaming,
-  // 416, or 503 when no replica can be read.
+  // 416, or 503 when no replica can be read. With a cache, an active image whose entry holds the
+  // replicas' bytes is served from it; a whole-image miss fills it (one fetch for every client).
   http::Response download(const http::Request& req, const db::ImageRow& img);
 
   // After the image was marked deleted: removes its copies from every node (best effort); a copy
@@ -88,6 +90,10 @@ class ImageData {
   // Writable nodes (up and heartbeating), as endpoints, in placement order for `image_id`.
   Expected<std::vector<peer::Endpoint>> placed_nodes(const std::string& image_id, size_t count);
   Expected<ReadPlan> read_sources(const std::string& image_id);
+  // The digest every ok replica of the image agrees on (what a cache entry must hold), if any.
+  static std::optional<std::string> agreed_digest(const ReadPlan& plan, uint64_t size);
+  // Reads of the image's bytes from its nodes, failing over between them (cache fills, misses).
+  cache::Upstream upstream(const std::string& image_id, const ReadPlan& plan, log::Logger log);
   peer::FailoverHooks download_hooks(const std::string& image_id, std::map<std::string, db::ReplicaRow> rows,
                                      log::Logger log);
   // Removes copies of an image that keeps no data (best effort); ones that cannot be removed now
@@ -107,6 +113,7 @@ class ImageData {
   DataMetrics m_;
   const Clock& clock_;
   log::Logger log_;
+  cache::ImageCache* cache_;  // nullptr: no cache on this node
 };
 
 }  // namespace glint::api

@@ -44,6 +44,30 @@ peer::FailoverHooks ImageData::download_hooks(const std::string& image_id, std::
   return h;
 }
 
+std::optional<std::string> ImageData::agreed_digest(const ReadPlan& plan, uint64_t size) {
+  std::optional<std::string> digest;
+  for (const auto& [node, r] : plan.rows) {
+    if (r.state != ReplicaState::ok) continue;
+    if (!r.digest || r.size.value_or(-1) != static_cast<int64_t>(size)) return std::nullopt;
+    if (digest && *digest != *r.digest) return std::nullopt;  // copies disagree: the workers decide first
+    digest = r.digest;
+  }
+  return digest;
+}
+
+cache::Upstream ImageData::upstream(const std::string& image_id, const ReadPlan& plan, log::Logger log) {
+  return [this, image_id, sources = plan.sources, rows = plan.rows, log](
+             uint64_t first, uint64_t last) -> Expected<std::unique_ptr<http::BodySource>> {
+    if (sources.empty())
+      return Error{Errc::unavailable, "No storage node holds a readable copy of image " + image_id + " right now."};
+    auto src = std::make_unique<peer::FailoverSource>(peer_, image_id, sources, first, last,
+                                                      download_hooks(image_id, rows, log));
+    if (!src->start())
+      return Error{Errc::unavailable, "No storage node could deliver image " + image_id + " right now; try again later."};
+    return std::unique_ptr<http::BodySource>(std::move(src));
+  };
+}
+
 http::Response ImageData::download(const http::Request& req, const db::ImageRow& img) {
   const uint64_t size = static_cast<uint64_t>(img.size.value_or(0));
   http::Response resp;
@@ -72,16 +96,22 @@ http::Response ImageData::download(const http::Request& req, const db::ImageRow&
     log_.error("db.failed", {{"req", req.request_id}, {"error", plan.error().message}});
     return glance_error(req, 503, "The image catalog is unavailable; try again later.");
   }
-  auto& sources = plan->sources;
-  if (sources.empty()) {
-    log_.error("download.no_replica", {{"req", req.request_id}, {"image", img.id}});
-    return glance_error(req, 503, "No storage node holds a readable copy of image " + img.id + " right now.");
+  auto nodes = upstream(img.id, *plan, log_.with({{"req", req.request_id}}));
+  // Only an active image, and only an entry with the bytes its replicas have now: a deactivated
+  // image or a copy re-made differently is never served from the cache.
+  const auto digest = cache_ && img.status == ImageStatus::active ? agreed_digest(*plan, size) : std::nullopt;
+  std::unique_ptr<http::BodySource> body;
+  if (digest) {
+    const cache::CacheKey key{img.id, size, *digest};
+    body = cache_->serve(key, first, last, nodes);
+    if (!body && !partial && !plan->sources.empty()) body = cache_->fetch(key, nodes);
   }
-  auto src = std::make_unique<peer::FailoverSource>(
-      peer_, img.id, std::move(sources), first, last,
-      download_hooks(img.id, std::move(plan->rows), log_.with({{"req", req.request_id}})));
-  if (!src->start())
-    return glance_error(req, 503, "No storage node could deliver image " + img.id + " right now; try again later.");
+  if (!body) {
+    if (plan->sources.empty()) log_.error("download.no_replica", {{"req", req.request_id}, {"image", img.id}});
+    auto direct = nodes(first, last);
+    if (!direct) return glance_error(req, 503, direct.error().message);
+    body = std::move(*direct);
+  }
   if (partial) {
     resp.status = 206;
     resp.headers.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
@@ -90,7 +120,7 @@ http::Response ImageData::download(const http::Request& req, const db::ImageRow&
     resp.headers.set("Content-MD5", *img.checksum);
   }
   resp.content_length = last - first + 1;
-  resp.stream = std::move(src);
+  resp.stream = std::move(body);
   return resp;
 }
 

@@ -123,11 +123,11 @@ TEST_F(DbTest, MigrateFreshDatabaseAppliesAll) {
     return t.exec1(
                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN "
                "('images','image_properties','image_tags','image_members','nodes','replicas','jobs',"
-               "'cache_entries','cache_queue','schema_migrations')")[0]
+               "'cache_nodes','cache_entries','cache_queue','schema_migrations')")[0]
         .as<int>();
   });
   ASSERT_TRUE(tables.ok());
-  EXPECT_EQ(*tables, 10);
+  EXPECT_EQ(*tables, 11);
 }
 
 TEST_F(DbTest, MigrateTwiceAppliesNothingAndChangesNothing) {

@@ -9,8 +9,8 @@
 namespace glint::testing {
 
 struct FakeData {
-  explicit FakeData(db::ImageRepository& images, api::DataOptions opts = {})
-      : data(quick(opts), images, nodes, replicas, peer, events, metrics, clock, log::Logger::null()) {
+  explicit FakeData(db::ImageRepository& images, api::DataOptions opts = {}, cache::ImageCache* cache = nullptr)
+      : data(quick(opts), images, nodes, replicas, peer, events, metrics, clock, log::Logger::null(), cache) {
     for (int i = 1; i <= 3; ++i) nodes.add_live(i);
     // As the database does: copies are recorded only for images that keep data.
     replicas.keeps_data = [&images](const std::string& id) {

@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "shared/hash/hash.hpp"
+#include "tests/support/fake_cache_repository.hpp"
 #include "tests/support/fake_image_repository.hpp"
 #include "tests/unit/workers/api/fake_data.hpp"
 #include "workers/api/api_handler.hpp"
@@ -24,7 +28,7 @@ std::string pattern(size_t n) {
 
 class ImageDataTest : public ::testing::Test {
  protected:
-  explicit ImageDataTest(DataOptions opts = {}) : data_(repo_, opts) {}
+  explicit ImageDataTest(DataOptions opts = {}, cache::ImageCache* cache = nullptr) : data_(repo_, opts, cache) {}
 
   http::Request req(const std::string& method, const std::string& target) {
     http::Request r;
@@ -69,6 +73,7 @@ class ImageDataTest : public ::testing::Test {
         row.node = copy.node;
         row.state = ReplicaState::ok;
         row.digest = copy.digest;
+        row.size = static_cast<int64_t>(bytes.size());
         data_.replicas.put(row);
       }
     }
@@ -355,6 +360,86 @@ TEST_F(SmallCapTest, DelayedDeleteKeepsTheData) {
   EXPECT_EQ(handler_.handle_request(req("DELETE", "/v2/images/" + id)).response.status, 204);
   EXPECT_EQ(handler_.handle_request(req("GET", "/v2/images/" + id)).response.status, 404);
   EXPECT_EQ(holders(id), 3);  // the reaper's job
+}
+
+// A cache directory for the download tests below; a base so that it exists before the data path.
+struct CacheHolder {
+  CacheHolder() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "glint-apicache-XXXXXX").string();
+    EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir = tmpl;
+    cache::CacheOptions o;
+    o.dir = dir;
+    o.node = "api1";
+    o.block_size = 64 * 1024;
+    auto c = cache::ImageCache::open(o, rows, metrics, log::Logger::null());
+    EXPECT_TRUE(c.ok());
+    if (c) cache = std::move(*c);
+  }
+  ~CacheHolder() {
+    cache.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string dir;
+  testing::FakeCacheRepository rows;
+  metrics::Metrics metrics;
+  std::unique_ptr<cache::ImageCache> cache;
+};
+
+class CachedDownloadTest : public CacheHolder, public ImageDataTest {
+ protected:
+  CachedDownloadTest() : ImageDataTest({}, cache.get()) {}
+  bool cached_soon(const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto ids = cache->cached_ids();
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+  void all_nodes(bool down) {
+    for (int i = 1; i <= 3; ++i) data_.peer.set_down("node" + std::to_string(i), down);
+  }
+};
+
+TEST_F(CachedDownloadTest, AHotImageDownloadsFromTheCacheWithEveryNodeDownAnUncachedOneIs503) {
+  const std::string bytes = pattern(300000);
+  const std::string hot = create(), cold = create();
+  ASSERT_EQ(upload(hot, bytes).status, 204);
+  ASSERT_EQ(upload(cold, bytes).status, 204);
+  EXPECT_EQ(download(hot), std::make_pair(200, bytes));  // a miss: fetched into the cache
+  ASSERT_TRUE(cached_soon(hot));
+  all_nodes(true);
+  EXPECT_EQ(download(hot), std::make_pair(200, bytes));
+  EXPECT_EQ(download(hot, "bytes=70000-70009"), std::make_pair(206, bytes.substr(70000, 10)));
+  EXPECT_EQ(download(cold).first, 503);
+  EXPECT_EQ(rows.nodes_caching(hot)->size(), 1u);
+}
+
+TEST_F(CachedDownloadTest, ADeactivatedImageIsNeverServedFromTheCache) {
+  const std::string bytes = pattern(200000);
+  const std::string id = create();
+  ASSERT_EQ(upload(id, bytes).status, 204);
+  EXPECT_EQ(download(id), std::make_pair(200, bytes));
+  ASSERT_TRUE(cached_soon(id));
+  ASSERT_TRUE(repo_.transition(id, ImageStatus::active, ImageStatus::deactivated).ok());
+  all_nodes(true);
+  EXPECT_EQ(download(id).first, 503);  // (admins may download it: from the nodes only)
+}
+
+TEST_F(CachedDownloadTest, ACopyRemadeWithOtherBytesIsNotServedFromTheOldEntry) {
+  const std::string bytes = pattern(200000);
+  const std::string id = create();
+  ASSERT_EQ(upload(id, bytes).status, 204);
+  EXPECT_EQ(download(id), std::make_pair(200, bytes));
+  ASSERT_TRUE(cached_soon(id));
+  for (int i = 1; i <= 3; ++i)
+    data_.replicas.tamper(id, "node" + std::to_string(i), [](db::ReplicaRow& r) { r.digest = std::string(32, 'a'); });
+  all_nodes(true);
+  EXPECT_EQ(download(id).first, 503);
+  EXPECT_TRUE(cache->cached_ids().empty());
 }
 
 }  // namespace

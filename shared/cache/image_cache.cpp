@@ -1,0 +1,151 @@
+// Serving and housekeeping of cache entries; the single-flight fetch is in flight.cpp.
+#include "shared/cache/image_cache.hpp"
+
+#include <algorithm>
+
+#include "shared/hash/hash.hpp"
+
+namespace glint::cache {
+
+CacheMetrics::CacheMetrics(metrics::Metrics& m)
+    : hits(m.counter("glint_cache_hits_total", "Downloads served from a cache entry").Add({})),
+      misses(m.counter("glint_cache_misses_total", "Downloads of an uncached image that fetched it into the cache")
+                 .Add({})),
+      joins(m.counter("glint_cache_single_flight_joins_total",
+                      "Misses that followed a fetch of the same image already running").Add({})),
+      bytes_served(m.counter("glint_cache_served_bytes_total", "Bytes sent from complete cache entries").Add({})),
+      bytes_fetched(m.counter("glint_cache_fetched_bytes_total", "Bytes read from the storage nodes into the cache")
+                        .Add({})),
+      fills_ok(m.counter("glint_cache_fills_total", "Fetches into the cache by outcome").Add({{"outcome", "ok"}})),
+      fills_failed(m.counter("glint_cache_fills_total", "Fetches into the cache by outcome").Add({{"outcome", "failed"}})),
+      invalid(m.counter("glint_cache_invalid_total",
+                        "Cache entries found corrupt or holding other bytes than the replicas (never served)").Add({})),
+      pruned(m.counter("glint_cache_pruned_total", "Cache entries removed to stay under max_size").Add({})),
+      entries(m.gauge("glint_cache_entries", "Complete entries in this node's cache").Add({})),
+      size_bytes(m.gauge("glint_cache_size_bytes", "Bytes in this node's complete cache entries").Add({})) {}
+
+// Bytes [first, last] of a complete entry, each block verified before it is handed out. A corrupt
+// block takes the file out of the cache and the rest of the range comes from the nodes.
+class ImageCache::EntrySource final : public http::BodySource {
+ public:
+  EntrySource(ImageCache& cache, std::unique_ptr<blob::BlobReader> reader, std::string id, uint64_t first,
+              uint64_t last, Upstream upstream)
+      : cache_(cache), reader_(std::move(reader)), id_(std::move(id)), pos_(first), end_(last + 1),
+        upstream_(std::move(upstream)) {}
+
+  Expected<std::span<const std::byte>> next() override {
+    if (rest_) return rest_->next();
+    if (pos_ >= end_) return std::span<const std::byte>();
+    const uint64_t bs = reader_->info().block_size;
+    const uint64_t index = pos_ / bs;
+    auto block = reader_->read_block(index, buf_);
+    if (!block) {
+      if (block.code() != Errc::corrupt) return block.error();
+      cache_.drop_invalid(id_, reader_->file_id(), block.error().message);
+      if (!upstream_) return block.error();
+      auto up = upstream_(pos_, end_ - 1);
+      if (!up) return up.error();
+      rest_ = std::move(*up);
+      return rest_->next();
+    }
+    const uint64_t offset = pos_ - index * bs;
+    const uint64_t n = std::min<uint64_t>(block->size() - offset, end_ - pos_);
+    pos_ += n;
+    cache_.m_.bytes_served.Increment(static_cast<double>(n));
+    return block->subspan(offset, n);
+  }
+
+ private:
+  ImageCache& cache_;
+  std::unique_ptr<blob::BlobReader> reader_;
+  const std::string id_;
+  uint64_t pos_;
+  const uint64_t end_;
+  Upstream upstream_;
+  std::vector<std::byte> buf_;
+  std::unique_ptr<http::BodySource> rest_;  // the nodes, after a corrupt block
+};
+
+Expected<std::unique_ptr<ImageCache>> ImageCache::open(CacheOptions opts, db::CacheRepository& repo,
+                                                       metrics::Metrics& metrics, log::Logger logger) {
+  blob::FsOptions fo;
+  fo.data_dir = opts.dir;
+  fo.block_size = opts.block_size;
+  fo.fsync = opts.fsync;
+  // Followers read the temp file while it grows: writes must land in the page cache.
+  fo.direct_io = false;
+  fo.direct_reads = false;
+  auto store = blob::open_fs_store(fo);
+  if (!store) return Error{store.code(), "cache: " + store.error().message};
+  const size_t swept = (*store)->cleanup_temp();
+  if (swept > 0) logger.info("cache.temp_removed", {{"files", static_cast<uint64_t>(swept)}});
+  if (Status s = repo.register_node(opts.node, opts.url); !s)
+    logger.warn("cache.register_failed", {{"node", opts.node}, {"error", s.message()}});
+  return std::make_unique<ImageCache>(std::move(opts), std::move(*store), repo, metrics, std::move(logger));
+}
+
+ImageCache::ImageCache(CacheOptions opts, std::unique_ptr<blob::BlobStore> store, db::CacheRepository& repo,
+                       metrics::Metrics& metrics, log::Logger logger)
+    : opts_(std::move(opts)), store_(std::move(store)), repo_(repo), m_(metrics), log_(std::move(logger)) {
+  refresh_gauges();
+}
+
+std::unique_ptr<http::BodySource> ImageCache::serve(const CacheKey& key, uint64_t first, uint64_t last,
+                                                    Upstream upstream) {
+  auto reader = store_->open(key.image_id);
+  if (!reader) {
+    if (reader.code() == Errc::corrupt) drop_invalid(key.image_id, 0, reader.error().message);
+    return nullptr;
+  }
+  const blob::BlobInfo& info = (*reader)->info();
+  if (info.size != key.size || hash::digest_hex(info.digest) != key.digest) {
+    drop_invalid(key.image_id, (*reader)->file_id(), "holds other bytes than the image's replicas");
+    return nullptr;
+  }
+  m_.hits.Increment();
+  if (Status s = repo_.record_hit(opts_.node, key.image_id); !s)
+    log_.debug("cache.hit_not_recorded", {{"image", key.image_id}, {"error", s.message()}});
+  return std::make_unique<EntrySource>(*this, std::move(*reader), key.image_id, first, last, std::move(upstream));
+}
+
+void ImageCache::drop_invalid(const std::string& image_id, uint64_t file_id, const std::string& why) {
+  m_.invalid.Increment();
+  // Kept apart (quarantine), not deleted at once: an operator may want to look; the cleaner
+  // removes quarantined files later.
+  Status q = file_id == 0 ? store_->quarantine(image_id, why) : store_->quarantine_if(image_id, file_id, why);
+  Status r = repo_.remove_entry(opts_.node, image_id);
+  log_.warn("cache.invalid", {{"image", image_id}, {"why", why}, {"quarantined", q ? "yes" : q.message()},
+                              {"row_removed", r ? "yes" : r.message()}});
+  refresh_gauges();
+}
+
+Status ImageCache::evict(const std::string& image_id) {
+  Status s = store_->remove(image_id);
+  if (!s && s.code() != Errc::not_found) return s;
+  Status r = repo_.remove_entry(opts_.node, image_id);
+  refresh_gauges();
+  return r;
+}
+
+std::vector<std::string> ImageCache::cached_ids() { return store_->list(); }
+
+uint64_t ImageCache::size_bytes() {
+  uint64_t total = 0;
+  for (const auto& id : store_->list())
+    if (auto info = store_->stat(id)) total += info->size;
+  return total;
+}
+
+void ImageCache::refresh_gauges() {
+  uint64_t total = 0, count = 0;
+  for (const auto& id : store_->list()) {
+    if (auto info = store_->stat(id)) {
+      total += info->size;
+      ++count;
+    }
+  }
+  m_.entries.Set(static_cast<double>(count));
+  m_.size_bytes.Set(static_cast<double>(total));
+}
+
+}  // namespace glint::cache
