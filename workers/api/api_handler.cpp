@@ -149,6 +149,10 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
             kMaxJsonBody, [this, req, who, id, member](std::string body) { return members(req, who, id, member, body); }));
       return http::Reply::of(members(req, who, id, member, {}));
     }
+    case ApiRoute::Kind::cache:
+    case ApiRoute::Kind::cache_image:
+    case ApiRoute::Kind::cache_nodes:
+      return http::Reply::of(cache_api(req, who, r.kind, r.image_id));
     case ApiRoute::Kind::not_found:
       break;
   }
@@ -346,6 +350,7 @@ http::Response ApiHandler::action(const http::Request& req, const Identity& who,
   Status s = images_.transition(id, from, target);
   if (s.code() == Errc::conflict) return glance_error(req, 409, "Image status changed concurrently; retry.");
   if (!s) return unavailable(req, s.error());
+  if (deactivate && opts_.cache) (void)opts_.cache->evict(id);  // never served from cache while deactivated
   return no_content();
 }
 

@@ -9,6 +9,7 @@
 #include "shared/http/message.hpp"
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
+#include "workers/api/api_routes.hpp"
 #include "workers/api/identity.hpp"
 #include "workers/api/image_patch.hpp"
 #include "workers/api/image_policy.hpp"
@@ -28,6 +29,10 @@ struct ApiOptions {
   // Whether the catalog is reachable (the pool's breaker); /healthcheck reports it without a
   // database call. Unset: always reachable.
   std::function<bool()> database_up = {};
+  // This node's image cache (the /v2/cache API); nullptr: "not supported at this site" (404).
+  cache::ImageCache* cache = nullptr;
+  // The doorbell that tells every API node's prefetcher its queue grew (cache.queue).
+  bus::Publisher* events = nullptr;
 };
 
 class ApiHandler final : public http::Handler {
@@ -55,6 +60,13 @@ class ApiHandler final : public http::Handler {
                          const std::string& member, const std::string& body);
   http::Reply file(const http::Request& req, const Identity& who, const std::string& id);
   http::Response action(const http::Request& req, const Identity& who, const std::string& id, const std::string& name);
+  // The cache API (cache_api.cpp): GET/DELETE /v2/cache, PUT/DELETE /v2/cache/{id},
+  // GET /v2/cache/nodes/{id}, as Glance answers them; admin only by Glance's default policy.
+  http::Response cache_api(const http::Request& req, const Identity& who, ApiRoute::Kind kind, const std::string& id);
+  http::Response cache_queue(const http::Request& req, const Identity& who, const std::string& id);
+  http::Response cache_delete(const http::Request& req, const Identity& who, const std::string& id);
+  http::Response cache_clear(const http::Request& req, const Identity& who);
+  bool may_manage_cache(const Identity& who, Action a, const PolicyTarget& target) const;
   // The image if `who` may see it (nullopt: answer 404), or the database error.
   Expected<std::optional<db::ImageRow>> visible_image(const Identity& who, const std::string& id);
   http::Response unavailable(const http::Request& req, const Error& e);

@@ -79,6 +79,12 @@ ApiRoute route(std::string_view path) {
   if (p.size() == 3 && p[1] == "schemas") return {ApiRoute::Kind::schema, {}, std::string(p[2])};
   if (p.size() == 4 && p[1] == "schemas" && p[2] == "metadefs")
     return {ApiRoute::Kind::schema, {}, "metadefs/" + std::string(p[3])};
+  if (p.size() >= 2 && p[1] == "cache" && path.back() != '/' && path.find("//") == std::string_view::npos) {
+    if (p.size() == 2) return {ApiRoute::Kind::cache, {}, {}};
+    if (p.size() == 3) return {ApiRoute::Kind::cache_image, std::string(p[2]), {}};
+    if (p.size() == 4 && p[2] == "nodes") return {ApiRoute::Kind::cache_nodes, std::string(p[3]), {}};
+    return r;
+  }
   if (p.size() < 2 || p[1] != "images") return r;
   // An empty segment is not an image id: GET or DELETE /v2/images/ is Glance's 404, not the list.
   if (path.back() == '/' || path.find("//") != std::string_view::npos) return r;

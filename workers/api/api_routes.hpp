@@ -18,6 +18,9 @@ struct ApiRoute {
     image_action,       // /v2/images/{id}/actions/{action}
     image_members,      // /v2/images/{id}/members
     image_member,       // /v2/images/{id}/members/{member}
+    cache,              // /v2/cache
+    cache_image,        // /v2/cache/{id}
+    cache_nodes,        // /v2/cache/nodes/{id}
     health,
     metrics,
     not_found,

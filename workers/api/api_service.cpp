@@ -131,6 +131,8 @@ int run_api(const config::Config& cfg) {
     logger.warn("auth.headers_mode", {{"note", "X-Project-Id and X-Roles are trusted as sent: only behind a proxy that authenticates"}});
   }
   aopts.policy = &*policy;
+  aopts.cache = cache.get();
+  aopts.events = &bus;
   ApiHandler handler(aopts, *images, *members, data, metrics, logger);
 
   http::ServerOptions sopts = http::server_options(cfg, "api");

@@ -107,6 +107,9 @@ std::optional<db::ImageRow> ImageData::reread_after_doubt(const std::string& ima
 
 void ImageData::remove_data(const std::string& image_id) {
   events_.publish("image.deleted", {{"image", image_id}});
+  // This node's cached copy goes now; the other nodes' are never served again (the image is not
+  // active) and their prefetchers remove them.
+  if (cache_) (void)cache_->evict(image_id);
   auto reps = replicas_.for_image(image_id);
   if (!reps) {
     log_.warn("cleanup.deferred", {{"image", image_id}, {"error", reps.error().message}});

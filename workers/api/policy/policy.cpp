@@ -203,6 +203,9 @@ const char* action_name(Action a) {
     case Action::get_members: return "get_members";
     case Action::modify_member: return "modify_member";
     case Action::delete_member: return "delete_member";
+    case Action::cache_image: return "cache_image";
+    case Action::cache_list: return "cache_list";
+    case Action::cache_delete: return "cache_delete";
   }
   return "default";
 }

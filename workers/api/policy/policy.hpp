@@ -18,6 +18,7 @@ namespace glint::api {
 enum class Action {
   context_is_admin, add_image, get_image, get_images, modify_image, delete_image, publicize_image, communitize_image,
   download_image, upload_image, deactivate, reactivate, add_member, get_member, get_members, modify_member, delete_member,
+  cache_image, cache_list, cache_delete,
 };
 const char* action_name(Action a);
 
@@ -41,7 +42,7 @@ class Policy {
   void index_actions();
 
   std::map<std::string, RulePtr> rules_;
-  std::array<RulePtr, static_cast<size_t>(Action::delete_member) + 1> by_action_{};
+  std::array<RulePtr, static_cast<size_t>(Action::cache_delete) + 1> by_action_{};
   bool secure_rbac_ = false;
 };
 

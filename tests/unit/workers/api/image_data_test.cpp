@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/core/uuid.hpp"
 #include "shared/hash/hash.hpp"
 #include "tests/support/fake_cache_repository.hpp"
 #include "tests/support/fake_image_repository.hpp"
@@ -28,7 +29,14 @@ std::string pattern(size_t n) {
 
 class ImageDataTest : public ::testing::Test {
  protected:
-  explicit ImageDataTest(DataOptions opts = {}, cache::ImageCache* cache = nullptr) : data_(repo_, opts, cache) {}
+  explicit ImageDataTest(DataOptions opts = {}, cache::ImageCache* cache = nullptr)
+      : api_cache_(cache), data_(repo_, opts, cache) {}
+  ApiOptions api_options() {
+    ApiOptions o;
+    o.cache = api_cache_;
+    o.events = &data_.events;
+    return o;
+  }
 
   http::Request req(const std::string& method, const std::string& target) {
     http::Request r;
@@ -105,11 +113,12 @@ class ImageDataTest : public ::testing::Test {
     return n;
   }
 
+  cache::ImageCache* api_cache_;
   testing::FakeImageRepository repo_;
   testing::FakeMemberRepository members_;
   testing::FakeData data_;
   metrics::Metrics metrics_;
-  ApiHandler handler_{ApiOptions{}, repo_, members_, data_.data, metrics_, log::Logger::null()};
+  ApiHandler handler_{api_options(), repo_, members_, data_.data, metrics_, log::Logger::null()};
 };
 
 // The database committed the activation but its answer was lost (the connection broke during
@@ -439,6 +448,58 @@ TEST_F(CachedDownloadTest, ACopyRemadeWithOtherBytesIsNotServedFromTheOldEntry) 
     data_.replicas.tamper(id, "node" + std::to_string(i), [](db::ReplicaRow& r) { r.digest = std::string(32, 'a'); });
   all_nodes(true);
   EXPECT_EQ(download(id).first, 503);
+  EXPECT_TRUE(cache->cached_ids().empty());
+}
+
+// The cache API as glanceclient calls it: queue (every node), list, nodes, delete, clear.
+TEST_F(CachedDownloadTest, TheCacheApiQueuesListsDeletesAndClearsAsGlance) {
+  auto call = [&](const std::string& method, const std::string& target, const std::string& clear = {}) {
+    auto r = req(method, target);
+    if (!clear.empty()) r.headers.set("x-image-cache-clear-target", clear);
+    return handler_.handle_request(r).response;
+  };
+  const std::string bytes = pattern(150000);
+  const std::string id = create(), queued_only = create();
+  EXPECT_EQ(call("PUT", "/v2/cache/" + queued_only).status, 400);  // not active yet
+  ASSERT_EQ(upload(id, bytes).status, 204);
+  ASSERT_EQ(upload(queued_only, bytes).status, 204);
+  EXPECT_EQ(call("PUT", "/v2/cache/" + random_uuid()).status, 404);
+  EXPECT_EQ(call("PUT", "/v2/cache/not-an-id").status, 404);
+  EXPECT_EQ(call("PUT", "/v2/cache/" + queued_only).status, 202);
+  EXPECT_EQ(data_.events.count("cache.queue"), 1u);
+  auto state = json::parse(call("GET", "/v2/cache").body);
+  EXPECT_EQ(state["queued_images"], json::array({queued_only}));
+  EXPECT_EQ(state["cached_images"], json::array());
+
+  EXPECT_EQ(download(id), std::make_pair(200, bytes));
+  ASSERT_TRUE(cached_soon(id));
+  state = json::parse(call("GET", "/v2/cache").body);
+  ASSERT_EQ(state["cached_images"].size(), 1u);
+  EXPECT_EQ(state["cached_images"][0]["image_id"], id);
+  EXPECT_EQ(state["cached_images"][0]["size"], bytes.size());
+  EXPECT_EQ(json::parse(call("GET", "/v2/cache/nodes/" + id).body)["nodes"], json::array({"api1"}));
+
+  EXPECT_EQ(call("DELETE", "/v2/cache", "everything").status, 400);
+  auto cleared = call("DELETE", "/v2/cache", "queue");
+  EXPECT_EQ(cleared.status, 200);
+  EXPECT_EQ(json::parse(cleared.body), json({{"queue_deleted", 1}}));
+  EXPECT_EQ(call("DELETE", "/v2/cache/" + id).status, 204);
+  EXPECT_TRUE(cache->cached_ids().empty());
+  EXPECT_EQ(call("DELETE", "/v2/cache/" + random_uuid()).status, 404);
+  EXPECT_EQ(call("POST", "/v2/cache").status, 405);
+}
+
+TEST_F(CachedDownloadTest, DeletingOrDeactivatingAnImageDropsItFromThisNodesCache) {
+  const std::string bytes = pattern(100000);
+  const std::string a = create(), b = create();
+  ASSERT_EQ(upload(a, bytes).status, 204);
+  ASSERT_EQ(upload(b, bytes).status, 204);
+  EXPECT_EQ(download(a), std::make_pair(200, bytes));
+  EXPECT_EQ(download(b), std::make_pair(200, bytes));
+  ASSERT_TRUE(cached_soon(a));
+  ASSERT_TRUE(cached_soon(b));
+  EXPECT_EQ(handler_.handle_request(req("DELETE", "/v2/images/" + a)).response.status, 204);
+  EXPECT_EQ(handler_.handle_request(req("POST", "/v2/images/" + b + "/actions/deactivate")).response.status, 204);
   EXPECT_TRUE(cache->cached_ids().empty());
 }
 
