@@ -121,6 +121,12 @@ struct FsOptions {
   // Opened beside the glint-store that owns the directory (the auditor): no LOCK is taken and
   // nothing is written except quarantine moves; create() is refused and cleanup_temp() does nothing.
   bool shared = false;
+  // Opened by several processes that all write (an API node's image cache: glint-api fills it on
+  // downloads, glint-prefetcher from its queue). The LOCK is shared, and an upload also holds an
+  // flock on claims/<id> so that one id is written by one process at a time; the temp sweeps skip
+  // uploads whose claim another process holds. Claim files stay (unlinking one would let two
+  // processes lock different files of the same name).
+  bool multi_process = false;
 };
 
 // Opens (and creates) a data directory. io_error if it cannot be created or locked: one process per

@@ -61,7 +61,7 @@ size_t FsBlobStore::cleanup_temp() {
   size_t removed = 0;
   if (auto names = fsutil::list_dir(tmp_dir_)) {
     for (const auto& name : *names) {
-      const bool live = name.size() > 37 && name[36] == '.' && uploading_.count(name.substr(0, 36)) != 0;
+      const bool live = name.size() > 37 && name[36] == '.' && live_locked(name.substr(0, 36));
       if (!live && ::unlink((tmp_dir_ + "/" + name).c_str()) == 0) ++removed;
     }
   }
@@ -72,7 +72,7 @@ size_t FsBlobStore::cleanup_temp() {
     for (const auto& name : *names) {
       if (name.size() != 36 + kMeta.size() || !name.ends_with(kMeta)) continue;
       const std::string id = name.substr(0, 36);
-      if (!is_canonical_uuid(id) || uploading_.count(id) != 0 || fsutil::exists(dir + "/" + id)) continue;
+      if (!is_canonical_uuid(id) || live_locked(id) || fsutil::exists(dir + "/" + id)) continue;
       if (::unlink((dir + "/" + name).c_str()) == 0) ++removed;  // sidecar whose commit never finished
     }
   });
@@ -93,7 +93,7 @@ size_t FsBlobStore::cleanup_stale_temp(std::chrono::seconds older_than) {
     if (mtime > cutoff) continue;
     // Checked and removed under mu_: a live upload (registered there) is never touched.
     std::lock_guard lk(mu_);
-    const bool live = name.size() > 37 && name[36] == '.' && uploading_.count(name.substr(0, 36)) != 0;
+    const bool live = name.size() > 37 && name[36] == '.' && live_locked(name.substr(0, 36));
     if (!live && ::unlink(path.c_str()) == 0) ++removed;
   }
   return removed;

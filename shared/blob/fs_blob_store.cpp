@@ -56,6 +56,32 @@ Status FsBlobStore::ensure_shard_dir(const std::string& id) {
 void FsBlobStore::release_upload(const std::string& id) {
   std::lock_guard lk(mu_);
   uploading_.erase(id);
+  claims_.erase(id);  // closing the descriptor releases the flock
+}
+
+Status FsBlobStore::claim_locked(const std::string& id) {
+  const std::string path = opts_.data_dir + "/claims/" + id;
+  fsutil::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return fsutil::sys_error(Errc::io_error, "open", path, errno);
+  int rc;
+  do {
+    rc = ::flock(fd.get(), LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno == EWOULDBLOCK) return Status(Errc::conflict, "an upload of " + id + " is in progress in another process");
+    return fsutil::sys_error(Errc::io_error, "flock", path, errno);
+  }
+  claims_[id] = std::move(fd);
+  return {};
+}
+
+bool FsBlobStore::live_locked(const std::string& id) {
+  if (uploading_.count(id) != 0) return true;
+  if (!opts_.multi_process) return false;
+  fsutil::UniqueFd fd(::open((opts_.data_dir + "/claims/" + id).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;  // never claimed: no upload anywhere
+  // Free if we can take it (closing fd gives it back at once).
+  return ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0;
 }
 
 Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
@@ -79,6 +105,14 @@ Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
         return Error{Errc::conflict, "blob " + id + " holds other bytes than the copy to replace"};
     } else if (fsutil::exists(data_path(id))) {
       return Error{Errc::conflict, "blob " + id + " already exists"};
+    }
+    if (opts_.multi_process) {
+      if (Status c = claim_locked(id); !c) return c.error();
+      // Another process may have published it before we held the claim.
+      if (!cond.replace_digest && fsutil::exists(data_path(id))) {
+        claims_.erase(id);
+        return Error{Errc::conflict, "blob " + id + " already exists"};
+      }
     }
     uploading_.insert(id);
   }
@@ -193,7 +227,8 @@ void FsBlobStore::give_staging(AlignedBuffer b) {
 Expected<std::unique_ptr<BlobStore>> open_fs_store(const FsOptions& opts) {
   if (opts.data_dir.empty()) return Error{Errc::invalid, "blob store: data_dir is empty"};
   if (opts.block_size == 0) return Error{Errc::invalid, "blob store: block_size must be > 0"};
-  for (const char* sub : {"", "/objects", "/tmp", "/quarantine"}) {
+  for (const char* sub : {"", "/objects", "/tmp", "/quarantine", "/claims"}) {
+    if (std::string_view(sub) == "/claims" && !opts.multi_process) continue;
     if (Status s = fsutil::make_dirs(opts.data_dir + sub, opts.fsync); !s) {
       return Error{Errc::io_error, "blob store: " + s.message()};
     }
@@ -204,7 +239,7 @@ Expected<std::unique_ptr<BlobStore>> open_fs_store(const FsOptions& opts) {
   if (!lock.valid()) return fsutil::sys_error(Errc::io_error, "open", lock_path, errno);
   int rc;
   do {
-    rc = ::flock(lock.get(), LOCK_EX | LOCK_NB);
+    rc = ::flock(lock.get(), (opts.multi_process ? LOCK_SH : LOCK_EX) | LOCK_NB);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     if (errno == EWOULDBLOCK) {

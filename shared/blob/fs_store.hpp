@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -71,6 +72,10 @@ class FsBlobStore final : public BlobStore {
   void give_staging(AlignedBuffer b);
 
  private:
+  // multi_process: takes claims/<id> for this process (mu_ held); conflict when another holds it.
+  Status claim_locked(const std::string& id);
+  // Whether an upload of `id` is live here or, multi_process, in another process (mu_ held).
+  bool live_locked(const std::string& id);
   // Moves data + sidecar to quarantine (mu_ held); returns the destination base path.
   Expected<std::string> move_to_quarantine_locked(const std::string& id);
   Status write_quarantine_reason(const std::string& id, const std::string& dest, const std::string& reason);
@@ -84,6 +89,8 @@ class FsBlobStore final : public BlobStore {
   fsutil::UniqueFd lock_fd_;
   std::mutex mu_;
   std::unordered_set<std::string> uploading_;  // ids with a live writer in this process
+  // multi_process: the flocked claims/<id> of this process's live writers.
+  std::unordered_map<std::string, fsutil::UniqueFd> claims_;
   std::vector<AlignedBuffer> staging_free_;     // at most kMaxFreeStaging
 };
 

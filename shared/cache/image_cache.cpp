@@ -75,6 +75,7 @@ Expected<std::unique_ptr<ImageCache>> ImageCache::open(CacheOptions opts, db::Ca
   // Followers read the temp file while it grows: writes must land in the page cache.
   fo.direct_io = false;
   fo.direct_reads = false;
+  fo.multi_process = true;  // glint-api and glint-prefetcher both fill it
   auto store = blob::open_fs_store(fo);
   if (!store) return Error{store.code(), "cache: " + store.error().message};
   const size_t swept = (*store)->cleanup_temp();

@@ -240,5 +240,43 @@ TEST_F(BlobStoreTest, ReserveRefusesCrossingWrite) {
   EXPECT_EQ(count_entries(data_dir() / "tmp"), 0u);
 }
 
+// Two processes writing one directory (an image cache): two stores opened on it stand for them
+// (flock locks of separate opens exclude each other as across processes).
+TEST_F(BlobStoreTest, MultiProcessWritersNeverWriteOneIdTogetherNorSweepEachOthersUploads) {
+  FsOptions o = options();
+  o.multi_process = true;
+  auto a = open_fs_store(o);
+  auto b = open_fs_store(o);  // the LOCK is shared
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string id = random_uuid();
+  const auto bytes = random_bytes(3 * kBlock + 5, 11);
+  auto wa = (*a)->create(id, bytes.size());
+  ASSERT_TRUE(wa.ok());
+  ASSERT_TRUE((*wa)->write(bytes).ok());
+  EXPECT_EQ((*b)->create(id, bytes.size()).code(), Errc::conflict);
+  EXPECT_EQ((*b)->cleanup_temp(), 0u);  // a's upload is live in "another process"
+  EXPECT_EQ((*b)->cleanup_stale_temp(std::chrono::seconds(0)), 0u);
+  ASSERT_TRUE((*wa)->commit().ok());
+  EXPECT_EQ((*b)->create(id, bytes.size()).code(), Errc::conflict);  // exists now
+  auto r = (*b)->open(id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->info().size, bytes.size());
+
+  const std::string other = random_uuid();
+  {
+    auto wb = (*b)->create(other, std::nullopt);
+    ASSERT_TRUE(wb.ok());
+    ASSERT_TRUE((*wb)->write(bytes).ok());
+  }  // abandoned: its claim is released, so a's sweep may take what is left
+  auto wa2 = (*a)->create(other, std::nullopt);
+  EXPECT_TRUE(wa2.ok());
+  // A store not opened multi_process still excludes everyone.
+  FsOptions solo = options();
+  solo.data_dir = (root_ / "solo").string();
+  auto s1 = open_fs_store(solo);
+  ASSERT_TRUE(s1.ok());
+  EXPECT_FALSE(open_fs_store(solo).ok());
+}
+
 }  // namespace
 }  // namespace glint::blob::testing
