@@ -2,6 +2,8 @@
 #include "shared/cache/image_cache.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
 
 #include "shared/hash/hash.hpp"
 
@@ -129,6 +131,54 @@ Status ImageCache::evict(const std::string& image_id) {
 }
 
 std::vector<std::string> ImageCache::cached_ids() { return store_->list(); }
+
+size_t ImageCache::prune(uint64_t target) {
+  std::map<std::string, uint64_t> on_disk;
+  uint64_t total = 0;
+  for (const auto& id : store_->list()) {
+    if (auto info = store_->stat(id)) {
+      on_disk[id] = info->size;
+      total += info->size;
+    }
+  }
+  if (total <= target) return 0;
+  std::vector<std::string> order;  // files nobody recorded, then rows least recently used first
+  auto rows = repo_.entries(opts_.node);
+  std::set<std::string> recorded;
+  if (rows)
+    for (const auto& r : *rows) recorded.insert(r.image_id);
+  for (const auto& [id, size] : on_disk)
+    if (!recorded.count(id)) order.push_back(id);
+  if (rows)
+    for (const auto& r : *rows) order.push_back(r.image_id);
+  size_t removed = 0;
+  for (const auto& id : order) {
+    if (total <= target) break;
+    auto it = on_disk.find(id);
+    if (it == on_disk.end()) continue;
+    if (Status s = evict(id); !s) {
+      log_.warn("cache.prune_failed", {{"image", id}, {"error", s.message()}});
+      continue;
+    }
+    total -= it->second;
+    on_disk.erase(it);
+    m_.pruned.Increment();
+    ++removed;
+  }
+  return removed;
+}
+
+size_t ImageCache::clean_stale() {
+  size_t removed = store_->cleanup_stale_temp(opts_.stall_time);
+  namespace fs = std::filesystem;
+  const auto cutoff = fs::file_time_type::clock::now() - opts_.stall_time;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(opts_.dir + "/quarantine", ec)) {
+    std::error_code ec2;
+    if (e.last_write_time(ec2) < cutoff && !ec2 && fs::remove(e.path(), ec2)) ++removed;
+  }
+  return removed;
+}
 
 uint64_t ImageCache::size_bytes() {
   uint64_t total = 0;

@@ -91,6 +91,11 @@ class ImageCache {
 
   // Removes an entry (file and row); ok when there was none.
   Status evict(const std::string& image_id);
+  // Removes least recently used entries (by the rows' last access; files without a row first)
+  // until the cache holds at most `target` bytes; returns how many went.
+  size_t prune(uint64_t target);
+  // Removes temp and quarantined files untouched for stall_time; returns how many.
+  size_t clean_stale();
   // The ids of complete entries on disk (the truth about this node's cache).
   std::vector<std::string> cached_ids();
   // Bytes in complete entries.

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "shared/bus/bus_client.hpp"
+#include "shared/cache/cache_config.hpp"
 #include "shared/db/cache_repository.hpp"
 #include "shared/db/migrations.hpp"
 #include "shared/db/pool.hpp"
@@ -85,19 +86,8 @@ int run_api(const config::Config& cfg) {
   bus::BusClient bus(bus_opts, clock, logger);
   auto cache_rows = db::make_cache_repository(pool);
   std::unique_ptr<cache::ImageCache> cache;
-  if (const std::string dir = cfg.get_string("cache", "dir"); !dir.empty()) {
-    cache::CacheOptions copts;
-    copts.dir = dir;
-    copts.node = cfg.get_string("DEFAULT", "node_name");
-    if (copts.node.empty()) {
-      char host[256] = {};
-      ::gethostname(host, sizeof host - 1);
-      copts.node = host;
-    }
-    copts.max_size = cfg.get_size("cache", "max_size");
-    copts.stall_time = std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("cache", "stall_time"));
-    copts.fsync = cfg.get_bool("cache", "fsync");
-    auto opened = cache::ImageCache::open(copts, *cache_rows, metrics, logger.with({{"part", "cache"}}));
+  if (auto copts = cache::cache_options(cfg)) {
+    auto opened = cache::ImageCache::open(*copts, *cache_rows, metrics, logger.with({{"part", "cache"}}));
     if (!opened) {
       logger.error("config.invalid", {{"error", opened.error().message}});
       std::fprintf(stderr, "glint-api: %s\n", opened.error().message.c_str());

@@ -40,10 +40,14 @@ ImageData::ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepo
 Expected<placement::ClusterView> ImageData::view() {
   auto rows = nodes_.list();
   if (!rows) return rows.error();
+  return placement::ClusterView(std::move(*rows), clock_.wall(), view_options());
+}
+
+placement::ViewOptions ImageData::view_options() const {
   placement::ViewOptions o;
   o.replicas = opts_.replicas;
   o.heartbeat_timeout = opts_.node_down_after;
-  return placement::ClusterView(std::move(*rows), clock_.wall(), o);
+  return o;
 }
 
 std::optional<peer::Endpoint> ImageData::endpoint(const placement::ClusterView& v, const std::string& node) const {
@@ -67,15 +71,7 @@ Expected<std::vector<peer::Endpoint>> ImageData::placed_nodes(const std::string&
 }
 
 Expected<ImageData::ReadPlan> ImageData::read_sources(const std::string& image_id) {
-  auto reps = replicas_.for_image(image_id);
-  if (!reps) return reps.error();
-  auto v = view();
-  if (!v) return v.error();
-  ReadPlan plan;
-  for (const auto& r : *reps) plan.rows[r.node] = r;
-  for (const auto& n : v->read_order(image_id, *reps))
-    if (auto ep = endpoint(*v, n)) plan.sources.push_back(*ep);
-  return plan;
+  return peer::plan_reads(image_id, replicas_, nodes_, view_options(), clock_.wall(), log_);
 }
 
 void ImageData::discard_copies(const std::string& image_id, const std::vector<Discard>& copies) {

@@ -19,6 +19,7 @@
 #include "shared/metrics/metrics.hpp"
 #include "shared/peer/blob_peer.hpp"
 #include "shared/peer/failover_source.hpp"
+#include "shared/peer/read_plan.hpp"
 #include "shared/placement/cluster_view.hpp"
 
 namespace glint::api {
@@ -79,19 +80,13 @@ class ImageData {
     peer::Endpoint node;
     std::string if_match = "*";
   };
-  // The ok replicas to read, in ClusterView::read_order, with the rows as read (for
-  // compare-and-set marking of a bad one).
-  struct ReadPlan {
-    std::vector<peer::Endpoint> sources;
-    std::map<std::string, db::ReplicaRow> rows;
-  };
+  using ReadPlan = peer::ReadPlan;
   Expected<placement::ClusterView> view();
+  placement::ViewOptions view_options() const;
   std::optional<peer::Endpoint> endpoint(const placement::ClusterView& v, const std::string& node) const;
   // Writable nodes (up and heartbeating), as endpoints, in placement order for `image_id`.
   Expected<std::vector<peer::Endpoint>> placed_nodes(const std::string& image_id, size_t count);
   Expected<ReadPlan> read_sources(const std::string& image_id);
-  // The digest every ok replica of the image agrees on (what a cache entry must hold), if any.
-  static std::optional<std::string> agreed_digest(const ReadPlan& plan, uint64_t size);
   // Reads of the image's bytes from its nodes, failing over between them (cache fills, misses).
   cache::Upstream upstream(const std::string& image_id, const ReadPlan& plan, log::Logger log);
   peer::FailoverHooks download_hooks(const std::string& image_id, std::map<std::string, db::ReplicaRow> rows,

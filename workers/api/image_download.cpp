@@ -44,28 +44,9 @@ peer::FailoverHooks ImageData::download_hooks(const std::string& image_id, std::
   return h;
 }
 
-std::optional<std::string> ImageData::agreed_digest(const ReadPlan& plan, uint64_t size) {
-  std::optional<std::string> digest;
-  for (const auto& [node, r] : plan.rows) {
-    if (r.state != ReplicaState::ok) continue;
-    if (!r.digest || r.size.value_or(-1) != static_cast<int64_t>(size)) return std::nullopt;
-    if (digest && *digest != *r.digest) return std::nullopt;  // copies disagree: the workers decide first
-    digest = r.digest;
-  }
-  return digest;
-}
-
 cache::Upstream ImageData::upstream(const std::string& image_id, const ReadPlan& plan, log::Logger log) {
-  return [this, image_id, sources = plan.sources, rows = plan.rows, log](
-             uint64_t first, uint64_t last) -> Expected<std::unique_ptr<http::BodySource>> {
-    if (sources.empty())
-      return Error{Errc::unavailable, "No storage node holds a readable copy of image " + image_id + " right now."};
-    auto src = std::make_unique<peer::FailoverSource>(peer_, image_id, sources, first, last,
-                                                      download_hooks(image_id, rows, log));
-    if (!src->start())
-      return Error{Errc::unavailable, "No storage node could deliver image " + image_id + " right now; try again later."};
-    return std::unique_ptr<http::BodySource>(std::move(src));
-  };
+  return peer::open_ranges(peer_, image_id, plan.sources,
+                           [this, image_id, rows = plan.rows, log] { return download_hooks(image_id, rows, log); });
 }
 
 http::Response ImageData::download(const http::Request& req, const db::ImageRow& img) {
@@ -99,7 +80,7 @@ http::Response ImageData::download(const http::Request& req, const db::ImageRow&
   auto nodes = upstream(img.id, *plan, log_.with({{"req", req.request_id}}));
   // Only an active image, and only an entry with the bytes its replicas have now: a deactivated
   // image or a copy re-made differently is never served from the cache.
-  const auto digest = cache_ && img.status == ImageStatus::active ? agreed_digest(*plan, size) : std::nullopt;
+  const auto digest = cache_ && img.status == ImageStatus::active ? peer::agreed_digest(*plan, size) : std::nullopt;
   std::unique_ptr<http::BodySource> body;
   if (digest) {
     const cache::CacheKey key{img.id, size, *digest};
