@@ -9,6 +9,8 @@
 # GLINT_AUTH=keystone (the default) also runs a loopback Keystone (in $GLINT_VAR/keystone) with a
 # demo project and user, and writes $GLINT_VAR/etc/openrc for the openstack and glance clients;
 # GLINT_AUTH=noauth runs glint-api without identity (Glance's noauth).
+# Every API node keeps an image cache ($GLINT_VAR/cache/<name>) kept by its glint-prefetcher;
+# GLINT_APIS=2 starts two API nodes (api, api2), each with its own cache.
 # $GLINT_VAR/etc/local.conf, when it exists, is given to every process after its generated file.
 # GLINT_QUICKSTART_NO_BUILD=1 skips installing and building (tests that built already);
 # GLINT_BUILD_DIR (default ./build) is where the binaries are.
@@ -25,10 +27,13 @@ run=$var/run log=$var/log etc=$var/etc
 build=${GLINT_BUILD_DIR:-$root/build}
 nodes=(node1 node2 node3)
 auth=${GLINT_AUTH:-keystone}
+apis=(api)
+for ((i = 2; i <= ${GLINT_APIS:-1}; i++)); do apis+=("api$i"); done
 case $auth in keystone | noauth) ;; *) echo "GLINT_AUTH must be keystone or noauth, not $auth" >&2; exit 1 ;; esac
 
 down() {
-  glint_stop_pid "$run/api.pid"
+  for a in "${apis[@]}"; do glint_stop_pid "$run/$a-prefetcher.pid"; glint_stop_pid "$run/$a.pid"; done
+  for a in "$run"/api*.pid; do [ -e "$a" ] && glint_stop_pid "$a"; done  # also from an earlier GLINT_APIS
   for n in "${nodes[@]}"; do
     for w in replicator auditor auditor-deep reaper updater; do glint_stop_pid "$run/$n-$w.pid"; done
     glint_stop_pid "$run/$n.pid"
@@ -42,7 +47,7 @@ if [ "${1:-}" = "down" ]; then down; exit 0; fi
 if [ "${1:-}" = "destroy" ]; then
   down
   # Only a directory that looks like ours: its secret file or nothing but our layout.
-  if [ -f "$var/etc/secret" ] || [ -z "$(ls -A "$var" | grep -vxE 'pg|run|log|etc|nodes|journal|keystone|demo.qcow2' || true)" ]; then
+  if [ -f "$var/etc/secret" ] || [ -z "$(ls -A "$var" | grep -vxE 'pg|run|log|etc|nodes|journal|keystone|cache|demo.qcow2' || true)" ]; then
     rm -rf -- "$var"
     echo "removed $var"
   else
@@ -60,7 +65,7 @@ if [ "${GLINT_QUICKSTART_NO_BUILD:-0}" != 1 ]; then
   "$root/deploy/install-deps.sh"
   echo "== building"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator glint-reaper glint-updater >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
+  cmake --build "$build" -j "$(nproc)" --target glint-store glint-api glint-coordinator glintctl glint-auditor glint-replicator glint-reaper glint-updater glint-prefetcher >"$log/build.log" 2>&1 || { tail -n 40 "$log/build.log"; exit 1; }
 fi
 bin=$build/bin
 
@@ -100,11 +105,15 @@ bus_pub=$(sed -n 's/^pub=//p' "$etc/bus.env")
 # command). glintctl speaks with the operator key through $etc/glintctl.conf.
 key_pub() { sed -n 's/^public = //p' "$etc/$1.key"; }
 make_key() { [ -s "$etc/$1.key" ] || "$bin/glintctl" keys --out "$etc/$1.key" >/dev/null; }
-for k in coordinator api operator; do make_key "$k"; done
+for k in coordinator operator; do make_key "$k"; done
+for a in "${apis[@]}"; do make_key "$a"; make_key "worker-$a"; done
 for n in "${nodes[@]}"; do make_key "store-$n"; make_key "worker-$n"; done
 {
   echo "# ROLE NAME PUBLIC_KEY: who may speak on the quickstart's bus"
-  echo "api api $(key_pub api)"
+  for a in "${apis[@]}"; do
+    echo "api $a $(key_pub "$a")"
+    echo "worker $a $(key_pub "worker-$a")"
+  done
   echo "operator quickstart $(key_pub operator)"
   for n in "${nodes[@]}"; do
     echo "store $n $(key_pub "store-$n")"
@@ -231,11 +240,12 @@ RC
 auth_mode = keystone"
 fi
 
-echo "== API"
-cat > "$etc/api.conf" <<CONF
+echo "== API nodes (${apis[*]}), each with its image cache and glint-prefetcher"
+for a in "${apis[@]}"; do
+  cat > "$etc/$a.conf" <<CONF
 [DEFAULT]
-node_name = api
-log_file = $log/api.log
+node_name = $a
+log_file = $log/$a.log
 
 [database]
 connection = $db_url
@@ -243,7 +253,7 @@ connection = $db_url
 [auth]
 shared_secret = $secret
 
-$(bus_section api)
+$(bus_section "$a")
 
 [cluster]
 replicas = 3
@@ -253,9 +263,18 @@ $identity
 
 [api]
 bind_port = 0
-port_file = $run/api.port
+port_file = $run/$a.port
+
+[cache]
+dir = $var/cache/$a
+max_size = 2G
 CONF
-ensure_running api "$bin/glint-api" "$etc/api.conf"
+  ensure_running "$a" "$bin/glint-api" "$etc/$a.conf"
+  sed -e "s|^log_file = .*|log_file = $log/$a-prefetcher.log|" -e "s|/$a.key$|/worker-$a.key|" "$etc/$a.conf" > "$etc/$a-prefetcher.conf"
+  printf '\n[worker]\nschedule_defaults = %s\nlock_dir = %s\n\n[journal]\ndir = %s\n' \
+    "$root/schedules/default.conf" "$run/locks" "$var/journal/$a" >> "$etc/$a-prefetcher.conf"
+  ensure_worker "$a-prefetcher" "$bin/glint-prefetcher" "$etc/$a-prefetcher.conf"
+done
 
 echo "== cluster status"
 glint_wait_for 15 bash -c "[ \"\$('$pg_bin/psql' -qAt '$db_url' -c \"select count(*) from nodes where state='up' and last_heartbeat > now() - interval '30 seconds'\" 2>/dev/null)\" = ${#nodes[@]} ]" ||
@@ -300,6 +319,7 @@ echo "database: $db_url"
 echo "logs: $log   pids: $run   stop: deploy/quickstart.sh down"
 "$pg_bin/psql" -q "$db_url" -c "select i.name, i.status, i.size, count(r.*) filter (where r.state = 'ok') as ok_replicas from images i left join replicas r on r.image_id = i.id where i.status <> 'deleted' group by i.id order by i.created_at"
 echo "api: $api"
+for a in "${apis[@]:1}"; do echo "$a: http://127.0.0.1:$(cat "$run/$a.port")"; done
 if [ "$auth" = keystone ]; then
   echo "keystone: $OS_AUTH_URL"
   echo "openrc: $etc/openrc"

@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
     }
     return std::make_unique<PrefetcherProcess>(env, std::move(rows), std::move(*cache), std::move(*peer));
   };
-  // One PUT /v2/cache/{id} rings every node; the queue in the database says what to fetch.
-  spec.wake_on = {"cache.queue"};
+  // One PUT /v2/cache/{id} rings every node (the queue in the database says what to fetch); a
+  // delete makes every node drop its copy at once.
+  spec.wake_on = {"cache.queue", "image.deleted"};
   return worker::worker_main(argc, argv, spec);
 }
