@@ -14,10 +14,17 @@
 #              (parent + workers). Peak = max(VmRSS sampled every 20 ms, VmHWM after a reset via
 #              /proc/PID/clear_refs at the start of the phase).
 #   big        glint only: glint-api peak RSS during a 256 MiB and a BENCH_BIG_MIB upload.
+#   hot        (glint with [cache]) the image downloaded again: glint from its cache entry, Glance
+#              from its file in the page cache; nginx sendfile of glint's cache file as a floor
+#   cold       the page cache dropped (and glint's entry removed) before each download
+#   storm      BENCH_STORM_CLIENTS (50) concurrent downloads of a cold BENCH_STORM_MIB (256) MiB
+#              image: glint's wall time vs that many of Glance's single cold downloads, the bytes
+#              the stores sent / image size, glint-api peak RSS
 #
 # Targets (issue glint-api): upload >= 1.3x Glance while writing 3 replicas; download >= 0.8x Glance
 # while verifying every block; create p50 <= 1 ms; list >= 30x Glance req/s with p99 <= 10 ms;
-# glint-api RSS <= 48 MiB in every phase, also for the 256 MiB and 4 GiB uploads.
+# glint-api RSS <= 48 MiB in every phase, also for the 256 MiB and 4 GiB uploads. Issue 13: hot
+# >= 1.0x Glance and >= 0.9x nginx; cold >= 1.0x Glance; storm bytes/image <= 1.1, RSS <= 64 MiB.
 # Glance as measured on this 2-core machine: 340-370 MB/s upload, 2.3-3.3 GB/s download, 10-12 ms
 # create, 60-90 list req/s with p99 ~180 ms, ~150 MiB per process.
 #
@@ -235,6 +242,8 @@ grep -q '^#replicas =' <<<"$sample" && api_extra+=$'[cluster]\nreplicas = 3\nwri
 api_cap=""
 if grep -q '^#image_size_cap =' <<<"$sample"; then api_cap=$'image_size_cap = 8G\n'; else log "glint-api has no image_size_cap option yet"; fi
 [ -n "$api_extra" ] || log "glint-api has no [cluster] options yet"
+api_cache=""
+grep -q '^\[cache\]' <<<"$sample" && api_cache=$'[cache]\ndir = '"$dir/cache"$'\nmax_size = 8G\n'
 cat > "$dir/etc/api.conf" <<CONF
 [DEFAULT]
 log_file = $dir/log/api.log
@@ -247,6 +256,7 @@ ${api_extra}[api]
 bind_port = 0
 port_file = $dir/run/api.port
 ${api_cap}
+${api_cache}
 CONF
 glint_start_service "$bin/glint-api" "$dir/etc/api.conf" glint-api "$dir/run/api.pid" "$dir/log/api.out" "$dir/run/api.port"
 base[glint]=http://127.0.0.1:$(cat "$dir/run/api.port")
@@ -445,6 +455,112 @@ for s in "${servers[@]}"; do
   put "${s}_rss_peak_download" "$(if_ok "${s}_download_${mib}MiB" max_of ${rss_down[$s]:-})" MiB
 done
 
+# ------------------------------------------------------------------------------------ cache (issue 13)
+# hot:   the image downloaded again (glint: from its cache, filled by the first download; Glance:
+#        from its file in the page cache); also nginx sendfile of glint's cache file.
+# cold:  the page cache dropped before each run (glint: its cache entry removed too).
+# storm: BENCH_STORM_CLIENTS (50) concurrent downloads of a cold BENCH_STORM_MIB (256) MiB image:
+#        glint's wall time against that many single cold downloads by Glance, the bytes the stores
+#        sent over the image size, and glint-api's peak RSS.
+storm_mib=${BENCH_STORM_MIB:-256}
+storm_clients=${BENCH_STORM_CLIENTS:-50}
+stores_sent() {  # bytes sent by the three stores so far
+  local t=0 n v
+  for n in "${nodes[@]}"; do
+    v=$(curl -sf "http://127.0.0.1:$(cat "$dir/run/$n.port")/metrics" | awk '/^glint_store_sent_bytes_total/ {print $2}')
+    t=$(python3 -c "print(int($t + float('${v:-0}')))")
+  done
+  echo "$t"
+}
+uncache() {  # uncache SERVER ID: glint forgets its cached copy (waits until it is gone)
+  [ "$1" = glint ] || return 0
+  curl -s -o /dev/null -X DELETE "${base[glint]}/v2/cache/$2"
+  glint_wait_for 10 bash -c "[ ! -e '$dir/cache/objects/${2:0:2}/${2:2:2}/$2' ]"
+}
+declare -A hot=() cold=() cache_id=()
+if [ -n "$api_cache" ]; then
+  for s in "${servers[@]}"; do
+    upload "${base[$s]}" "$src" "bench-cache" || continue
+    cache_id[$s]=$up_id
+    download "${base[$s]}" "$up_id" || true  # glint: the miss that fills the cache
+    [ "$s" = glint ] && glint_wait_for 30 test -e "$dir/cache/objects/${up_id:0:2}/${up_id:2:2}/$up_id"
+  done
+  for i in $(seq "$runs"); do
+    for s in "${!cache_id[@]}"; do
+      download "${base[$s]}" "${cache_id[$s]}" || true
+      hot[$s]+="$down_mbs "
+    done
+  done
+  nginx_hot=""
+  if command -v nginx >/dev/null && [ -n "${cache_id[glint]:-}" ]; then
+    nport=$(free_port)
+    bench_nginx "$dir/nginx" "$dir/cache/objects" "$nport"
+    id=${cache_id[glint]}
+    for i in $(seq "$runs"); do
+      r=$(curl -sS -o /dev/null -w '%{http_code} %{time_total} %{size_download}' "http://127.0.0.1:$nport/${id:0:2}/${id:2:2}/$id")
+      read -r code t n <<<"$r"
+      nginx_hot+="$(mbps "$n" "$t") "
+    done
+    kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null || true
+  fi
+  for i in $(seq "$runs"); do
+    for s in "${!cache_id[@]}"; do
+      uncache "$s" "${cache_id[$s]}"
+      drop_caches
+      download "${base[$s]}" "${cache_id[$s]}" || true
+      cold[$s]+="$down_mbs "
+    done
+  done
+  for s in "${!cache_id[@]}"; do
+    # shellcheck disable=SC2086
+    summary "${s}_hot_download_${mib}MiB" MB/s ${hot[$s]}
+    # shellcheck disable=SC2086
+    summary "${s}_cold_download_${mib}MiB" MB/s ${cold[$s]}
+    delete_image "${base[$s]}" "${cache_id[$s]}"
+  done
+  # shellcheck disable=SC2086
+  [ -n "$nginx_hot" ] && summary "nginx_sendfile_${mib}MiB" MB/s $nginx_hot
+
+  head -c $((storm_mib << 20)) "$src" > "$dir/storm.src"
+  storm_bytes=$(stat -c %s "$dir/storm.src")
+  for s in "${servers[@]}"; do
+    bytes_saved=$bytes; bytes=$storm_bytes
+    upload "${base[$s]}" "$dir/storm.src" "bench-storm" || { bytes=$bytes_saved; continue; }
+    id=$up_id
+    drop_caches
+    if [ "$s" = glint ]; then
+      sent0=$(stores_sent)
+      rss_begin storm "${pids[glint]}"
+      t0=$(now_ms)
+      spids=()
+      for c in $(seq "$storm_clients"); do
+        curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "${base[glint]}/v2/images/$id/file" > "$dir/storm.$c" & spids+=($!)
+      done
+      wait "${spids[@]}"
+      t1=$(now_ms)
+      rss_end storm
+      sent1=$(stores_sent)
+      full=$(cat "$dir"/storm.* 2>/dev/null | grep -c "^200 $storm_bytes\$" || true)
+      log "glint storm: $full of $storm_clients complete in $((t1 - t0)) ms, stores sent $((sent1 - sent0)) bytes"
+      if [ "$full" = "$storm_clients" ]; then
+        put glint_storm_wall "$((t1 - t0))" ms
+        put glint_storm_store_bytes_per_image "$(python3 -c "print(f'{($sent1 - $sent0) / $storm_bytes:.3f}')")" ratio
+        put glint_rss_peak_storm "${rss[storm]}" MiB
+      else
+        put glint_storm_wall n/a ms
+      fi
+      rm -f "$dir"/storm.[0-9]*
+    else
+      download "${base[$s]}" "$id" || true
+      [ "$down_mbs" != n/a ] && put "${s}_storm_single_x${storm_clients}" \
+        "$(python3 -c "print(int($storm_clients * $storm_bytes / ($down_mbs * 1e6) * 1000))")" ms
+    fi
+    bytes=$bytes_saved
+    delete_image "${base[$s]}" "$id"
+  done
+  rm -f "$dir/storm.src"
+fi
+
 # ------------------------------------------------------------------------------------ create
 for s in "${servers[@]}"; do
   rss_begin "create-$s" "${pids[$s]}"
@@ -525,5 +641,9 @@ if [ -n "${base[glance]:-}" ]; then
   ratio list_rps_glint_vs_glance "glint_list25_at_${list_images}_rps" "glance_list25_at_${list_images}_rps"
   ratio list_p99_glint_vs_glance "glint_list25_at_${list_images}_p99" "glance_list25_at_${list_images}_p99"
   for p in upload download create list; do ratio "rss_${p}_glint_vs_glance" "glint_rss_peak_$p" "glance_rss_peak_$p"; done
+  ratio hot_download_glint_vs_glance "glint_hot_download_${mib}MiB" "glance_hot_download_${mib}MiB"
+  ratio cold_download_glint_vs_glance "glint_cold_download_${mib}MiB" "glance_cold_download_${mib}MiB"
+  ratio storm_wall_glint_vs_glance_x${storm_clients} glint_storm_wall "glance_storm_single_x${storm_clients}"
 fi
+ratio hot_download_glint_vs_nginx "glint_hot_download_${mib}MiB" "nginx_sendfile_${mib}MiB"
 log "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -26,3 +26,18 @@ bench_pg() {
   "$pg_bin/psql" -q "$admin_url" -c "create database $2" >/dev/null
 }
 psql_q() { "$pg_bin/psql" -qAt -v ON_ERROR_STOP=1 "$db_url" -c "$1"; }
+# bench_nginx WORKDIR ROOT PORT: nginx (sendfile on, one worker) serving the files under ROOT on
+# 127.0.0.1:PORT, its temp files in WORKDIR; sets nginx_pid (stop it with kill) once it answers.
+bench_nginx() {
+  mkdir -p "$1"
+  cat > "$1/nginx.conf" <<NGX
+daemon off; worker_processes 1; error_log $1/nginx-error.log; pid $1/nginx.pid;
+events { worker_connections 64; }
+http { access_log off; sendfile on; tcp_nopush on;
+  client_body_temp_path $1; proxy_temp_path $1; fastcgi_temp_path $1; uwsgi_temp_path $1; scgi_temp_path $1;
+  server { listen 127.0.0.1:$3; root $2; } }
+NGX
+  nginx -c "$1/nginx.conf" &
+  nginx_pid=$!
+  glint_wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$3/"
+}

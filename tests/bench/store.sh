@@ -7,6 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/deploy/lib.sh"
+source "$root/tests/bench/lib.sh"
 bin=$root/build/bin/glint-store
 [ -x "$bin" ] || { echo "build first: cmake --build build --target glint-store" >&2; exit 1; }
 dir=${BENCH_DIR:-$root/build/bench}
@@ -18,7 +19,7 @@ store_pid="" nginx_pid=""
 cleanup() {
   [ -n "$store_pid" ] && kill -TERM "$store_pid" 2>/dev/null && wait "$store_pid" 2>/dev/null || true
   [ -n "$nginx_pid" ] && kill -TERM "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true
-  rm -rf "$dir/data" "$dir/src" "$dir"/dd.* "$dir/nginx"
+  rm -rf "$dir/data" "$dir/src" "$dir"/dd.* "$dir/nginx" "$dir/nginx-tmp"
 }
 trap cleanup EXIT
 
@@ -77,16 +78,7 @@ rm -f "$dir"/dd.*
 # GET baseline: nginx with sendfile serving the same bytes from the same filesystem, same client.
 nport=$(free_port)
 cp "$dir/src" "$dir/nginx/blob"
-cat > "$dir/nginx.conf" <<NGX
-daemon off; worker_processes 1; error_log $dir/nginx-error.log; pid $dir/nginx.pid;
-events { worker_connections 64; }
-http { access_log off; sendfile on; tcp_nopush on;
-  client_body_temp_path $dir/nginx; proxy_temp_path $dir/nginx; fastcgi_temp_path $dir/nginx;
-  uwsgi_temp_path $dir/nginx; scgi_temp_path $dir/nginx;
-  server { listen 127.0.0.1:$nport; root $dir/nginx; } }
-NGX
-nginx -c "$dir/nginx.conf" &
-nginx_pid=$!
+bench_nginx "$dir/nginx-tmp" "$dir/nginx" "$nport"
 glint_wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$nport/blob"
 nginx_runs=() get_runs=() get_ratios=()
 for i in $(seq "$runs"); do
