@@ -62,6 +62,8 @@ class BlobReader {
   // Which file this reader has open (stable while the file exists): a finding about these bytes
   // may act only on this file, never on a copy that replaced it under the same name.
   virtual uint64_t file_id() const = 0;
+  // A buffered descriptor of the file (for sendfile of verified blocks); -1 when there is none.
+  virtual int data_fd() const { return -1; }
 };
 
 // Conditions an upload must meet before it becomes visible.

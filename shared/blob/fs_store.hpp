@@ -150,6 +150,7 @@ class FsBlobReader final : public BlobReader {
   const BlobInfo& info() const override { return sidecar_.info; }
   Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override;
   uint64_t file_id() const override { return file_id_; }
+  int data_fd() const override { return fd_.get(); }
 
  private:
   // Reads len bytes at offset into buf (grown as needed); the bytes may start at an aligned

@@ -27,8 +27,10 @@ CacheMetrics::CacheMetrics(metrics::Metrics& m)
       size_bytes(m.gauge("glint_cache_size_bytes", "Bytes in this node's complete cache entries").Add({})) {}
 
 // Bytes [first, last] of a complete entry, each block verified before it is handed out. A corrupt
-// block takes the file out of the cache and the rest of the range comes from the nodes.
-class ImageCache::EntrySource final : public http::BodySource {
+// block takes the file out of the cache and the rest of the range comes from the nodes. A server
+// sends verified blocks with sendfile from the same descriptor (FileBody): the entry is immutable
+// (a new entry is a new file), so the pages verified are the pages sent, with no second copy.
+class ImageCache::EntrySource final : public http::BodySource, public http::FileBody {
  public:
   EntrySource(ImageCache& cache, std::unique_ptr<blob::BlobReader> reader, std::string id, uint64_t first,
               uint64_t last, Upstream upstream)
@@ -37,7 +39,31 @@ class ImageCache::EntrySource final : public http::BodySource {
 
   Expected<std::span<const std::byte>> next() override {
     if (rest_) return rest_->next();
-    if (pos_ >= end_) return std::span<const std::byte>();
+    auto r = verified();
+    if (!r) return r.error();
+    return r->bytes;
+  }
+
+  Expected<http::FileRange> next_range() override {
+    if (rest_) {
+      auto c = rest_->next();
+      if (!c) return c.error();
+      return http::FileRange{-1, 0, c->size(), *c};
+    }
+    const uint64_t at = pos_;
+    auto r = verified();
+    if (!r) return r.error();
+    if (rest_ || r->bytes.empty() || reader_->data_fd() < 0) return http::FileRange{-1, 0, r->bytes.size(), r->bytes};
+    return http::FileRange{reader_->data_fd(), at, r->bytes.size(), {}};
+  }
+
+ private:
+  struct Piece {
+    std::span<const std::byte> bytes;
+  };
+  // The next verified piece (empty at the end); after a corrupt block, the nodes' first chunk.
+  Expected<Piece> verified() {
+    if (pos_ >= end_) return Piece{};
     const uint64_t bs = reader_->info().block_size;
     const uint64_t index = pos_ / bs;
     auto block = reader_->read_block(index, buf_);
@@ -48,16 +74,17 @@ class ImageCache::EntrySource final : public http::BodySource {
       auto up = upstream_(pos_, end_ - 1);
       if (!up) return up.error();
       rest_ = std::move(*up);
-      return rest_->next();
+      auto c = rest_->next();
+      if (!c) return c.error();
+      return Piece{*c};
     }
     const uint64_t offset = pos_ - index * bs;
     const uint64_t n = std::min<uint64_t>(block->size() - offset, end_ - pos_);
     pos_ += n;
     cache_.m_.bytes_served.Increment(static_cast<double>(n));
-    return block->subspan(offset, n);
+    return Piece{block->subspan(offset, n)};
   }
 
- private:
   ImageCache& cache_;
   std::unique_ptr<blob::BlobReader> reader_;
   const std::string id_;

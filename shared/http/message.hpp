@@ -63,6 +63,25 @@ class PipeBody {
   virtual int pipe_fd() = 0;  // non-blocking read end; EOF before content_length means failure
 };
 
+// A piece of a FileBody: `length` bytes of the open file `fd` at `offset` (sent with sendfile),
+// or, when fd < 0, the bytes in `bytes`. length 0 (fd >= 0) or empty bytes (fd < 0): the end.
+struct FileRange {
+  int fd = -1;
+  uint64_t offset = 0;
+  size_t length = 0;
+  std::span<const std::byte> bytes = {};
+  bool end() const { return fd >= 0 ? length == 0 : bytes.empty(); }
+};
+
+// Optional capability of a BodySource whose bytes are already verified ranges of a file it keeps
+// open: a plain-TCP server then sends them with sendfile (no copy through user space) instead of
+// calling next(). A range handed out is final (the file is immutable); an error cuts the stream.
+class FileBody {
+ public:
+  virtual ~FileBody() = default;
+  virtual Expected<FileRange> next_range() = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;

@@ -5,6 +5,7 @@
 #include "shared/core/buffer_pool.hpp"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -99,6 +100,9 @@ struct Server::Impl {
   template <class Stream>
   awaitable<bool> send_piped(Stream& stream, Response& resp, const Request& req, bool keep_alive,
                              PipeBody& body, uint64_t& bytes_out);
+  // send() of a FileBody over plain TCP: sendfile of each verified range (bytes ranges written).
+  awaitable<bool> send_file(beast::tcp_stream& stream, Response& resp, const Request& req, bool keep_alive,
+                            FileBody& body, uint64_t& bytes_out);
   void begin_drain();
   awaitable<void> drain_wait(std::chrono::steady_clock::time_point deadline);
 };
@@ -236,6 +240,75 @@ awaitable<bool> Server::Impl::send_piped(Stream& stream, Response& resp, const R
   }
 }
 
+awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, Response& resp, const Request& req,
+                                        bool keep_alive, FileBody& body, uint64_t& bytes_out) {
+  beast::error_code ec;
+  // The first range before the status line: a failure now can still become a clean 5xx.
+  auto range = body.next_range();
+  if (!range) {
+    logger.error("http.stream_failed", {{"req", req.request_id}, {"error", range.error().message}});
+    Response err = json_error(500, "Internal Server Error", range.error().message);
+    co_await send(stream, err, req, false, bytes_out);
+    co_return false;
+  }
+  if (!co_await write_body_header(stream, resp, req, keep_alive)) co_return false;
+  auto& sock = stream.socket();
+  sock.native_non_blocking(true, ec);  // sendfile must not block an io thread on a full socket
+  if (ec) co_return false;
+  asio::steady_timer timer(sock.get_executor());
+  uint64_t left = resp.content_length.value_or(0);
+  while (left > 0) {
+    if (range->end()) {
+      logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out}, {"error", "source ended early"}});
+      co_return false;
+    }
+    if (range->fd < 0) {
+      stream.expires_after(opts.read_timeout);
+      co_await asio::async_write(stream, asio::buffer(range->bytes.data(), range->bytes.size()),
+                                 asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+      left -= std::min<uint64_t>(left, range->bytes.size());
+      bytes_out += range->bytes.size();
+    } else {
+      off_t off = static_cast<off_t>(range->offset);
+      size_t todo = static_cast<size_t>(std::min<uint64_t>(range->length, left));
+      while (todo > 0) {
+        const ssize_t n = ::sendfile(sock.native_handle(), range->fd, &off, todo);
+        if (n > 0) {
+          todo -= static_cast<size_t>(n);
+          left -= static_cast<uint64_t>(n);
+          bytes_out += static_cast<uint64_t>(n);
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0 || errno != EAGAIN) {
+          logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out},
+                                           {"error", n == 0 ? std::string("file ended early") : std::string(std::strerror(errno))}});
+          co_return false;
+        }
+        timer.expires_after(opts.read_timeout);  // the client must take bytes within read_timeout
+        timer.async_wait([&](const beast::error_code& e) {
+          if (!e) {
+            beast::error_code ignored;
+            sock.cancel(ignored);
+          }
+        });
+        co_await sock.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+        timer.cancel();
+        if (ec) co_return false;
+      }
+    }
+    if (left == 0) break;
+    range = body.next_range();
+    if (!range) {
+      // Never send bytes that failed verification: cut the connection mid-body.
+      logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out}, {"error", range.error().message}});
+      co_return false;
+    }
+  }
+  co_return keep_alive && !resp.close;
+}
+
 template <class Stream>
 awaitable<bool> Server::Impl::send(Stream& stream, Response& resp, const Request& req, bool keep_alive,
                                    uint64_t& bytes_out) {
@@ -244,6 +317,10 @@ awaitable<bool> Server::Impl::send(Stream& stream, Response& resp, const Request
   std::span<const std::byte> first;
   auto* piped = resp.stream && !head ? dynamic_cast<PipeBody*>(resp.stream.get()) : nullptr;
   if (piped) co_return co_await send_piped(stream, resp, req, keep_alive, *piped, bytes_out);
+  if constexpr (!std::is_same_v<Stream, TlsStream>) {
+    auto* filed = resp.stream && !head ? dynamic_cast<FileBody*>(resp.stream.get()) : nullptr;
+    if (filed) co_return co_await send_file(stream, resp, req, keep_alive, *filed, bytes_out);
+  }
   if (resp.stream) {
     // Pull the first chunk before the status line: a failure now can still become a clean 5xx.
     auto n = resp.stream->next();

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <thread>
 
+#include <unistd.h>
+
 #include "shared/http/client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/string_source.hpp"
@@ -36,15 +38,53 @@ class CountingSink final : public BodySink {
   std::atomic<int>& finished_;
 };
 
+// A file body: `file` sent in ranges of 256 KiB by sendfile, then `tail` from memory; with
+// fail_after, an error after that many ranges (the server must cut the stream).
+class FileSource final : public BodySource, public FileBody {
+ public:
+  FileSource(int fd, size_t file_size, std::string tail, int fail_after)
+      : fd_(fd), size_(file_size), tail_(std::move(tail)), fail_after_(fail_after) {}
+  Expected<std::span<const std::byte>> next() override { return Error{Errc::io_error, "next() must not be used"}; }
+  Expected<FileRange> next_range() override {
+    if (fail_after_ >= 0 && ranges_++ >= fail_after_) return Error{Errc::corrupt, "block 1 is corrupt"};
+    if (pos_ < size_) {
+      const size_t n = std::min<size_t>(256 * 1024, size_ - pos_);
+      FileRange r{fd_, pos_, n, {}};
+      pos_ += n;
+      return r;
+    }
+    if (!tail_done_) {
+      tail_done_ = true;
+      return FileRange{-1, 0, tail_.size(), {reinterpret_cast<const std::byte*>(tail_.data()), tail_.size()}};
+    }
+    return FileRange{-1, 0, 0, {}};
+  }
+
+ private:
+  int fd_;
+  size_t size_, pos_ = 0;
+  std::string tail_;
+  int fail_after_, ranges_ = 0;
+  bool tail_done_ = false;
+};
+
 class ScriptedHandler final : public Handler {
  public:
   Reply handle_request(const Request& req) override {
     ++calls;
     if (req.path == "/throw") throw std::runtime_error("handler bug");
+    if (req.path == "/file" || req.path == "/file-bad") {
+      Response r;
+      r.stream = std::make_unique<FileSource>(file_fd, file_size, "tail!", req.path == "/file" ? -1 : 2);
+      r.content_length = file_size + 5;
+      return Reply::of(std::move(r));
+    }
     if (req.method == "PUT") return Reply::upload(std::make_unique<CountingSink>(limit, finished));
     return Reply::of(text_response(200, "hello " + req.path));
   }
   size_t limit = 1 << 30;
+  int file_fd = -1;
+  size_t file_size = 0;
   std::atomic<int> finished{0};
   std::atomic<int> calls{0};
 };
@@ -80,6 +120,25 @@ TEST_F(ServerTest, ServesPlainResponsesWithRequestIds) {
   h.set("X-Openstack-Request-Id", "req-abcdef12");
   auto kept = client().request("GET", "/y", h);
   EXPECT_EQ(kept->header("x-openstack-request-id"), "req-abcdef12");
+}
+
+TEST_F(ServerTest, FileBodiesGoOutBySendfileAndAnErrorCutsTheStream) {
+  char path[] = "/tmp/glint-sendfile-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::unlink(path);
+  std::string data(1'000'003, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 251);
+  ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  handler_.file_fd = fd;
+  handler_.file_size = data.size();
+  auto r = client().request("GET", "/file");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body == data + "tail!") << "got " << r->body.size() << " bytes";
+  auto bad = client().request("GET", "/file-bad");
+  EXPECT_TRUE(!bad.ok() || bad->body.size() < data.size()) << "a failed range must cut the stream";
+  ::close(fd);
 }
 
 TEST_F(ServerTest, StreamsBodiesIntoTheSink) {
