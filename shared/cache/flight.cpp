@@ -161,6 +161,7 @@ void ImageCache::run_flight(std::shared_ptr<Flight> f, std::unique_ptr<http::Bod
   } else {
     f->writer->abort();
   }
+  f->writer.reset();  // it belongs to the store: gone before the cache may be destroyed
   if (st) {
     m_.fills_ok.Increment();
     if (Status r = repo_.record_entry(opts_.node, key.image_id, key.size, key.digest); !r)
