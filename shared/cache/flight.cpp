@@ -30,8 +30,10 @@ struct ImageCache::Flight {
 };
 
 // One download following a fetch: reads the temp file up to what the fetch has written. When the
-// fetch fails before this reader has everything, the rest comes straight from the nodes.
-class ImageCache::FollowSource final : public http::BodySource {
+// fetch fails before this reader has everything, the rest comes straight from the nodes. A server
+// sends what is written with sendfile from the temp file (FileBody): the bytes are the ones the
+// nodes verified and sent, written once and never changed.
+class ImageCache::FollowSource final : public http::BodySource, public http::FileBody {
  public:
   static constexpr size_t kChunk = 256 * 1024;  // small: a boot storm holds one per client
   FollowSource(std::shared_ptr<Flight> f, Upstream upstream, std::chrono::milliseconds timeout)
@@ -39,21 +41,11 @@ class ImageCache::FollowSource final : public http::BodySource {
 
   Expected<std::span<const std::byte>> next() override {
     if (rest_) return rest_->next();
-    if (pos_ >= end_) return std::span<const std::byte>();
-    uint64_t avail = 0;
-    {
-      std::unique_lock lk(f_->mu);
-      const bool moved = f_->grew.wait_for(lk, timeout_, [&] { return f_->written > pos_ || f_->state != Flight::State::running; });
-      if (!moved) return Error{Errc::unavailable, "the cache fetch of " + f_->key.image_id + " stalled"};
-      avail = f_->written - std::min(f_->written, pos_);
-      if (avail == 0) {
-        const std::string why = f_->error;
-        lk.unlock();
-        return from_upstream(why);
-      }
-    }
+    auto avail = wait_for_bytes();
+    if (!avail) return avail.error();
+    if (rest_ || *avail == 0) return rest_span_;
     buf_.resize(kChunk);
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(avail, kChunk));
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(*avail, kChunk));
     ssize_t n;
     do {
       n = ::pread(f_->read_fd, buf_.data(), want, static_cast<off_t>(pos_));
@@ -63,12 +55,41 @@ class ImageCache::FollowSource final : public http::BodySource {
     return std::span<const std::byte>(buf_.data(), static_cast<size_t>(n));
   }
 
+  Expected<http::FileRange> next_range() override {
+    if (rest_) {
+      auto c = rest_->next();
+      if (!c) return c.error();
+      return http::FileRange{-1, 0, c->size(), *c};
+    }
+    auto avail = wait_for_bytes();
+    if (!avail) return avail.error();
+    if (rest_ || *avail == 0) return http::FileRange{-1, 0, rest_span_.size(), rest_span_};
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(*avail, 4 * kChunk));
+    http::FileRange r{f_->read_fd, pos_, n, {}};
+    pos_ += n;
+    return r;
+  }
+
  private:
-  Expected<std::span<const std::byte>> from_upstream(const std::string& why) {
+  // Bytes readable at pos_ (0 at the end); after a failed fetch, the nodes' first chunk of the
+  // rest is in rest_span_ (and rest_ is set).
+  Expected<uint64_t> wait_for_bytes() {
+    rest_span_ = {};
+    if (pos_ >= end_) return uint64_t{0};
+    std::unique_lock lk(f_->mu);
+    const bool moved = f_->grew.wait_for(lk, timeout_, [&] { return f_->written > pos_ || f_->state != Flight::State::running; });
+    if (!moved) return Error{Errc::unavailable, "the cache fetch of " + f_->key.image_id + " stalled"};
+    const uint64_t avail = f_->written - std::min(f_->written, pos_);
+    if (avail > 0) return avail;
+    const std::string why = f_->error;
+    lk.unlock();
     auto up = upstream_ ? upstream_(pos_, end_ - 1) : Expected<std::unique_ptr<http::BodySource>>(Error{Errc::unavailable, why});
     if (!up) return up.error();
     rest_ = std::move(*up);
-    return rest_->next();
+    auto c = rest_->next();
+    if (!c) return c.error();
+    rest_span_ = *c;
+    return uint64_t{0};
   }
 
   std::shared_ptr<Flight> f_;
@@ -77,7 +98,8 @@ class ImageCache::FollowSource final : public http::BodySource {
   Upstream upstream_;
   const std::chrono::milliseconds timeout_;
   std::vector<std::byte> buf_;
-  std::unique_ptr<http::BodySource> rest_;
+  std::unique_ptr<http::BodySource> rest_;  // the nodes, after a failed fetch
+  std::span<const std::byte> rest_span_;
 };
 
 ImageCache::~ImageCache() {
