@@ -160,35 +160,30 @@ Status ImageCache::evict(const std::string& image_id) {
 std::vector<std::string> ImageCache::cached_ids() { return store_->list(); }
 
 size_t ImageCache::prune(uint64_t target) {
-  std::map<std::string, uint64_t> on_disk;
+  auto files = on_disk();
   uint64_t total = 0;
-  for (const auto& id : store_->list()) {
-    if (auto info = store_->stat(id)) {
-      on_disk[id] = info->size;
-      total += info->size;
-    }
-  }
+  for (const auto& [id, size] : files) total += size;
   if (total <= target) return 0;
   std::vector<std::string> order;  // files nobody recorded, then rows least recently used first
   auto rows = repo_.entries(opts_.node);
   std::set<std::string> recorded;
   if (rows)
     for (const auto& r : *rows) recorded.insert(r.image_id);
-  for (const auto& [id, size] : on_disk)
+  for (const auto& [id, size] : files)
     if (!recorded.count(id)) order.push_back(id);
   if (rows)
     for (const auto& r : *rows) order.push_back(r.image_id);
   size_t removed = 0;
   for (const auto& id : order) {
     if (total <= target) break;
-    auto it = on_disk.find(id);
-    if (it == on_disk.end()) continue;
+    auto it = files.find(id);
+    if (it == files.end()) continue;
     if (Status s = evict(id); !s) {
       log_.warn("cache.prune_failed", {{"image", id}, {"error", s.message()}});
       continue;
     }
     total -= it->second;
-    on_disk.erase(it);
+    files.erase(it);
     m_.pruned.Increment();
     ++removed;
   }
@@ -207,22 +202,24 @@ size_t ImageCache::clean_stale() {
   return removed;
 }
 
+std::map<std::string, uint64_t> ImageCache::on_disk() {
+  std::map<std::string, uint64_t> out;
+  for (const auto& id : store_->list())
+    if (auto info = store_->stat(id)) out[id] = info->size;
+  return out;
+}
+
 uint64_t ImageCache::size_bytes() {
   uint64_t total = 0;
-  for (const auto& id : store_->list())
-    if (auto info = store_->stat(id)) total += info->size;
+  for (const auto& [id, size] : on_disk()) total += size;
   return total;
 }
 
 void ImageCache::refresh_gauges() {
-  uint64_t total = 0, count = 0;
-  for (const auto& id : store_->list()) {
-    if (auto info = store_->stat(id)) {
-      total += info->size;
-      ++count;
-    }
-  }
-  m_.entries.Set(static_cast<double>(count));
+  const auto entries = on_disk();
+  uint64_t total = 0;
+  for (const auto& [id, size] : entries) total += size;
+  m_.entries.Set(static_cast<double>(entries.size()));
   m_.size_bytes.Set(static_cast<double>(total));
 }
 

@@ -116,6 +116,8 @@ class ImageCache {
   // A cached file found bad (corrupt block, other digest): out of the cache and counted.
   void drop_invalid(const std::string& image_id, uint64_t file_id, const std::string& why);
   void refresh_gauges();
+  // Complete entries on disk with their sizes (one walk and a sidecar read per entry).
+  std::map<std::string, uint64_t> on_disk();
 
   const CacheOptions opts_;
   std::unique_ptr<blob::BlobStore> store_;
