@@ -112,8 +112,13 @@ class ImageCacheTest : public ::testing::Test {
   bool cached_soon() {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
+      // The file is published before its row is recorded: wait for both, so hits counted after
+      // this are counted on the row (a fetch ends only when its row is written).
       auto ids = cache_->cached_ids();
-      if (std::find(ids.begin(), ids.end(), key_.image_id) != ids.end()) return true;
+      auto rows = repo_.entries("api1");
+      if (std::find(ids.begin(), ids.end(), key_.image_id) != ids.end() && rows.ok() &&
+          !rows->empty())
+        return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return false;
