@@ -152,6 +152,8 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
     case ApiRoute::Kind::cache:
     case ApiRoute::Kind::cache_image:
     case ApiRoute::Kind::cache_nodes:
+    case ApiRoute::Kind::cache_clean:
+    case ApiRoute::Kind::cache_prune:
       return http::Reply::of(cache_api(req, who, r.kind, r.image_id));
     case ApiRoute::Kind::not_found:
       break;
@@ -162,10 +164,13 @@ http::Reply ApiHandler::route_request(const http::Request& req, const Identity& 
 http::Response ApiHandler::versions(const http::Request& req, int status) {
   const std::string href = "http://" + host_of(req) + "/v2/";
   nlohmann::json list = nlohmann::json::array();
-  // The versions Glance 25 (Zed) advertises without multi-store or cache middleware.
-  for (int minor : {16, 15, 14, 9, 7, 6, 5, 4, 3, 2, 1, 0}) {
+  // The versions Glance 25 advertises with its cache API (v2.14-2.16), without multi-store; with a
+  // cache this node also has the cache's nodes (2.17) and clean/prune calls (2.18).
+  std::vector<int> minors{16, 15, 14, 9, 7, 6, 5, 4, 3, 2, 1, 0};
+  if (opts_.cache) minors.insert(minors.begin(), {18, 17});
+  for (int minor : minors) {
     list.push_back({{"id", "v2." + std::to_string(minor)},
-                    {"status", minor == 16 ? "CURRENT" : "SUPPORTED"},
+                    {"status", minor == minors.front() ? "CURRENT" : "SUPPORTED"},
                     {"links", {{{"rel", "self"}, {"href", href}}}}});
   }
   return json_response(status, {{"versions", list}});

@@ -61,11 +61,15 @@ class ApiHandler final : public http::Handler {
   http::Reply file(const http::Request& req, const Identity& who, const std::string& id);
   http::Response action(const http::Request& req, const Identity& who, const std::string& id, const std::string& name);
   // The cache API (cache_api.cpp): GET/DELETE /v2/cache, PUT/DELETE /v2/cache/{id},
-  // GET /v2/cache/nodes/{id}, as Glance answers them; admin only by Glance's default policy.
+  // GET /v2/cache/nodes/{id}, as Glance answers them, POST /v2/cache/clean|prune; admin only by
+  // Glance's default policy.
   http::Response cache_api(const http::Request& req, const Identity& who, ApiRoute::Kind kind, const std::string& id);
   http::Response cache_queue(const http::Request& req, const Identity& who, const std::string& id);
   http::Response cache_delete(const http::Request& req, const Identity& who, const std::string& id);
   http::Response cache_clear(const http::Request& req, const Identity& who);
+  // POST /v2/cache/clean (stale partial and quarantined files) and /v2/cache/prune (LRU down to
+  // max_size): what this node's prefetcher does on its schedule, now.
+  http::Response cache_maintain(const http::Request& req, const Identity& who, ApiRoute::Kind kind);
   bool may_manage_cache(const Identity& who, Action a, const PolicyTarget& target) const;
   // The image if `who` may see it (nullopt: answer 404), or the database error.
   Expected<std::optional<db::ImageRow>> visible_image(const Identity& who, const std::string& id);

@@ -81,6 +81,9 @@ ApiRoute route(std::string_view path) {
     return {ApiRoute::Kind::schema, {}, "metadefs/" + std::string(p[3])};
   if (p.size() >= 2 && p[1] == "cache" && path.back() != '/' && path.find("//") == std::string_view::npos) {
     if (p.size() == 2) return {ApiRoute::Kind::cache, {}, {}};
+    // "clean" and "prune" are not image ids (no uuid is either), so they cannot hide one.
+    if (p.size() == 3 && p[2] == "clean") return {ApiRoute::Kind::cache_clean, {}, {}};
+    if (p.size() == 3 && p[2] == "prune") return {ApiRoute::Kind::cache_prune, {}, {}};
     if (p.size() == 3) return {ApiRoute::Kind::cache_image, std::string(p[2]), {}};
     if (p.size() == 4 && p[2] == "nodes") return {ApiRoute::Kind::cache_nodes, std::string(p[3]), {}};
     return r;

@@ -21,6 +21,8 @@ struct ApiRoute {
     cache,              // /v2/cache
     cache_image,        // /v2/cache/{id}
     cache_nodes,        // /v2/cache/nodes/{id}
+    cache_clean,        // /v2/cache/clean (POST)
+    cache_prune,        // /v2/cache/prune (POST)
     health,
     metrics,
     not_found,

@@ -40,6 +40,10 @@ http::Response ApiHandler::cache_api(const http::Request& req, const Identity& w
     if (m == "DELETE") return cache_delete(req, who, id);
     return method_not_allowed(req, "PUT, DELETE");
   }
+  if (kind == ApiRoute::Kind::cache_clean || kind == ApiRoute::Kind::cache_prune) {
+    if (m != "POST") return method_not_allowed(req, "POST");
+    return cache_maintain(req, who, kind);
+  }
   if (kind == ApiRoute::Kind::cache && m == "DELETE") return cache_clear(req, who);
   if (m != "GET") return method_not_allowed(req, kind == ApiRoute::Kind::cache ? "GET, DELETE" : "GET");
   if (!may_manage_cache(who, Action::cache_list, {{"project_id", who.project}})) return forbidden(req);
@@ -127,6 +131,24 @@ http::Response ApiHandler::cache_clear(const http::Request& req, const Identity&
     out["queue_deleted"] = *n;
   }
   return json_response(200, out);
+}
+
+http::Response ApiHandler::cache_maintain(const http::Request& req, const Identity& who, ApiRoute::Kind kind) {
+  if (!may_manage_cache(who, Action::cache_delete, {{"project_id", who.project}})) return forbidden(req);
+  if (!opts_.cache) return not_supported(req);
+  cache::ImageCache& c = *opts_.cache;
+  if (kind == ApiRoute::Kind::cache_clean) {
+    const uint64_t files = c.clean_stale();
+    log_.info("cache.cleaned", {{"req", req.request_id}, {"files", files}});
+    return json_response(200, {{"cleaned_files", files}});
+  }
+  const uint64_t before = c.size_bytes();
+  const uint64_t files = c.prune(c.options().max_size);
+  const uint64_t after = c.size_bytes();
+  const uint64_t bytes = before > after ? before - after : 0;
+  log_.info("cache.pruned", {{"req", req.request_id}, {"files", files}, {"bytes", bytes}});
+  return json_response(200, {{"pruned_files", files}, {"pruned_bytes", bytes}, {"size", after},
+                             {"max_size", c.options().max_size}});
 }
 
 }  // namespace glint::api

@@ -34,6 +34,20 @@ TEST(ApiRoutes, Images) {
   EXPECT_EQ(route("/v2/schemas/image").kind, K::schema);
 }
 
+TEST(ApiRoutes, Cache) {
+  EXPECT_EQ(route("/v2/cache").kind, K::cache);
+  EXPECT_EQ(route("/v2/cache/clean").kind, K::cache_clean);
+  EXPECT_EQ(route("/v2/cache/prune").kind, K::cache_prune);
+  auto r = route("/v2/cache/abc");
+  EXPECT_EQ(r.kind, K::cache_image);
+  EXPECT_EQ(r.image_id, "abc");
+  r = route("/v2/cache/nodes/abc");
+  EXPECT_EQ(r.kind, K::cache_nodes);
+  EXPECT_EQ(r.image_id, "abc");
+  EXPECT_EQ(route("/v2/cache/").kind, K::not_found);
+  EXPECT_EQ(route("/v2/cache/clean/x").kind, K::not_found);
+}
+
 TEST(ApiRoutes, AnEmptyImageIdIsNotTheList) {
   // tempest's test_get_image_null_id / test_delete_image_null_id: Glance answers 404.
   EXPECT_EQ(route("/v2/images/").kind, K::not_found);

@@ -373,7 +373,7 @@ TEST_F(SmallCapTest, DelayedDeleteKeepsTheData) {
 
 // A cache directory for the download tests below; a base so that it exists before the data path.
 struct CacheHolder {
-  CacheHolder() {
+  explicit CacheHolder(uint64_t max_size = 10ull << 30) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "glint-apicache-XXXXXX").string();
     EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir = tmpl;
@@ -381,6 +381,7 @@ struct CacheHolder {
     o.dir = dir;
     o.node = "api1";
     o.block_size = 64 * 1024;
+    o.max_size = max_size;
     auto c = cache::ImageCache::open(o, rows, metrics, log::Logger::null());
     EXPECT_TRUE(c.ok());
     if (c) cache = std::move(*c);
@@ -398,12 +399,15 @@ struct CacheHolder {
 
 class CachedDownloadTest : public CacheHolder, public ImageDataTest {
  protected:
-  CachedDownloadTest() : ImageDataTest({}, cache.get()) {}
+  explicit CachedDownloadTest(uint64_t max_size = 10ull << 30)
+      : CacheHolder(max_size), ImageDataTest({}, cache.get()) {}
   bool cached_soon(const std::string& id) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
+      // The file is published before its row is written: both, for the tests that read rows.
       auto ids = cache->cached_ids();
-      if (std::find(ids.begin(), ids.end(), id) != ids.end()) return true;
+      auto nodes = rows.nodes_caching(id);
+      if (std::find(ids.begin(), ids.end(), id) != ids.end() && nodes.ok() && !nodes->empty()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return false;
@@ -487,6 +491,42 @@ TEST_F(CachedDownloadTest, TheCacheApiQueuesListsDeletesAndClearsAsGlance) {
   EXPECT_TRUE(cache->cached_ids().empty());
   EXPECT_EQ(call("DELETE", "/v2/cache/" + random_uuid()).status, 404);
   EXPECT_EQ(call("POST", "/v2/cache").status, 405);
+
+  // What the prefetcher does on its schedule, on demand (v2.18), and the versions that say so.
+  auto cleaned = call("POST", "/v2/cache/clean");
+  EXPECT_EQ(cleaned.status, 200);
+  EXPECT_EQ(json::parse(cleaned.body)["cleaned_files"], 0);
+  auto pruned = call("POST", "/v2/cache/prune");
+  EXPECT_EQ(pruned.status, 200);
+  EXPECT_EQ(json::parse(pruned.body)["pruned_files"], 0);
+  EXPECT_EQ(call("GET", "/v2/cache/prune").status, 405);
+  auto versions = json::parse(call("GET", "/versions").body)["versions"];
+  EXPECT_EQ(versions[0]["id"], "v2.18");
+  EXPECT_EQ(versions[0]["status"], "CURRENT");
+}
+
+// Room for one image of 120000 bytes: the second fills over max_size (soft), prune brings it back.
+class SmallCachedDownloadTest : public CachedDownloadTest {
+ protected:
+  SmallCachedDownloadTest() : CachedDownloadTest(150000) {}
+};
+
+// Prune on demand: least recently used first, down to max_size.
+TEST_F(SmallCachedDownloadTest, PruneOnDemandRemovesTheLeastRecentlyUsedDownToMaxSize) {
+  const std::string bytes = pattern(120000);
+  const std::string old_one = create(), new_one = create();
+  ASSERT_EQ(upload(old_one, bytes).status, 204);
+  ASSERT_EQ(upload(new_one, bytes).status, 204);
+  EXPECT_EQ(download(old_one), std::make_pair(200, bytes));
+  ASSERT_TRUE(cached_soon(old_one));
+  EXPECT_EQ(download(new_one), std::make_pair(200, bytes));
+  ASSERT_TRUE(cached_soon(new_one));
+  EXPECT_EQ(download(new_one), std::make_pair(200, bytes));  // a hit: new_one is the recent one
+  auto pruned = handler_.handle_request(req("POST", "/v2/cache/prune")).response;
+  ASSERT_EQ(pruned.status, 200);
+  EXPECT_EQ(json::parse(pruned.body)["pruned_files"], 1);
+  EXPECT_EQ(json::parse(pruned.body)["pruned_bytes"], bytes.size());
+  EXPECT_EQ(cache->cached_ids(), std::vector<std::string>{new_one});
 }
 
 TEST_F(CachedDownloadTest, DeletingOrDeactivatingAnImageDropsItFromThisNodesCache) {
