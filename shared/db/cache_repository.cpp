@@ -117,15 +117,31 @@ class PgCacheRepository final : public CacheRepository {
                    node);
   }
 
+  Expected<size_t> enqueue_evictions(const std::string& node, const std::string& image_id) override {
+    if (!image_id.empty())
+      if (Status s = check_id(image_id); !s) return s.error();
+    return pool_.query<size_t>([&](pqxx::connection_base& c) {
+      pqxx::work w(c);
+      auto r = w.exec_params(
+          "INSERT INTO cache_queue (node, image_id, work) SELECT e.node, e.image_id, 'evict' FROM cache_entries e "
+          "WHERE ($1 = '' OR e.node = $1) AND ($2 = '' OR e.image_id::text = $2) "
+          "ON CONFLICT (node, image_id) DO UPDATE SET work = 'evict', queued_at = now()",
+          node, image_id);
+      w.commit();
+      return static_cast<size_t>(r.affected_rows());
+    });
+  }
+
   Expected<std::vector<CacheQueueRow>> queued(const std::string& node) override {
     return pool_.query<std::vector<CacheQueueRow>>([&](pqxx::connection_base& c) {
       pqxx::read_transaction t(c);
       std::vector<CacheQueueRow> out;
       for (const auto& row : t.exec_params(
-               "SELECT node, image_id::text, (extract(epoch from queued_at) * 1000000)::bigint FROM cache_queue "
+               "SELECT node, image_id::text, (extract(epoch from queued_at) * 1000000)::bigint, work FROM cache_queue "
                "WHERE node = $1 ORDER BY queued_at, image_id",
                node))
-        out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), detail::from_micros(row[2].as<int64_t>())});
+        out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), detail::from_micros(row[2].as<int64_t>()),
+                       row[3].as<std::string>() == "evict" ? CacheWork::evict : CacheWork::fetch});
       return out;
     });
   }
@@ -137,7 +153,7 @@ class PgCacheRepository final : public CacheRepository {
   Expected<size_t> clear_queue(const std::string& node) override {
     return pool_.query<size_t>([&](pqxx::connection_base& c) {
       pqxx::work w(c);
-      auto r = w.exec_params("DELETE FROM cache_queue WHERE node = $1", node);
+      auto r = w.exec_params("DELETE FROM cache_queue WHERE node = $1 AND work = 'fetch'", node);
       w.commit();
       return static_cast<size_t>(r.affected_rows());
     });

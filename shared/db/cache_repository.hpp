@@ -25,10 +25,15 @@ struct CacheEntryRow {
   Timestamp created_at{};
 };
 
+// What a node's prefetcher is asked to do with an image: fetch it (PUT /v2/cache/{id}, glintctl
+// cache queue) or drop its entry (glintctl cache clear: the files are on that node's disk).
+enum class CacheWork { fetch, evict };
+
 struct CacheQueueRow {
   std::string node;
   std::string image_id;
   Timestamp queued_at{};
+  CacheWork work = CacheWork::fetch;
 };
 
 class CacheRepository {
@@ -51,10 +56,14 @@ class CacheRepository {
   // Queues the image on every registered node that does not cache it yet; returns how many.
   virtual Expected<size_t> enqueue_everywhere(const std::string& image_id) = 0;
   virtual Status enqueue(const std::string& node, const std::string& image_id) = 0;
-  // A node's queue, oldest first.
+  // Asks for the entries of `image_id` (empty: every image) on `node` (empty: every node) to be
+  // dropped by their nodes' prefetchers (a pending fetch of the same image becomes the eviction);
+  // returns how many entries are asked for.
+  virtual Expected<size_t> enqueue_evictions(const std::string& node, const std::string& image_id) = 0;
+  // A node's queue (fetches and evictions), oldest first.
   virtual Expected<std::vector<CacheQueueRow>> queued(const std::string& node) = 0;
   virtual Status dequeue(const std::string& node, const std::string& image_id) = 0;
-  // Empties a node's queue; returns how many rows went.
+  // Empties a node's queue of fetches (asked-for evictions stay); returns how many rows went.
   virtual Expected<size_t> clear_queue(const std::string& node) = 0;
 };
 

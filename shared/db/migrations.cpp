@@ -278,6 +278,12 @@ CREATE TABLE cache_queue (
 );
 )sql";
 
+// Migration 8: a node's cache queue also carries evictions (glintctl cache clear asks every node;
+// the files are on their disks, so their prefetchers do it).
+constexpr const char* kCacheWork = R"sql(
+ALTER TABLE cache_queue ADD COLUMN work text NOT NULL DEFAULT 'fetch' CHECK (work IN ('fetch', 'evict'));
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -290,6 +296,7 @@ const std::vector<Migration>& migrations() {
       {5, "lifecycle", kLifecycle},
       {6, "journal", kJournal},
       {7, "image cache", kImageCache},
+      {8, "cache evictions", kCacheWork},
   };
   return all;
 }

@@ -37,6 +37,7 @@ class FakeCacheRepository final : public db::CacheRepository {
     r.last_access = tick();
     entries_[{node, id}] = r;
     queue_.erase({node, id});
+    evictions_.erase({node, id});
     return {};
   }
   Status record_hit(const std::string& node, const std::string& id) override {
@@ -85,12 +86,25 @@ class FakeCacheRepository final : public db::CacheRepository {
     queue_.emplace(std::make_pair(node, id), tick());
     return {};
   }
+  Expected<size_t> enqueue_evictions(const std::string& node, const std::string& id) override {
+    std::lock_guard lk(mu_);
+    if (down) return unavailable().error();
+    size_t n = 0;
+    for (const auto& [k, r] : entries_) {
+      if ((!node.empty() && k.first != node) || (!id.empty() && k.second != id)) continue;
+      queue_[k] = tick();
+      evictions_.insert(k);
+      ++n;
+    }
+    return n;
+  }
   Expected<std::vector<db::CacheQueueRow>> queued(const std::string& node) override {
     std::lock_guard lk(mu_);
     if (down) return unavailable().error();
     std::vector<db::CacheQueueRow> out;
     for (const auto& [k, t] : queue_)
-      if (k.first == node) out.push_back({k.first, k.second, t});
+      if (k.first == node)
+        out.push_back({k.first, k.second, t, evictions_.count(k) ? db::CacheWork::evict : db::CacheWork::fetch});
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.queued_at < b.queued_at; });
     return out;
   }
@@ -98,6 +112,7 @@ class FakeCacheRepository final : public db::CacheRepository {
     std::lock_guard lk(mu_);
     if (down) return unavailable();
     queue_.erase({node, id});
+    evictions_.erase({node, id});
     return {};
   }
   Expected<size_t> clear_queue(const std::string& node) override {
@@ -105,7 +120,7 @@ class FakeCacheRepository final : public db::CacheRepository {
     if (down) return unavailable().error();
     size_t n = 0;
     for (auto it = queue_.begin(); it != queue_.end();) {
-      if (it->first.first == node) {
+      if (it->first.first == node && !evictions_.count(it->first)) {
         it = queue_.erase(it);
         ++n;
       } else {
@@ -124,6 +139,7 @@ class FakeCacheRepository final : public db::CacheRepository {
   std::set<std::string> nodes_;
   std::map<std::pair<std::string, std::string>, db::CacheEntryRow> entries_;
   std::map<std::pair<std::string, std::string>, db::Timestamp> queue_;
+  std::set<std::pair<std::string, std::string>> evictions_;  // queue rows that are evictions
 };
 
 }  // namespace glint::testing

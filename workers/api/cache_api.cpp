@@ -64,7 +64,8 @@ http::Response ApiHandler::cache_api(const http::Request& req, const Identity& w
   for (const auto& e : *entries)
     cached.push_back({{"image_id", e.image_id}, {"hits", e.hits}, {"last_accessed", epoch_seconds(e.last_access)},
                       {"last_modified", epoch_seconds(e.created_at)}, {"size", e.size}});
-  for (const auto& q : *queued) waiting.push_back(q.image_id);
+  for (const auto& q : *queued)
+    if (q.work == db::CacheWork::fetch) waiting.push_back(q.image_id);
   return json_response(200, {{"cached_images", cached}, {"queued_images", waiting}});
 }
 

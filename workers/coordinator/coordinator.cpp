@@ -94,6 +94,10 @@ Actions Coordinator::on_command(const bus::Envelope& e) {
       log_.info("node." + word, {{"node", node}, {"by", e.from.role + "@" + e.from.node}});
       out.publish.push_back(event(*state == NodeState::up ? "node.up" : "node.draining", {{"node", node}, {"zone", (*row)->zone}}));
     }
+  } else if (command == "cache_queue") {
+    // glintctl changed cache queues in the database; the prefetchers' doorbell (they also poll).
+    body["ok"] = true;
+    out.publish.push_back(event("cache.queue", {{"by", e.from.role + "@" + e.from.node}}));
   } else if (command == "members") {
     body["ok"] = true;
     body["members"] = members_json();

@@ -45,6 +45,7 @@ class Coordinator {
   //   job {kind, target?, requested_by?} -> the job row is created (the truth), job.queued is
   //       published to wake the claimers, and the reply carries the job;
   //   node_state {node, state: draining|up} -> an operator's drain or undrain, node.draining/node.up;
+  //   cache_queue -> cache.queue is published (glintctl changed cache queues in the database);
   //   members -> the processes heard from, with their age.
   // Replies echo the request's "request_id" and say ok true/false (with "error").
   Actions on_message(const bus::Envelope& e);

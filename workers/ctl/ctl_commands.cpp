@@ -263,6 +263,7 @@ int run_command(const config::Config& cfg, const Args& a) {
     print(a, image_json(v), render_image(v));
     return 0;
   }
+  if (a.command.rfind("cache ", 0) == 0) return cache_command(cfg, a, pool);
   if (a.command == "restore") return restore(a, pool);
   if (a.command == "purge") return purge(a, pool);
   if (a.command == "job list") {
@@ -309,6 +310,15 @@ int run_command(const config::Config& cfg, const Args& a) {
   }
   std::cerr << "glintctl: unknown command '" << a.command << "'\n";
   return 2;
+}
+
+std::string ring_cache_queue(const config::Config& cfg) {
+  const std::string endpoint = cfg.get_string("bus", "router_endpoint");
+  if (endpoint.empty()) return "the bus is not configured";
+  auto reply = bus::request(endpoint, command(cfg, {{"command", "cache_queue"}}), kCoordinatorTimeout, bus_curve(cfg));
+  if (!reply) return "the coordinator is unreachable: " + reply.error().message;
+  if (!reply->body.value("ok", false)) return reply->body.value("error", std::string("the coordinator refused"));
+  return {};
 }
 
 int make_key_file(const std::string& path) {

@@ -43,6 +43,17 @@ int main(int argc, char** argv) {
   app.add_subcommand("purge", "Purge the rows of images deleted more than N days ago (their ids stay taken)")
       ->add_option("--age-in-days", args.age_in_days, "Only images deleted at least this many days ago")
       ->check(CLI::NonNegativeNumber);
+  auto* cache = app.add_subcommand("cache", "The image caches of every API node");
+  cache->require_subcommand(1);
+  cache->add_subcommand("list", "Cached, queued and evicting images per API node")
+      ->add_option("--node", args.node, "Only this API node");
+  cache->add_subcommand("queue", "Queue IMAGE on every API node (their prefetchers fetch it)")
+      ->add_option("IMAGE", args.id)
+      ->required();
+  auto* clear = cache->add_subcommand("clear", "Empty the caches (their prefetchers remove the files) and/or queues");
+  clear->add_option("--node", args.node, "Only this API node");
+  clear->add_option("--target", args.target, "cache, queue or both (default)");
+  cache->add_subcommand("nodes", "The API nodes caching IMAGE")->add_option("IMAGE", args.id)->required();
   std::string key_out;
   app.add_subcommand("keys", "Make a CURVE key pair for the bus: writes FILE (0600) and prints the public key")
       ->add_option("--out", key_out, "Key file to create (never overwritten)")

@@ -34,6 +34,14 @@ Status Prefetcher::fill_queue(const worker::PassContext& ctx, worker::PassResult
     if (ctx.stop.stop_requested()) break;
     ctx.report_progress(done++, queued->size());
     ++r.items;
+    if (q.work == db::CacheWork::evict) {
+      // An operator's clear (glintctl cache clear): the file and its row go, then the request.
+      Status s = cache_.evict(q.image_id);
+      if (s) s = rows_.dequeue(node, q.image_id);
+      if (!s) ++r.failed;
+      if (s) ctx.logger.info("cache.evicted", {{"image", q.image_id}, {"by", "request"}});
+      continue;
+    }
     auto img = images_.get(q.image_id);
     if (!img) {
       ++r.failed;

@@ -69,5 +69,27 @@ TEST_F(CacheRepositoryTest, EntriesComeLeastRecentlyUsedFirstWithTheirHits) {
   EXPECT_TRUE(repo_->nodes_caching(a)->empty());
 }
 
+// glintctl cache clear: evictions for what each node holds, which a clear of the queue keeps.
+TEST_F(CacheRepositoryTest, EvictionsAreAskedForWhatEachNodeHoldsAndOutliveAQueueClear) {
+  ASSERT_TRUE(repo_->register_node("api1", "").ok());
+  ASSERT_TRUE(repo_->register_node("api2", "").ok());
+  const std::string a = random_uuid(), b = random_uuid(), c = random_uuid();
+  ASSERT_TRUE(repo_->record_entry("api1", a, 10, std::string(32, 'a')).ok());
+  ASSERT_TRUE(repo_->record_entry("api2", a, 10, std::string(32, 'a')).ok());
+  ASSERT_TRUE(repo_->record_entry("api2", b, 10, std::string(32, 'b')).ok());
+  ASSERT_TRUE(repo_->enqueue("api1", c).ok());
+  EXPECT_EQ(*repo_->enqueue_evictions("", a), 2u);
+  EXPECT_EQ(*repo_->enqueue_evictions("api2", ""), 2u);  // a again (still one row) and b
+  auto q2 = repo_->queued("api2");
+  ASSERT_EQ(q2->size(), 2u);
+  for (const auto& q : *q2) EXPECT_EQ(q.work, CacheWork::evict);
+  EXPECT_EQ(*repo_->clear_queue("api1"), 1u);  // the fetch of c; the eviction of a stays
+  auto q1 = repo_->queued("api1");
+  ASSERT_EQ(q1->size(), 1u);
+  EXPECT_EQ((*q1)[0].image_id, a);
+  EXPECT_EQ((*q1)[0].work, CacheWork::evict);
+  EXPECT_EQ(repo_->enqueue_evictions("", "../x").code(), Errc::invalid);
+}
+
 }  // namespace
 }  // namespace glint::db

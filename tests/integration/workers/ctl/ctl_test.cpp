@@ -14,6 +14,7 @@
 #include "shared/db/pool.hpp"
 #include "tests/support/pg.hpp"
 #include "shared/bus/bus_client.hpp"
+#include "shared/db/cache_repository.hpp"
 #include "shared/db/repositories.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/service_process.hpp"
@@ -100,6 +101,46 @@ TEST_F(CtlTest, PurgeRemovesOldDeletedRowsOnly) {
   EXPECT_EQ(ctl("image " + old).code, 4);
   EXPECT_EQ(ctl("image " + young).code, 0);
   EXPECT_EQ(ctl("purge --age-in-days -1").code, 2);
+}
+
+// glintctl cache over every API node's rows: queue once (active only), list, nodes, clear.
+TEST_F(CtlTest, CacheCommandsSeeAndSteerEveryApiNode) {
+  const std::string hot = "3f2504e0-4f89-41d3-9a0c-0305e82c3601", queued = "3f2504e0-4f89-41d3-9a0c-0305e82c3602";
+  auto rows = db::make_cache_repository(*pool_);
+  ASSERT_TRUE(rows->register_node("api1", "").ok());
+  ASSERT_TRUE(rows->register_node("api2", "").ok());
+  ASSERT_TRUE(pool_->run([&](pqxx::connection_base& c) {
+    pqxx::work w(c);
+    w.exec_params("INSERT INTO images (id, status, size) VALUES ($1::uuid, 'active', 10)", hot);
+    w.exec_params("INSERT INTO images (id, status) VALUES ($1::uuid, 'queued')", queued);
+    w.commit();
+  }).ok());
+  auto q = ctl("--json cache queue " + hot);
+  ASSERT_EQ(q.code, 0) << q.out;
+  EXPECT_EQ(nlohmann::json::parse(q.out)["queued_on"], 2);
+  EXPECT_EQ(ctl("cache queue " + queued).code, 1);  // not active, not caching
+  EXPECT_EQ(ctl("cache queue 3f2504e0-4f89-41d3-9a0c-0305e82c3699").code, 4);
+  ASSERT_TRUE(rows->record_entry("api1", hot, 10, std::string(32, 'a')).ok());
+
+  auto list = ctl("--json cache list");
+  ASSERT_EQ(list.code, 0) << list.out;
+  auto j = nlohmann::json::parse(list.out)["nodes"];
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["cached"][0]["image_id"], hot);
+  EXPECT_EQ(j[1]["queued"], nlohmann::json::array({hot}));
+  auto nodes = ctl("--json cache nodes " + hot);
+  ASSERT_EQ(nodes.code, 0) << nodes.out;
+  EXPECT_EQ(nlohmann::json::parse(nodes.out)["nodes"], nlohmann::json::array({"api1"}));
+
+  auto cleared = ctl("--json cache clear");
+  ASSERT_EQ(cleared.code, 0) << cleared.out;
+  EXPECT_EQ(nlohmann::json::parse(cleared.out), nlohmann::json({{"evictions_queued", 1}, {"queue_deleted", 1}}));
+  auto q1 = rows->queued("api1");
+  ASSERT_EQ(q1->size(), 1u);  // api1's prefetcher removes the file
+  EXPECT_EQ((*q1)[0].work, db::CacheWork::evict);
+  EXPECT_TRUE(rows->queued("api2")->empty());
+  EXPECT_EQ(ctl("cache clear --target everything").code, 2);
+  EXPECT_EQ(ctl("cache list --node api9").code, 4);
 }
 
 TEST_F(CtlTest, RunQueuesAJobThatCanBeShownAndCancelled) {

@@ -202,6 +202,14 @@ TEST_F(CoordinatorTest, FailedOrUnknownCommandsGetAnErrorReplyAndNoEvent) {
   EXPECT_EQ(act.reply->body["ok"], false);
 }
 
+TEST_F(CoordinatorTest, CacheQueueCommandRingsThePrefetchersDoorbell) {
+  auto act = c_.on_message(command({{"command", "cache_queue"}}));
+  ASSERT_TRUE(act.reply.has_value());
+  EXPECT_EQ(act.reply->body["ok"], true);
+  ASSERT_EQ(act.publish.size(), 1u);
+  EXPECT_EQ(act.publish[0].topic, "cache.queue");
+}
+
 TEST_F(CoordinatorTest, MembersCommandListsWhoIsHeard) {
   c_.on_message(msg(bus::type::kRegister, "node1", "store"));
   clock_.advance(2s);

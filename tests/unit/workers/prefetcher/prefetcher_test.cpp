@@ -131,5 +131,20 @@ TEST_F(PrefetcherTest, EntriesOfImagesNoLongerActiveGoAndTheCacheIsPrunedLeastRe
   EXPECT_TRUE(cached(c));
 }
 
+TEST_F(PrefetcherTest, AnAskedForEvictionDropsTheEntryAndLeavesTheQueue) {
+  const std::string bytes(150000, 'e');
+  const std::string keep = image(bytes), drop = image(bytes);
+  for (const auto& id : {keep, drop}) ASSERT_TRUE(rows_.enqueue("api1", id).ok());
+  pass();
+  ASSERT_TRUE(cached(keep) && cached(drop));
+  ASSERT_EQ(*rows_.enqueue_evictions("", drop), 1u);
+  auto r = pass();
+  EXPECT_EQ(r.failed, 0u);
+  EXPECT_FALSE(cached(drop));
+  EXPECT_TRUE(cached(keep));
+  EXPECT_TRUE(rows_.queued("api1")->empty());
+  EXPECT_EQ(*rows_.nodes_caching(drop), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace glint::prefetcher
