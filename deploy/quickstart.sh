@@ -10,7 +10,8 @@
 # demo project and user, and writes $GLINT_VAR/etc/openrc for the openstack and glance clients;
 # GLINT_AUTH=noauth runs glint-api without identity (Glance's noauth).
 # Every API node keeps an image cache ($GLINT_VAR/cache/<name>) kept by its glint-prefetcher;
-# GLINT_APIS=2 starts two API nodes (api, api2), each with its own cache.
+# GLINT_APIS=2 starts two API nodes (api, api2), each with its own cache of GLINT_CACHE_MAX_SIZE
+# (default 2G; soft, the prefetcher prunes down to it).
 # $GLINT_VAR/etc/local.conf, when it exists, is given to every process after its generated file.
 # GLINT_QUICKSTART_NO_BUILD=1 skips installing and building (tests that built already);
 # GLINT_BUILD_DIR (default ./build) is where the binaries are.
@@ -267,7 +268,7 @@ port_file = $run/$a.port
 
 [cache]
 dir = $var/cache/$a
-max_size = 2G
+max_size = ${GLINT_CACHE_MAX_SIZE:-2G}
 CONF
   ensure_running "$a" "$bin/glint-api" "$etc/$a.conf"
   sed -e "s|^log_file = .*|log_file = $log/$a-prefetcher.log|" -e "s|/$a.key$|/worker-$a.key|" "$etc/$a.conf" > "$etc/$a-prefetcher.conf"

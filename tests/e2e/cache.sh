@@ -4,13 +4,15 @@
 # byte-identical, also with every store stopped (an uncached image is then 503); a flipped byte in
 # a cache file is never served and the entry is fetched again; 50 parallel downloads of a cold
 # 256 MiB image read it from the stores about once; a deleted image is served by neither node and
-# leaves both caches.
+# leaves both caches; over max_size the least recently used entry is pruned; glintctl cache sees
+# both nodes and clears both.
 # Usage: cache.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 chmod 755 "$E2E_DIR"  # the postgres user must reach $GLINT_VAR/pg
 export GLINT_VAR=$E2E_DIR/var GLINT_QUICKSTART_NO_BUILD=1 GLINT_BUILD_DIR=$build GLINT_AUTH=noauth GLINT_APIS=2
+export GLINT_CACHE_MAX_SIZE=300M  # the 256 MiB storm image and one 30 MiB image fit; two do not
 qs="$root/deploy/quickstart.sh"
 trap '"$qs" destroy >/dev/null 2>&1 || true; e2e_cleanup' EXIT
 "$qs" > "$E2E_DIR/quickstart.out" 2>&1 || { cat "$E2E_DIR/quickstart.out"; fail "quickstart failed"; e2e_finish; exit 1; }
@@ -90,4 +92,28 @@ echo "== 6. deleted: neither node serves it, both caches drop it"
 expect_eq "6: delete" "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$api1/v2/images/$a")" 204
 for u in "$api1" "$api2"; do expect_eq "6: download from $u" "$(code "$u/v2/images/$a/file")" 404; done
 glint_wait_for 30 bash -c "! [ -e '$(entry api "$a")' ] && ! [ -e '$(entry api2 "$a")' ]" && pass || fail "6: a cache still holds it"
+
+echo "== 7. over max_size (300M): the least recently used entry is pruned"
+head -c 30M /dev/urandom > "$E2E_DIR/c1"
+head -c 30M /dev/urandom > "$E2E_DIR/c2"
+c1=$(e2e_upload c1 "$E2E_DIR/c1") && c2=$(e2e_upload c2 "$E2E_DIR/c2") && pass || fail "upload c1, c2"
+expect_eq "7: c1 downloads" "$(curl -s "$api1/v2/images/$c1/file" | md5sum)" "$(md5sum < "$E2E_DIR/c1")"
+glint_wait_for 30 cached_on api "$c1" && cached_on api "$big" && pass || fail "7: c1 and big are not both cached on api"
+expect_eq "7: big (a hit: now more recent than c1)" "$(curl -s "$api1/v2/images/$big/file" | md5sum)" "$want"
+expect_eq "7: c2 downloads" "$(curl -s "$api1/v2/images/$c2/file" | md5sum)" "$(md5sum < "$E2E_DIR/c2")"
+glint_wait_for 30 bash -c "[ -s '$(entry api "$c2")' ]" && pass || fail "7: c2 not cached on api"
+# The prefetcher prunes on its schedule; POST /v2/cache/prune does it now (either may win).
+expect_eq "7: POST /v2/cache/prune" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$api1/v2/cache/prune")" 200
+! cached_on api "$c1" && pass || fail "7: c1 (least recently used) is still cached"
+cached_on api "$big" && cached_on api "$c2" && pass || fail "7: big or c2 was pruned"
+
+echo "== 8. glintctl cache: every API node's cache at once"
+ctl() { "$build/bin/glintctl" --config-file "$GLINT_VAR/etc/glintctl.conf" "$@"; }
+expect_eq "8: glintctl cache nodes big" "$(ctl --json cache nodes "$big" | json_get "','.join(d['nodes'])")" "api"
+ctl cache list > "$E2E_DIR/cache-list.txt" && grep -q "$c2" "$E2E_DIR/cache-list.txt" && pass || fail "8: glintctl cache list"
+ctl --json cache queue "$c2" > /dev/null && pass || fail "8: glintctl cache queue"
+glint_wait_for 30 cached_on api2 "$c2" && pass || fail "8: queued by glintctl, api2 did not cache c2"
+ctl cache clear > /dev/null && pass || fail "8: glintctl cache clear"
+glint_wait_for 30 bash -c "[ -z \"\$(find '$GLINT_VAR/cache/api/objects' '$GLINT_VAR/cache/api2/objects' -type f 2>/dev/null)\" ]" &&
+  pass || fail "8: after glintctl cache clear a cache still holds files"
 e2e_finish
