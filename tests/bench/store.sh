@@ -2,7 +2,7 @@
 # glint-store throughput and memory: PUT and GET of a 1 GiB blob over loopback, each against a
 # baseline measured in the same run on the same filesystem:
 #   PUT vs `dd bs=1M conv=fsync` of the same bytes;  GET vs nginx (sendfile) serving the same file
-#   to the same client (curl). Prints `name value unit` lines. Targets: PUT >= 0.7, GET >= 0.8,
+#   (the store's blob file) to the same client (curl), hot (page cache) and cold (dropped, as root). Prints `name value unit` lines. Targets: PUT >= 0.7, hot GET >= 0.8,
 #   peak RSS <= 32 MiB.   Knobs: BENCH_DIR (default build/bench), BENCH_MIB (default 1024), BENCH_RUNS (5).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -75,16 +75,33 @@ done
 rss_put=$(awk '/VmHWM/ {print $2}' "/proc/$store_pid/status")
 rm -f "$dir"/dd.*
 
-# GET baseline: nginx with sendfile serving the same bytes from the same filesystem, same client.
+# GET baseline: nginx with sendfile serving the same file: the store's own blob file of each run
+# (nginx's root is the store's objects directory), fetched by the same client. Hot: both read it
+# from the page cache (it is read once first: the store writes with O_DIRECT, so a new blob is
+# not cached). Cold (when /proc/sys/vm/drop_caches is writable, i.e. as root): the page cache is
+# dropped before each of the two downloads.
 nport=$(free_port)
-cp "$dir/src" "$dir/nginx/blob"
-bench_nginx "$dir/nginx-tmp" "$dir/nginx" "$nport"
-glint_wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$nport/blob"
-nginx_runs=() get_runs=() get_ratios=()
+bench_nginx "$dir/nginx-tmp" "$dir/data/objects" "$nport"
+glint_wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$nport/"
+blob_path() { echo "${1:0:2}/${1:2:2}/$1"; }
+can_drop=0
+{ sync && echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null && can_drop=1
+nginx_runs=() get_runs=() get_ratios=() nginx_cold=() get_cold=() cold_ratios=()
 for i in $(seq "$runs"); do
-  s=$(curl -sS -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$nport/blob")
+  id=${ids[$((i - 1))]}
+  url="http://127.0.0.1:$port/v1/blobs/$id"
+  if [ "$can_drop" = 1 ]; then
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    s=$(curl -sS -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$nport/$(blob_path "$id")")
+    n=$(python3 -c "print(f'{$s/1e6:.1f}')")
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    s=$(glint_curl "$secret" bench GET "$url" -o /dev/null -w '%{speed_download}')
+    g=$(python3 -c "print(f'{$s/1e6:.1f}')")
+    nginx_cold+=("$n"); get_cold+=("$g"); cold_ratios+=("$(ratio "$g" "$n")")
+  fi
+  cat "$dir/data/objects/$(blob_path "$id")" > /dev/null  # hot from here on, for both
+  s=$(curl -sS -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$nport/$(blob_path "$id")")
   n=$(python3 -c "print(f'{$s/1e6:.1f}')")
-  url="http://127.0.0.1:$port/v1/blobs/${ids[$((i - 1))]}"
   s=$(glint_curl "$secret" bench GET "$url" -o /dev/null -w '%{speed_download}')
   g=$(python3 -c "print(f'{$s/1e6:.1f}')")
   nginx_runs+=("$n"); get_runs+=("$g"); get_ratios+=("$(ratio "$g" "$n")")
@@ -103,5 +120,12 @@ echo "store_put_vs_dd $(printf '%s\n' "${put_ratios[@]}" | median) ratio"
 echo "nginx_sendfile_get $(printf '%s\n' "${nginx_runs[@]}" | best) MB/s"
 echo "store_get $(printf '%s\n' "${get_runs[@]}" | best) MB/s"
 echo "store_get_vs_nginx $(printf '%s\n' "${get_ratios[@]}" | median) ratio"
+if [ "$can_drop" = 1 ]; then
+  echo "nginx_sendfile_get_cold $(printf '%s\n' "${nginx_cold[@]}" | best) MB/s"
+  echo "store_get_cold $(printf '%s\n' "${get_cold[@]}" | best) MB/s"
+  echo "store_get_cold_vs_nginx $(printf '%s\n' "${cold_ratios[@]}" | median) ratio"
+else
+  echo "store_get_cold n/a (the page cache cannot be dropped: not root)"
+fi
 echo "store_rss_peak_after_put $(python3 -c "print(f'{$rss_put/1024:.1f}')") MiB"
 echo "store_rss_peak $(python3 -c "print(f'{$rss_all/1024:.1f}')") MiB"

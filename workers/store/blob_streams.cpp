@@ -24,8 +24,26 @@ RangeSource::RangeSource(std::unique_ptr<blob::BlobReader> reader, BufferPool* b
       image_id_(std::move(image_id)),
       pos_(first),
       end_(last + 1),
+      sent_(first),
       on_corrupt_(std::move(on_corrupt)),
       ahead_(std::make_unique<blob::ReadAhead>([this](std::vector<std::byte>& buf) { return fill(buf); }, buffers)) {}
+
+Expected<std::span<const std::byte>> RangeSource::next() {
+  auto piece = ahead_->next();
+  if (piece) sent_ += piece->size();
+  return piece;
+}
+
+Expected<http::FileRange> RangeSource::next_range() {
+  const uint64_t at = sent_;
+  auto piece = next();
+  if (!piece) return piece.error();
+  // Verified in the read-ahead buffer; the same bytes of the (immutable) file go out from the
+  // page cache the read just filled.
+  const int fd = reader_->data_fd();
+  if (fd < 0) return http::FileRange{-1, 0, piece->size(), *piece};
+  return http::FileRange{fd, at, piece->size(), {}};
+}
 
 Expected<std::span<const std::byte>> RangeSource::fill(std::vector<std::byte>& buf) {
   if (pos_ >= end_) return std::span<const std::byte>();

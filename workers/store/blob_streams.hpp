@@ -19,12 +19,14 @@ namespace glint::store {
 using CorruptHandler = std::function<void(const std::string& image_id, const std::string& why, uint64_t file_id)>;
 
 // Streams bytes [first, last] of a blob, verifying every block before any of its bytes leave; the
-// next block is read and verified ahead (ReadAhead) while the current one is sent.
-class RangeSource final : public http::BodySource {
+// next block is read and verified ahead (ReadAhead) while the current one is sent. As a FileBody
+// a verified block goes out by sendfile from the file (the page cache) instead of a second copy.
+class RangeSource final : public http::BodySource, public http::FileBody {
  public:
   RangeSource(std::unique_ptr<blob::BlobReader> reader, BufferPool* buffers, std::string image_id, uint64_t first, uint64_t last,
               CorruptHandler on_corrupt);
-  Expected<std::span<const std::byte>> next() override { return ahead_->next(); }
+  Expected<std::span<const std::byte>> next() override;
+  Expected<http::FileRange> next_range() override;
 
  private:
   // Reads the block holding pos_ into buf and returns the part inside the range (helper thread).
@@ -34,6 +36,7 @@ class RangeSource final : public http::BodySource {
   std::string image_id_;
   uint64_t pos_;   // next byte to read
   uint64_t end_;   // one past the last byte
+  uint64_t sent_;  // file offset of the next verified piece handed out (the consumer's thread)
   CorruptHandler on_corrupt_;
   std::unique_ptr<blob::ReadAhead> ahead_;  // last: its thread stops before the members it uses go
 };
