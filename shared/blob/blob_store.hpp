@@ -39,6 +39,14 @@ class BlobWriter {
   // fsync, write sidecar, rename into place, fsync directory. invalid if the expected size was not
   // reached; conflict if a blob with this id appeared meanwhile. The writer is finished either way.
   virtual Expected<BlobInfo> commit() = 0;
+  // commit() of bytes whose XXH3-128 is known only at the end (refused as corrupt, nothing kept,
+  // when it differs): what WriteConditions::expect_digest does for a digest known at create().
+  // Stores that cannot check before publishing refuse (invalid) and keep nothing.
+  virtual Expected<BlobInfo> commit_expecting(const hash::Digest128& digest) {
+    (void)digest;
+    abort();
+    return Error{Errc::invalid, "this store cannot check a digest at commit"};
+  }
   // Removes the temp file (idempotent).
   virtual void abort() = 0;
   virtual uint64_t bytes_written() const = 0;

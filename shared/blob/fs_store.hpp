@@ -105,6 +105,10 @@ class FsBlobWriter final : public BlobWriter {
 
   Status write(std::span<const std::byte> data) override;
   Expected<BlobInfo> commit() override;
+  Expected<BlobInfo> commit_expecting(const hash::Digest128& digest) override {
+    cond_.expect_digest = digest;
+    return commit();
+  }
   void abort() override;
   uint64_t bytes_written() const override { return written_; }
   std::string temp_path() const override { return tmp_path_; }

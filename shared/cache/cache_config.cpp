@@ -10,6 +10,7 @@ std::optional<CacheOptions> cache_options(const config::Config& cfg) {
   o.max_size = cfg.get_size("cache", "max_size");
   o.stall_time = std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("cache", "stall_time"));
   o.fsync = cfg.get_bool("cache", "fsync");
+  o.fill_on_upload = cfg.get_bool("cache", "fill_on_upload");
   return o;
 }
 

@@ -223,6 +223,38 @@ std::unique_ptr<http::BodySource> ImageCache::fetch(const CacheKey& key, Upstrea
   return std::make_unique<FollowSource>(std::move(f), std::move(upstream), opts_.follow_timeout);
 }
 
+std::unique_ptr<blob::BlobWriter> ImageCache::begin_upload_fill(const std::string& image_id, uint64_t size) {
+  if (!opts_.fill_on_upload || size == 0 || size > opts_.max_size) return nullptr;
+  auto w = store_->create(image_id, size);
+  if (!w) {
+    if (w.code() != Errc::conflict)
+      log_.info("cache.upload_fill_refused", {{"image", image_id}, {"error", w.error().message}});
+    return nullptr;
+  }
+  return std::move(*w);
+}
+
+void ImageCache::finish_upload_fill(std::unique_ptr<blob::BlobWriter> writer, const CacheKey& key) {
+  hash::Digest128 digest{};
+  if (!writer) return;
+  if (!hash::parse_digest_hex(key.digest, digest) || writer->bytes_written() != key.size) {
+    writer->abort();
+    return;
+  }
+  auto info = writer->commit_expecting(digest);
+  writer.reset();
+  if (!info) {
+    m_.fills_failed.Increment();
+    log_.warn("cache.fill_failed", {{"image", key.image_id}, {"error", info.error().message}});
+    return;
+  }
+  m_.fills_ok.Increment();
+  if (Status r = repo_.record_entry(opts_.node, key.image_id, key.size, key.digest); !r)
+    log_.warn("cache.entry_not_recorded", {{"image", key.image_id}, {"error", r.message()}});
+  log_.info("cache.filled", {{"image", key.image_id}, {"bytes", key.size}, {"by", "upload"}});
+  refresh_gauges();
+}
+
 Status ImageCache::fill(const CacheKey& key, Upstream upstream) {
   if (auto info = store_->stat(key.image_id); info && hash::digest_hex(info->digest) == key.digest) return {};
   bool joined = false;

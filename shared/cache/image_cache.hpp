@@ -28,6 +28,7 @@ struct CacheOptions {
   std::string dir;                              // the blob store's directory
   std::string node;                             // this API node's name in cache_nodes
   std::string url;                              // how operators reach it (recorded, informative)
+  bool fill_on_upload = true;                   // the API node taking an upload keeps its bytes
   uint64_t max_size = 10ull << 30;              // soft: the pruner brings the cache back under it
   std::chrono::seconds stall_time{24 * 3600};   // an incomplete file untouched this long is removed
   uint32_t block_size = 1u << 20;
@@ -88,6 +89,13 @@ class ImageCache {
   // Fills the cache with `key` and waits for the fetch to end (the prefetcher). ok when cached
   // (also when it already was).
   Status fill(const CacheKey& key, Upstream upstream);
+
+  // Warm on upload: a writer for the bytes of `image_id` as glint-api receives them (nullptr when
+  // the cache does not take it: larger than max_size, no room, being written already). The entry
+  // is published by finish_upload_fill only with the digest the replicas reported, after the
+  // image became active; a writer dropped without it leaves nothing.
+  std::unique_ptr<blob::BlobWriter> begin_upload_fill(const std::string& image_id, uint64_t size);
+  void finish_upload_fill(std::unique_ptr<blob::BlobWriter> writer, const CacheKey& key);
 
   // Removes an entry (file and row); ok when there was none.
   Status evict(const std::string& image_id);

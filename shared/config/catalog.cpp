@@ -325,6 +325,10 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "cache", .name = "fsync", .type = Type::Bool, .default_value = "false",
        .help = "Flush cache files to disk before they are published. Off by default: every block is "
                "verified when served, so a file torn by a crash is found and refetched, never sent."},
+      {.section = "cache", .name = "fill_on_upload", .type = Type::Bool, .default_value = "true",
+       .help = "Keep the bytes of every image uploaded through this API node in its cache (published "
+               "once the image is active, with the replicas' digest), so the first downloads after an "
+               "upload come from local memory or disk, as Glance serves its just-written file."},
 
       // [reaper]: glint-reaper, on every storage node (each deletes its own node's copies).
       {.section = "reaper", .name = "scrub_time", .type = Type::Duration, .default_value = "0s",

@@ -456,7 +456,7 @@ for s in "${servers[@]}"; do
 done
 
 # ------------------------------------------------------------------------------------ cache (issue 13)
-# hot:   the image downloaded again (glint: from its cache, filled by the first download; Glance:
+# hot:   the image downloaded again (glint: from its cache, filled by the upload; Glance:
 #        from its file in the page cache); also nginx sendfile of glint's cache file.
 # cold:  the page cache dropped before each run (glint: its cache entry removed too).
 # storm: BENCH_STORM_CLIENTS (50) concurrent downloads of a cold BENCH_STORM_MIB (256) MiB image:
@@ -482,7 +482,7 @@ if [ -n "$api_cache" ]; then
   for s in "${servers[@]}"; do
     upload "${base[$s]}" "$src" "bench-cache" || continue
     cache_id[$s]=$up_id
-    download "${base[$s]}" "$up_id" || true  # glint: the miss that fills the cache
+    download "${base[$s]}" "$up_id" || true  # glint: from the copy its upload left in the cache
     [ "$s" = glint ] && glint_wait_for 30 test -e "$dir/cache/objects/${up_id:0:2}/${up_id:2:2}/$up_id"
   done
   for i in $(seq "$runs"); do
@@ -527,6 +527,7 @@ if [ -n "$api_cache" ]; then
     bytes_saved=$bytes; bytes=$storm_bytes
     upload "${base[$s]}" "$dir/storm.src" "bench-storm" || { bytes=$bytes_saved; continue; }
     id=$up_id
+    [ "$s" = glint ] && uncache glint "$id"  # cold: not the copy its upload left in the cache
     drop_caches
     if [ "$s" = glint ]; then
       sent0=$(stores_sent)

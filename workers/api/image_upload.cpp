@@ -25,7 +25,9 @@ class UploadSink final : public http::BodySink {
         req_(req),
         img_(std::move(img)),
         targets_(std::move(targets)),
-        fan_(targets_.size() + 2, std::max<size_t>(data.opts_.upload_buffer >> 20, 2)),
+        cache_fill_(data.cache_ && req.content_length ? data.cache_->begin_upload_fill(img_.id, *req.content_length)
+                                                      : nullptr),
+        fan_(targets_.size() + 2 + (cache_fill_ ? 1 : 0), std::max<size_t>(data.opts_.upload_buffer >> 20, 2)),
         results_(targets_.size()),
         md5_("md5"),
         os_hash_(data.opts_.os_hash_algo),
@@ -34,6 +36,7 @@ class UploadSink final : public http::BodySink {
     for (size_t i = 0; i < targets_.size(); ++i) threads_.emplace_back([this, i] { send_to(i); });
     threads_.emplace_back([this] { hash_lane(targets_.size(), true); });
     threads_.emplace_back([this] { hash_lane(targets_.size() + 1, false); });
+    if (cache_fill_) threads_.emplace_back([this] { cache_lane(targets_.size() + 2); });
   }
   ~UploadSink() override {
     if (!done_) abort();
@@ -119,6 +122,8 @@ class UploadSink final : public http::BodySink {
       if (r && (r->size != received_ || r->digest != xxh_)) wrong.push_back({targets_[i], r->digest});
     }
     d_.discard_copies(img_.id, wrong);
+    // Published only now: the image is active and these are the bytes its copies hold.
+    if (cache_fill_) d_.cache_->finish_upload_fill(std::move(cache_fill_), {img_.id, received_, xxh_});
     done_ = true;
     d_.m_.uploads_ok.Increment();
     d_.events_.publish("image.uploaded", {{"image", img_.id}, {"size", received_}, {"replicas", good.size()}});
@@ -174,6 +179,24 @@ class UploadSink final : public http::BodySink {
       xxh_ = hash::digest_hex(xxh.digest());
     } else {
       os_hash_hex_ = os_hash_.finish_hex();
+    }
+  }
+
+  // Warm on upload: the bytes also go to this node's cache; a failure there only ends the fill
+  // (the lane leaves, so it never holds the upload back), never the upload.
+  void cache_lane(size_t lane) {
+    for (;;) {
+      auto c = fan_.pop(lane);
+      if (!c || !*c) {
+        if (!c) cache_fill_.reset();  // aborted upload: the temp file goes with the writer
+        return;
+      }
+      if (Status s = cache_fill_->write({(*c)->data(), (*c)->size()}); !s) {
+        d_.log_.info("upload.cache_fill_stopped", {{"image", img_.id}, {"error", s.message()}});
+        cache_fill_.reset();
+        fan_.leave(lane);
+        return;
+      }
     }
   }
 
@@ -252,6 +275,8 @@ class UploadSink final : public http::BodySink {
   const http::Request req_;
   const db::ImageRow img_;
   const std::vector<peer::Endpoint> targets_;
+  // Before fan_ (its lane is counted there); the cache lane's alone until join(), then finish()'s.
+  std::unique_ptr<blob::BlobWriter> cache_fill_;
   FanOut fan_;
   std::vector<std::optional<Expected<peer::StoredBlob>>> results_;  // per target, set by its thread
   std::atomic<size_t> failed_senders_{0};

@@ -36,6 +36,28 @@ TEST_F(BlobStoreTest, RoundTripAtBlockBoundaries) {
   EXPECT_EQ(count_entries(data_dir() / "tmp"), 0u);
 }
 
+// A digest known only at the end (the cache's upload fill): other bytes are never published.
+TEST_F(BlobStoreTest, CommitExpectingADigestPublishesOnlyThoseBytes) {
+  const auto bytes = random_bytes(3 * kBlock + 5, 41);
+  hash::Xxh128Stream whole;
+  whole.update(bytes);
+  const std::string good = random_uuid(), bad = random_uuid();
+  for (const auto& id : {good, bad}) {
+    auto w = store().create(id, bytes.size());
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    ASSERT_TRUE((*w)->write(bytes).ok());
+    hash::Digest128 want = whole.digest();
+    if (id == bad) want[0] ^= 1;
+    auto info = (*w)->commit_expecting(want);
+    EXPECT_EQ(info.ok(), id == good);
+    if (id == bad) {
+      EXPECT_EQ(info.code(), Errc::corrupt);
+    }
+  }
+  EXPECT_TRUE(store().stat(good).ok());
+  EXPECT_EQ(store().stat(bad).code(), Errc::not_found);
+}
+
 TEST_F(BlobStoreTest, FsyncEnabled) {
   FsOptions o = options();
   o.fsync = true;

@@ -373,7 +373,8 @@ TEST_F(SmallCapTest, DelayedDeleteKeepsTheData) {
 
 // A cache directory for the download tests below; a base so that it exists before the data path.
 struct CacheHolder {
-  explicit CacheHolder(uint64_t max_size = 10ull << 30) {
+  // Filled by downloads only unless fill_on_upload: most tests below are about misses.
+  explicit CacheHolder(uint64_t max_size = 10ull << 30, bool fill_on_upload = false) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "glint-apicache-XXXXXX").string();
     EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir = tmpl;
@@ -382,6 +383,7 @@ struct CacheHolder {
     o.node = "api1";
     o.block_size = 64 * 1024;
     o.max_size = max_size;
+    o.fill_on_upload = fill_on_upload;
     auto c = cache::ImageCache::open(o, rows, metrics, log::Logger::null());
     EXPECT_TRUE(c.ok());
     if (c) cache = std::move(*c);
@@ -399,8 +401,8 @@ struct CacheHolder {
 
 class CachedDownloadTest : public CacheHolder, public ImageDataTest {
  protected:
-  explicit CachedDownloadTest(uint64_t max_size = 10ull << 30)
-      : CacheHolder(max_size), ImageDataTest({}, cache.get()) {}
+  explicit CachedDownloadTest(uint64_t max_size = 10ull << 30, bool fill_on_upload = false)
+      : CacheHolder(max_size, fill_on_upload), ImageDataTest({}, cache.get()) {}
   bool cached_soon(const std::string& id) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -504,6 +506,32 @@ TEST_F(CachedDownloadTest, TheCacheApiQueuesListsDeletesAndClearsAsGlance) {
   auto versions = json::parse(call("GET", "/versions").body)["versions"];
   EXPECT_EQ(versions[0]["id"], "v2.18");
   EXPECT_EQ(versions[0]["status"], "CURRENT");
+}
+
+class UploadWarmedTest : public CachedDownloadTest {
+ protected:
+  UploadWarmedTest() : CachedDownloadTest(10ull << 30, true) {}
+};
+
+// The API node that took an upload serves the first download from its cache (as Glance serves its
+// just-written file); an upload that fails leaves nothing in the cache.
+TEST_F(UploadWarmedTest, AnUploadFillsTheCacheOnlyWhenItSucceeds) {
+  const std::string bytes = pattern(300000);
+  const std::string id = create();
+  ASSERT_EQ(upload(id, bytes).status, 204);
+  EXPECT_EQ(cache->cached_ids(), std::vector<std::string>{id});  // no download yet
+  EXPECT_EQ(rows.nodes_caching(id)->size(), 1u);
+  all_nodes(true);
+  EXPECT_EQ(download(id), std::make_pair(200, bytes));
+  EXPECT_EQ(download(id, "bytes=1000-1009"), std::make_pair(206, bytes.substr(1000, 10)));
+  all_nodes(false);
+
+  const std::string failed = create();
+  data_.peer.set_down("node1", true);
+  data_.peer.set_down("node2", true);  // below the write quorum: 503, back to queued
+  EXPECT_EQ(upload(failed, bytes).status, 503);
+  all_nodes(false);
+  EXPECT_EQ(cache->cached_ids(), std::vector<std::string>{id});
 }
 
 // Room for one image of 120000 bytes: the second fills over max_size (soft), prune brings it back.
