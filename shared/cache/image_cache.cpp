@@ -159,11 +159,12 @@ Status ImageCache::evict(const std::string& image_id) {
 
 std::vector<std::string> ImageCache::cached_ids() { return store_->list(); }
 
-size_t ImageCache::prune(uint64_t target) {
+ImageCache::Pruned ImageCache::prune(uint64_t target) {
   auto files = on_disk();
-  uint64_t total = 0;
+  Pruned out;
+  uint64_t& total = out.size_after;
   for (const auto& [id, size] : files) total += size;
-  if (total <= target) return 0;
+  if (total <= target) return out;
   std::vector<std::string> order;  // files nobody recorded, then rows least recently used first
   auto rows = repo_.entries(opts_.node);
   std::set<std::string> recorded;
@@ -173,7 +174,6 @@ size_t ImageCache::prune(uint64_t target) {
     if (!recorded.count(id)) order.push_back(id);
   if (rows)
     for (const auto& r : *rows) order.push_back(r.image_id);
-  size_t removed = 0;
   for (const auto& id : order) {
     if (total <= target) break;
     auto it = files.find(id);
@@ -183,11 +183,12 @@ size_t ImageCache::prune(uint64_t target) {
       continue;
     }
     total -= it->second;
+    out.bytes += it->second;
     files.erase(it);
     m_.pruned.Increment();
-    ++removed;
+    ++out.files;
   }
-  return removed;
+  return out;
 }
 
 size_t ImageCache::clean_stale() {

@@ -100,8 +100,13 @@ class ImageCache {
   // Removes an entry (file and row); ok when there was none.
   Status evict(const std::string& image_id);
   // Removes least recently used entries (by the rows' last access; files without a row first)
-  // until the cache holds at most `target` bytes; returns how many went.
-  size_t prune(uint64_t target);
+  // until the cache holds at most `target` bytes (one walk of the entries for all three figures).
+  struct Pruned {
+    size_t files = 0;
+    uint64_t bytes = 0;       // in the entries removed
+    uint64_t size_after = 0;  // bytes in complete entries afterwards
+  };
+  Pruned prune(uint64_t target);
   // Removes temp and quarantined files untouched for stall_time; returns how many.
   size_t clean_stale();
   // The ids of complete entries on disk (the truth about this node's cache).

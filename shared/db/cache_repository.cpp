@@ -100,16 +100,11 @@ class PgCacheRepository final : public CacheRepository {
 
   Expected<size_t> enqueue_everywhere(const std::string& image_id) override {
     if (Status s = check_id(image_id); !s) return s.error();
-    return pool_.query<size_t>([&](pqxx::connection_base& c) {
-      pqxx::work w(c);
-      auto r = w.exec_params(
-          "INSERT INTO cache_queue (node, image_id) SELECT n.node, $1::uuid FROM cache_nodes n "
-          "WHERE NOT EXISTS (SELECT 1 FROM cache_entries e WHERE e.node = n.node AND e.image_id = $1::uuid) "
-          "ON CONFLICT DO NOTHING",
-          image_id);
-      w.commit();
-      return static_cast<size_t>(r.affected_rows());
-    });
+    return rows_changed(
+        "INSERT INTO cache_queue (node, image_id) SELECT n.node, $1::uuid FROM cache_nodes n "
+        "WHERE NOT EXISTS (SELECT 1 FROM cache_entries e WHERE e.node = n.node AND e.image_id = $1::uuid) "
+        "ON CONFLICT DO NOTHING",
+        image_id);
   }
 
   Status enqueue(const std::string& node, const std::string& image_id) override {
@@ -120,16 +115,11 @@ class PgCacheRepository final : public CacheRepository {
   Expected<size_t> enqueue_evictions(const std::string& node, const std::string& image_id) override {
     if (!image_id.empty())
       if (Status s = check_id(image_id); !s) return s.error();
-    return pool_.query<size_t>([&](pqxx::connection_base& c) {
-      pqxx::work w(c);
-      auto r = w.exec_params(
-          "INSERT INTO cache_queue (node, image_id, work) SELECT e.node, e.image_id, 'evict' FROM cache_entries e "
-          "WHERE ($1 = '' OR e.node = $1) AND ($2 = '' OR e.image_id::text = $2) "
-          "ON CONFLICT (node, image_id) DO UPDATE SET work = 'evict', queued_at = now()",
-          node, image_id);
-      w.commit();
-      return static_cast<size_t>(r.affected_rows());
-    });
+    return rows_changed(
+        "INSERT INTO cache_queue (node, image_id, work) SELECT e.node, e.image_id, 'evict' FROM cache_entries e "
+        "WHERE ($1 = '' OR e.node = $1) AND ($2 = '' OR e.image_id::text = $2) "
+        "ON CONFLICT (node, image_id) DO UPDATE SET work = 'evict', queued_at = now()",
+        node, image_id);
   }
 
   Expected<std::vector<CacheQueueRow>> queued(const std::string& node) override {
@@ -151,15 +141,20 @@ class PgCacheRepository final : public CacheRepository {
   }
 
   Expected<size_t> clear_queue(const std::string& node) override {
+    return rows_changed("DELETE FROM cache_queue WHERE node = $1 AND work = 'fetch'", node);
+  }
+
+ private:
+  // One statement in its own transaction, answered by how many rows it changed.
+  template <typename... Params>
+  Expected<size_t> rows_changed(const char* sql, const Params&... params) {
     return pool_.query<size_t>([&](pqxx::connection_base& c) {
       pqxx::work w(c);
-      auto r = w.exec_params("DELETE FROM cache_queue WHERE node = $1 AND work = 'fetch'", node);
+      auto r = w.exec_params(sql, params...);
       w.commit();
       return static_cast<size_t>(r.affected_rows());
     });
   }
-
- private:
   // One statement over (node $1, image $2).
   Status exec_on(const std::string& image_id, const char* sql, const std::string& node) {
     if (Status s = check_id(image_id); !s) return s;

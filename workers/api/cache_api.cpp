@@ -142,12 +142,9 @@ http::Response ApiHandler::cache_maintain(const http::Request& req, const Identi
     log_.info("cache.cleaned", {{"req", req.request_id}, {"files", files}});
     return json_response(200, {{"cleaned_files", files}});
   }
-  const uint64_t before = c.size_bytes();
-  const uint64_t files = c.prune(c.options().max_size);
-  const uint64_t after = c.size_bytes();
-  const uint64_t bytes = before > after ? before - after : 0;
-  log_.info("cache.pruned", {{"req", req.request_id}, {"files", files}, {"bytes", bytes}});
-  return json_response(200, {{"pruned_files", files}, {"pruned_bytes", bytes}, {"size", after},
+  const auto p = c.prune(c.options().max_size);
+  log_.info("cache.pruned", {{"req", req.request_id}, {"files", static_cast<uint64_t>(p.files)}, {"bytes", p.bytes}});
+  return json_response(200, {{"pruned_files", p.files}, {"pruned_bytes", p.bytes}, {"size", p.size_after},
                              {"max_size", c.options().max_size}});
 }
 

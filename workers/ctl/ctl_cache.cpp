@@ -11,17 +11,6 @@
 namespace glint::ctl {
 namespace {
 
-constexpr int kFailed = 1, kUnreachable = 3, kNotFound = 4;
-
-int unreachable(const Error& e) {
-  std::cerr << "glintctl: the database is unreachable: " << e.message << "\n";
-  return kUnreachable;
-}
-
-void print(const Args& a, const nlohmann::json& j, const std::string& text) {
-  std::cout << (a.json ? j.dump(2) + "\n" : text);
-}
-
 // The prefetchers poll their queues; the doorbell only makes them act now.
 void ring(const config::Config& cfg, const Args& a) {
   const std::string why = ring_cache_queue(cfg);

@@ -22,9 +22,6 @@
 #include "workers/ctl/ctl_render.hpp"
 
 namespace glint::ctl {
-namespace {
-
-constexpr int kFailed = 1, kUnreachable = 3, kNotFound = 4;
 
 int unreachable(const Error& e) {
   std::cerr << "glintctl: the database is unreachable: " << e.message << "\n";
@@ -34,6 +31,8 @@ int unreachable(const Error& e) {
 void print(const Args& a, const nlohmann::json& j, const std::string& text) {
   std::cout << (a.json ? j.dump(2) + "\n" : text);
 }
+
+namespace {
 
 int show_job(const Args& a, const db::JobRow& j) {
   print(a, job_json(j), render_job(j));

@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "shared/config/config.hpp"
 #include "shared/db/pool.hpp"
 
@@ -23,6 +25,13 @@ struct Args {
 int make_key_file(const std::string& path);
 
 int run_command(const config::Config& cfg, const Args& args);
+
+// Exit codes and output shared by the command files.
+constexpr int kFailed = 1, kUnreachable = 3, kNotFound = 4;
+// Reports the database unreachable on stderr; returns kUnreachable.
+int unreachable(const Error& e);
+// The result: JSON with --json, else the text.
+void print(const Args& a, const nlohmann::json& j, const std::string& text);
 
 // glintctl cache list|queue|clear|nodes (ctl_cache.cpp): every API node's cache from the database.
 int cache_command(const config::Config& cfg, const Args& args, db::Pool& pool);

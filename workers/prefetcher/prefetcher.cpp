@@ -18,9 +18,9 @@ Expected<worker::PassResult> Prefetcher::run_once(const worker::PassContext& ctx
   if (Status s = fill_queue(ctx, r); !s) return s.error();
   const size_t cleaned = clean_entries(ctx);
   const size_t stale = cache_.clean_stale();
-  const size_t pruned = cache_.prune(cache_.options().max_size);
+  const auto pruned = cache_.prune(cache_.options().max_size);
   r.summary = "cleaned=" + std::to_string(cleaned) + " stale_files=" + std::to_string(stale) +
-              " pruned=" + std::to_string(pruned) + " cache_bytes=" + std::to_string(cache_.size_bytes());
+              " pruned=" + std::to_string(pruned.files) + " cache_bytes=" + std::to_string(pruned.size_after);
   return r;
 }
 
