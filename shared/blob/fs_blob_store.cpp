@@ -37,8 +37,18 @@ FsBlobStore::FsBlobStore(FsOptions opts, fsutil::UniqueFd lock_fd)
       quarantine_dir_(opts_.data_dir + "/quarantine"),
       lock_fd_(std::move(lock_fd)) {}
 
-std::string FsBlobStore::shard_dir(const std::string& id) const {
-  return objects_dir_ + "/" + id.substr(0, 2) + "/" + id.substr(2, 2);
+std::string shard_dir_in(const std::string& objects_dir, const std::string& id) {
+  return objects_dir + "/" + id.substr(0, 2) + "/" + id.substr(2, 2);
+}
+
+std::string FsBlobStore::shard_dir(const std::string& id) const { return shard_dir_in(objects_dir_, id); }
+
+Expected<std::unique_ptr<BlobReader>> open_foreign_blob(const std::string& data_dir, const std::string& id) {
+  if (!is_canonical_uuid(id)) return invalid_id_error(id);
+  const std::string data = shard_dir_in(data_dir + "/objects", id) + "/" + id;
+  auto reader = open_blob(data, data + ".meta");
+  if (!reader) return reader.error();
+  return std::unique_ptr<BlobReader>(std::move(reader.value()));
 }
 
 Status FsBlobStore::ensure_shard_dir(const std::string& id) {

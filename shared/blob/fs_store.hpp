@@ -170,6 +170,15 @@ class FsBlobReader final : public BlobReader {
   bool advised_ = false;  // posix_fadvise(SEQUENTIAL) given for fd_
 };
 
+// objects/<aa>/<bb> of `id` under a data directory's objects/ (the one layout of every store).
+std::string shard_dir_in(const std::string& objects_dir, const std::string& id);
+
+// A committed blob of a data directory that another process owns (a glint-store on this machine):
+// no lock is taken and nothing is written, so the owner's writes, replacements and quarantines go
+// on as before; open_blob's checks hold (data and sidecar of one inode, sizes agree) and every
+// block is verified when read. Buffered reads.
+Expected<std::unique_ptr<BlobReader>> open_foreign_blob(const std::string& data_dir, const std::string& id);
+
 // The invalid-argument error for a non-canonical id (quotes a sanitized prefix of it).
 Error invalid_id_error(const std::string& id);
 

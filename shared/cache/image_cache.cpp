@@ -26,75 +26,6 @@ CacheMetrics::CacheMetrics(metrics::Metrics& m)
       entries(m.gauge("glint_cache_entries", "Complete entries in this node's cache").Add({})),
       size_bytes(m.gauge("glint_cache_size_bytes", "Bytes in this node's complete cache entries").Add({})) {}
 
-// Bytes [first, last] of a complete entry, each block verified before it is handed out. A corrupt
-// block takes the file out of the cache and the rest of the range comes from the nodes. A server
-// sends verified blocks with sendfile from the same descriptor (FileBody): the entry is immutable
-// (a new entry is a new file), so the pages verified are the pages sent, with no second copy.
-class ImageCache::EntrySource final : public http::BodySource, public http::FileBody {
- public:
-  EntrySource(ImageCache& cache, std::unique_ptr<blob::BlobReader> reader, std::string id, uint64_t first,
-              uint64_t last, Upstream upstream)
-      : cache_(cache), reader_(std::move(reader)), id_(std::move(id)), pos_(first), end_(last + 1),
-        upstream_(std::move(upstream)) {}
-
-  Expected<std::span<const std::byte>> next() override {
-    if (rest_) return rest_->next();
-    auto r = verified();
-    if (!r) return r.error();
-    return r->bytes;
-  }
-
-  Expected<http::FileRange> next_range() override {
-    if (rest_) {
-      auto c = rest_->next();
-      if (!c) return c.error();
-      return http::FileRange{-1, 0, c->size(), *c};
-    }
-    const uint64_t at = pos_;
-    auto r = verified();
-    if (!r) return r.error();
-    if (rest_ || r->bytes.empty() || reader_->data_fd() < 0) return http::FileRange{-1, 0, r->bytes.size(), r->bytes};
-    return http::FileRange{reader_->data_fd(), at, r->bytes.size(), {}};
-  }
-
- private:
-  struct Piece {
-    std::span<const std::byte> bytes;
-  };
-  // The next verified piece (empty at the end); after a corrupt block, the nodes' first chunk.
-  Expected<Piece> verified() {
-    if (pos_ >= end_) return Piece{};
-    const uint64_t bs = reader_->info().block_size;
-    const uint64_t index = pos_ / bs;
-    auto block = reader_->read_block(index, buf_);
-    if (!block) {
-      if (block.code() != Errc::corrupt) return block.error();
-      cache_.drop_invalid(id_, reader_->file_id(), block.error().message);
-      if (!upstream_) return block.error();
-      auto up = upstream_(pos_, end_ - 1);
-      if (!up) return up.error();
-      rest_ = std::move(*up);
-      auto c = rest_->next();
-      if (!c) return c.error();
-      return Piece{*c};
-    }
-    const uint64_t offset = pos_ - index * bs;
-    const uint64_t n = std::min<uint64_t>(block->size() - offset, end_ - pos_);
-    pos_ += n;
-    cache_.m_.bytes_served.Increment(static_cast<double>(n));
-    return Piece{block->subspan(offset, n)};
-  }
-
-  ImageCache& cache_;
-  std::unique_ptr<blob::BlobReader> reader_;
-  const std::string id_;
-  uint64_t pos_;
-  const uint64_t end_;
-  Upstream upstream_;
-  std::vector<std::byte> buf_;
-  std::unique_ptr<http::BodySource> rest_;  // the nodes, after a corrupt block
-};
-
 Expected<std::unique_ptr<ImageCache>> ImageCache::open(CacheOptions opts, db::CacheRepository& repo,
                                                        metrics::Metrics& metrics, log::Logger logger) {
   blob::FsOptions fo;
@@ -135,7 +66,11 @@ std::unique_ptr<http::BodySource> ImageCache::serve(const CacheKey& key, uint64_
   m_.hits.Increment();
   if (Status s = repo_.record_hit(opts_.node, key.image_id); !s)
     log_.debug("cache.hit_not_recorded", {{"image", key.image_id}, {"error", s.message()}});
-  return std::make_unique<EntrySource>(*this, std::move(*reader), key.image_id, first, last, std::move(upstream));
+  // A corrupt block takes the file out of the cache; the rest of the range comes from the nodes.
+  VerifiedHooks hooks;
+  hooks.on_corrupt = [this, id = key.image_id](uint64_t file_id, const std::string& why) { drop_invalid(id, file_id, why); };
+  hooks.on_bytes = [this](uint64_t n) { m_.bytes_served.Increment(static_cast<double>(n)); };
+  return std::make_unique<VerifiedSource>(std::move(*reader), first, last, std::move(upstream), std::move(hooks));
 }
 
 void ImageCache::drop_invalid(const std::string& image_id, uint64_t file_id, const std::string& why) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "shared/blob/blob_store.hpp"
+#include "shared/cache/verified_source.hpp"
 #include "shared/db/cache_repository.hpp"
 #include "shared/http/message.hpp"
 #include "shared/log/log.hpp"
@@ -37,10 +38,6 @@ struct CacheOptions {
   // own timeouts; this only bounds a hang).
   std::chrono::milliseconds follow_timeout{60000};
 };
-
-// Where the bytes of a miss come from: bytes [first, last] of the image from the storage nodes
-// (in glint-api a FailoverSource), or the error that no node can deliver them.
-using Upstream = std::function<Expected<std::unique_ptr<http::BodySource>>(uint64_t first, uint64_t last)>;
 
 // An image as the catalog has it now: what an entry must hold to be served.
 struct CacheKey {
@@ -120,7 +117,6 @@ class ImageCache {
  private:
   struct Flight;
   class FollowSource;
-  class EntrySource;
   // The running fetch of `key`, started if none runs; nullptr when none can start.
   std::shared_ptr<Flight> join_or_start(const CacheKey& key, Upstream upstream, bool& joined);
   void run_flight(std::shared_ptr<Flight> f, std::unique_ptr<http::BodySource> src);

@@ -172,6 +172,14 @@ const std::vector<OptionSpec>& catalog() {
       {.section = "api", .name = "peer_timeout", .type = Type::Duration, .default_value = "30s",
        .help = "Timeout on every connect, read and write between glint-api and a storage node; a node "
                "that stalls longer is dropped from the transfer and another replica is used."},
+      {.section = "api", .name = "local_store_node", .type = Type::String, .default_value = "",
+       .help = "Short-circuit reads: the node_name of a glint-store on this machine whose data_dir "
+               "(local_store_dir) this process may read. Downloads and cache fills read that node's ok "
+               "copies in place, every block verified, instead of over loopback HTTP; a copy that cannot "
+               "be read so is read from the nodes as usual. Empty (the default): off."},
+      {.section = "api", .name = "local_store_dir", .type = Type::String, .default_value = "",
+       .help = "The [store] data_dir of local_store_node (set both or neither). Read only: the store "
+               "keeps writing, replacing and quarantining its files as before."},
       {.section = "api", .name = "upload_buffer", .type = Type::Size, .default_value = "8M",
        .help = "Image data held in memory per upload while it is sent to the storage nodes; when the "
                "slowest node falls this far behind, reading from the client pauses (back-pressure).",

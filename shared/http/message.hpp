@@ -80,6 +80,10 @@ class FileBody {
  public:
   virtual ~FileBody() = default;
   virtual Expected<FileRange> next_range() = 0;
+  // true: next_range() only computes (verifies a block already in memory) and never waits, and a
+  // file range it handed out stays valid across the next call; the server then asks for the next
+  // range while the socket drains, so verifying overlaps with sending.
+  virtual bool verify_ahead() const { return false; }
 };
 
 struct Response {

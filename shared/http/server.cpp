@@ -257,6 +257,7 @@ awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, Response& res
   if (ec) co_return false;
   asio::steady_timer timer(sock.get_executor());
   uint64_t left = resp.content_length.value_or(0);
+  std::optional<Expected<FileRange>> ahead;  // the next range, made ready while the socket drained
   while (left > 0) {
     if (range->end()) {
       logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out}, {"error", "source ended early"}});
@@ -286,6 +287,10 @@ awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, Response& res
                                            {"error", n == 0 ? std::string("file ended early") : std::string(std::strerror(errno))}});
           co_return false;
         }
+        if (!ahead && left > todo && body.verify_ahead()) {  // the socket is full: verify the next block now
+          ahead = body.next_range();
+          continue;  // and try the socket again before waiting
+        }
         timer.expires_after(opts.read_timeout);  // the client must take bytes within read_timeout
         timer.async_wait([&](const beast::error_code& e) {
           if (!e) {
@@ -299,7 +304,12 @@ awaitable<bool> Server::Impl::send_file(beast::tcp_stream& stream, Response& res
       }
     }
     if (left == 0) break;
-    range = body.next_range();
+    if (ahead) {
+      range = std::move(*ahead);
+      ahead.reset();
+    } else {
+      range = body.next_range();
+    }
     if (!range) {
       // Never send bytes that failed verification: cut the connection mid-body.
       logger.error("http.stream_cut", {{"req", req.request_id}, {"sent", bytes_out}, {"error", range.error().message}});

@@ -16,9 +16,10 @@
 #   big        glint only: glint-api peak RSS during a 256 MiB and a BENCH_BIG_MIB upload.
 #   hot        (glint with [cache]) the image downloaded again: glint from its cache entry, Glance
 #              from its file in the page cache; nginx sendfile of glint's cache file as a floor
-#   cold       the page cache dropped before each download: glint through a second glint-api
-#              without a cache (part 5: from the stores); cold_miss: glint's cached API node after
-#              its entry was removed (a miss, served while it fills the cache)
+#   cold       the page cache dropped before each download: glint through a glint-api without a
+#              cache that reads node1's copy in place ([api] local_store_node; part 5); cold_remote:
+#              one without a cache reading from a store over HTTP; cold_miss: glint's cached API
+#              node after its entry was removed (a miss, served while it fills the cache)
 #   storm      BENCH_STORM_CLIENTS (50) concurrent downloads of a cold BENCH_STORM_MIB (256) MiB
 #              image: glint's wall time vs that many of Glance's single cold downloads, the bytes
 #              the stores sent / image size, glint-api peak RSS
@@ -41,7 +42,7 @@
 #
 # Knobs: BENCH_DIR (default build/bench-api), BENCH_MIB (1024), BENCH_RUNS (3, upload/download and
 #   list runs per server), BENCH_CREATES (500), BENCH_LIST_IMAGES (10000), BENCH_WRK_DURATION (10s),
-#   BENCH_BIG_MIB (4096; 0 skips the big upload, skipped too when the disk lacks room),
+#   BENCH_COLD_RUNS (5), BENCH_BIG_MIB (4096; 0 skips the big upload, skipped too when the disk lacks room),
 #   BENCH_FSYNC (true), BENCH_DIRECT_IO (true: stores bypass the page cache), BENCH_SKIP_GLANCE=1, GLANCE_SCRIPTS (dir of start-glance.sh and
 #   stop-glance.sh, default /work/shared/reference), GLANCE_WORKERS (passed on; unset = Glance's
 #   default, one worker per CPU).
@@ -82,6 +83,7 @@ cleanup() {
   for k in "${!sampler[@]}"; do kill -TERM "${sampler[$k]}" 2>/dev/null || true; done
   glint_stop_pid "$dir/run/api.pid"
   glint_stop_pid "$dir/run/api1.pid"
+  glint_stop_pid "$dir/run/api2.pid"
   for n in "${nodes[@]}"; do glint_stop_pid "$dir/run/$n.pid"; done
   [ -n "$glance_started" ] && "$glance_scripts/stop-glance.sh" "$dir/glance" >/dev/null 2>&1
   [ -n "$pg_started" ] && "$root/tests/support/pg.sh" stop "$dir/pg" >/dev/null 2>&1
@@ -269,14 +271,23 @@ glint_start_service "$bin/glint-api" "$dir/etc/api.conf" glint-api "$dir/run/api
 base[glint]=http://127.0.0.1:$(cat "$dir/run/api.port")
 pids[glint]=$(cat "$dir/run/api.pid")
 log "glint-api pid ${pids[glint]} at ${base[glint]}, stores: $(psql_q "select string_agg(name || '@' || address || '/' || zone, ' ' order by name) from nodes")"
-# A second glint-api over the same stores, without a cache: the cold download without the cache
-# (issue 13 part 5) and the like-for-like upload (replicas = 1, write_quorum = 1) go through it.
+# More glint-api processes over the same stores, without a cache. glint_r1 reads over HTTP from the
+# stores (the cold download from a remote store) and takes the like-for-like upload (replicas = 1,
+# write_quorum = 1). glint_local reads node1's copies in place ([api] local_store_node: the API on
+# a storage node, as Glance's API reads its own disk): the cold download of part 5.
+api_variant() {  # api_variant NAME KEY SED-SCRIPT: starts one from api.conf edited by SED-SCRIPT; sets base[KEY]
+  local name=$1 key=$2
+  sed -e "s#$dir/run/api.port#$dir/run/$name.port#" -e "s#$dir/log/api.log#$dir/log/$name.log#" \
+      -e '/^\[cache\]/,$d' -e "$3" "$dir/etc/api.conf" > "$dir/etc/$name.conf"
+  glint_start_service "$bin/glint-api" "$dir/etc/$name.conf" "glint-api-$name" "$dir/run/$name.pid" \
+    "$dir/log/$name.out" "$dir/run/$name.port"
+  base[$key]=http://127.0.0.1:$(cat "$dir/run/$name.port")
+}
 if [ -n "$api_extra" ]; then
-  sed -e 's/^replicas = .*/replicas = 1/' -e 's/^write_quorum = .*/write_quorum = 1/' \
-      -e "s#$dir/run/api.port#$dir/run/api1.port#" -e "s#$dir/log/api.log#$dir/log/api1.log#" \
-      -e '/^\[cache\]/,$d' "$dir/etc/api.conf" > "$dir/etc/api1.conf"
-  glint_start_service "$bin/glint-api" "$dir/etc/api1.conf" glint-api-r1 "$dir/run/api1.pid" "$dir/log/api1.out" "$dir/run/api1.port"
-  base[glint_r1]=http://127.0.0.1:$(cat "$dir/run/api1.port")
+  api_variant api1 glint_r1 's/^replicas = .*/replicas = 1/; s/^write_quorum = .*/write_quorum = 1/'
+  if grep -q '^#local_store_node =' <<<"$sample"; then
+    api_variant api2 glint_local "/^\[api\]/a local_store_node = node1\nlocal_store_dir = $dir/nodes/node1"
+  fi
 fi
 
 # Glance: Debian's glance-api through the reference scripts (no Keystone, SQLite, file store).
@@ -479,6 +490,7 @@ done
 #        glint's wall time against that many single cold downloads by Glance, the bytes the stores
 #        sent over the image size, and glint-api's peak RSS.
 storm_mib=${BENCH_STORM_MIB:-256}
+cold_runs=${BENCH_COLD_RUNS:-5}
 storm_clients=${BENCH_STORM_CLIENTS:-50}
 stores_sent() {  # bytes sent by the three stores so far
   local t=0 n v
@@ -519,23 +531,34 @@ if [ -n "$api_cache" ]; then
     done
     kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null || true
   fi
-  cold_miss=""
-  for i in $(seq "$runs"); do
+  cold_miss="" cold_remote=""
+  # Cold reads here vary 2-3x from one run to the next (the VM's disk): more runs, alternated.
+  for i in $(seq "$cold_runs"); do
     for s in "${!cache_id[@]}"; do
       if [ "$s" = glint ]; then  # a miss: served while it fills the cache
         uncache glint "${cache_id[glint]}"
         drop_caches
         download "${base[glint]}" "${cache_id[glint]}" || true
         cold_miss+="$down_mbs "
-        [ -n "${base[glint_r1]:-}" ] || { cold[glint]+="n/a "; continue; }
+        log "cold run $i: glint miss $down_mbs MB/s"
+        if [ -n "${base[glint_r1]:-}" ]; then  # without a cache, from a store over HTTP
+          drop_caches
+          download "${base[glint_r1]}" "${cache_id[glint]}" || true
+          cold_remote+="$down_mbs "
+          log "cold run $i: glint remote $down_mbs MB/s"
+        fi
+        [ -n "${base[glint_local]:-}" ] || { cold[glint]+="n/a "; continue; }
       fi
-      drop_caches  # glint: without a cache, from the stores (part 5)
-      download "${base[${s/glint/glint_r1}]}" "${cache_id[$s]}" || true
+      drop_caches  # glint: without a cache, node1's copy read in place (part 5)
+      download "${base[${s/glint/glint_local}]}" "${cache_id[$s]}" || true
       cold[$s]+="$down_mbs "
+      log "cold run $i: $s $down_mbs MB/s"
     done
   done
   # shellcheck disable=SC2086
   [ -n "$cold_miss" ] && summary "glint_cold_miss_download_${mib}MiB" MB/s $cold_miss
+  # shellcheck disable=SC2086
+  [ -n "$cold_remote" ] && summary "glint_cold_remote_download_${mib}MiB" MB/s $cold_remote
   for s in "${!cache_id[@]}"; do
     # shellcheck disable=SC2086
     summary "${s}_hot_download_${mib}MiB" MB/s ${hot[$s]}
@@ -716,6 +739,7 @@ if [ -n "${base[glance]:-}" ]; then
   for p in upload download create list; do ratio "rss_${p}_glint_vs_glance" "glint_rss_peak_$p" "glance_rss_peak_$p"; done
   ratio hot_download_glint_vs_glance "glint_hot_download_${mib}MiB" "glance_hot_download_${mib}MiB"
   ratio cold_download_glint_vs_glance "glint_cold_download_${mib}MiB" "glance_cold_download_${mib}MiB"
+  ratio cold_remote_download_glint_vs_glance "glint_cold_remote_download_${mib}MiB" "glance_cold_download_${mib}MiB"
   ratio cold_miss_download_glint_vs_glance "glint_cold_miss_download_${mib}MiB" "glance_cold_download_${mib}MiB"
   ratio storm_wall_glint_vs_glance_x${storm_clients} glint_storm_wall "glance_storm_single_x${storm_clients}"
   ratio upload_r1_nofsync_glint_vs_glance "glint_r1_nofsync_upload_${mib}MiB" "glance_upload_again_${mib}MiB"

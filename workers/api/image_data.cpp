@@ -21,7 +21,11 @@ DataMetrics::DataMetrics(metrics::Metrics& m)
       commit_in_doubt(m.counter("glint_api_commit_in_doubt_total",
                                 "Uploads whose activation had to be re-read after the database connection broke").Add({})),
       races_lost(m.counter("glint_api_replica_races_lost_total",
-                           "Replica marks not made because the row changed since it was read").Add({})) {}
+                           "Replica marks not made because the row changed since it was read").Add({})),
+      local_reads(m.counter("glint_api_local_reads_total",
+                            "Reads of the local store's copies in place ([api] local_store_node) by outcome")),
+      local_bytes(m.counter("glint_api_local_read_bytes_total", "Verified bytes read in place from the local store")
+                      .Add({})) {}
 
 ImageData::ImageData(DataOptions opts, db::ImageRepository& images, db::NodeRepository& nodes,
                      db::ReplicaRepository& replicas, peer::BlobPeer& peer, bus::Publisher& events,

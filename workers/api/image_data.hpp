@@ -35,6 +35,11 @@ struct DataOptions {
   std::chrono::milliseconds doubt_backoff{100};
   bool delayed_delete = false;
   std::string os_hash_algo = "sha512";
+  // Short-circuit reads: a glint-store on this machine (its node name and data directory) whose ok
+  // copies downloads and cache fills read in place, verified block by block, instead of over
+  // loopback HTTP. Empty: off.
+  std::string local_store_node;
+  std::string local_store_dir;
 };
 
 // Counters of the data path (glint_api_*), shared by every transfer.
@@ -50,6 +55,8 @@ struct DataMetrics {
   prometheus::Counter& cleanup_deferred;                  // copies left for the reaper
   prometheus::Counter& commit_in_doubt;                   // activates whose outcome had to be re-read
   prometheus::Counter& races_lost;                        // replica marks refused: the row had changed
+  prometheus::Family<prometheus::Counter>& local_reads;   // {outcome="served"|"unreadable"|"corrupt"}
+  prometheus::Counter& local_bytes;                       // bytes read in place from the local store
 };
 
 class ImageData {
@@ -91,6 +98,15 @@ class ImageData {
   cache::Upstream upstream(const std::string& image_id, const ReadPlan& plan, log::Logger log);
   peer::FailoverHooks download_hooks(const std::string& image_id, std::map<std::string, db::ReplicaRow> rows,
                                      log::Logger log);
+  // A copy that refused its bytes (corrupt or missing): counted, announced and marked on the row
+  // as read when the download began (a copy re-made since is not blamed).
+  void blame(const std::string& image_id, const std::string& node, peer::ReadOutcome outcome,
+             const std::map<std::string, db::ReplicaRow>& rows, const log::Logger& log);
+  // Bytes [first, last] of the local store's copy, read in place (nullptr when it cannot be: no
+  // such file, other bytes than `row`); a corrupt block blames the copy and `nodes` serve the rest.
+  std::unique_ptr<http::BodySource> open_local(const db::ReplicaRow& row, uint64_t first, uint64_t last,
+                                               cache::Upstream nodes, std::map<std::string, db::ReplicaRow> rows,
+                                               log::Logger log);
   // Removes copies of an image that keeps no data (best effort); ones that cannot be removed now
   // are recorded as excess for the reaper.
   void discard_copies(const std::string& image_id, const std::vector<Discard>& copies);

@@ -42,8 +42,14 @@ class CountingSink final : public BodySink {
 // fail_after, an error after that many ranges (the server must cut the stream).
 class FileSource final : public BodySource, public FileBody {
  public:
-  FileSource(int fd, size_t file_size, std::string tail, int fail_after)
-      : fd_(fd), size_(file_size), tail_(std::move(tail)), fail_after_(fail_after) {}
+  FileSource(int fd, size_t file_size, std::string tail, int fail_after, std::atomic<int>* ahead_asks = nullptr)
+      : fd_(fd), size_(file_size), tail_(std::move(tail)), fail_after_(fail_after), ahead_asks_(ahead_asks) {}
+  // With ahead_asks, the server may ask for the next range while the socket drains (it counts how
+  // often it asked: only when a sendfile found the socket full).
+  bool verify_ahead() const override {
+    if (ahead_asks_) ++*ahead_asks_;
+    return ahead_asks_ != nullptr;
+  }
   Expected<std::span<const std::byte>> next() override { return Error{Errc::io_error, "next() must not be used"}; }
   Expected<FileRange> next_range() override {
     if (fail_after_ >= 0 && ranges_++ >= fail_after_) return Error{Errc::corrupt, "block 1 is corrupt"};
@@ -66,6 +72,7 @@ class FileSource final : public BodySource, public FileBody {
   std::string tail_;
   int fail_after_, ranges_ = 0;
   bool tail_done_ = false;
+  std::atomic<int>* ahead_asks_;
 };
 
 class ScriptedHandler final : public Handler {
@@ -73,9 +80,11 @@ class ScriptedHandler final : public Handler {
   Reply handle_request(const Request& req) override {
     ++calls;
     if (req.path == "/throw") throw std::runtime_error("handler bug");
-    if (req.path == "/file" || req.path == "/file-bad") {
+    if (req.path == "/file" || req.path == "/file-bad" || req.path == "/file-ahead" || req.path == "/file-ahead-bad") {
       Response r;
-      r.stream = std::make_unique<FileSource>(file_fd, file_size, "tail!", req.path == "/file" ? -1 : 2);
+      const bool bad = req.path.ends_with("-bad");
+      r.stream = std::make_unique<FileSource>(file_fd, file_size, "tail!", bad ? 2 : -1,
+                                              req.path.starts_with("/file-ahead") ? &ahead_asks : nullptr);
       r.content_length = file_size + 5;
       return Reply::of(std::move(r));
     }
@@ -87,6 +96,7 @@ class ScriptedHandler final : public Handler {
   size_t file_size = 0;
   std::atomic<int> finished{0};
   std::atomic<int> calls{0};
+  std::atomic<int> ahead_asks{0};
 };
 
 class ServerTest : public ::testing::Test {
@@ -104,6 +114,7 @@ class ServerTest : public ::testing::Test {
     thread_.join();
   }
   Client client() { return Client("127.0.0.1", server_->port(), std::chrono::seconds(10)); }
+  void file_body_round_trip(const std::string& path, size_t size);
 
   ScriptedHandler handler_;
   std::unique_ptr<Server> server_;
@@ -122,23 +133,32 @@ TEST_F(ServerTest, ServesPlainResponsesWithRequestIds) {
   EXPECT_EQ(kept->header("x-openstack-request-id"), "req-abcdef12");
 }
 
-TEST_F(ServerTest, FileBodiesGoOutBySendfileAndAnErrorCutsTheStream) {
-  char path[] = "/tmp/glint-sendfile-XXXXXX";
-  const int fd = ::mkstemp(path);
+// GET `path` of an unlinked file of `size` patterned bytes, then `path`-bad: the whole body
+// (file + tail) and, for the failing source, a cut stream.
+void ServerTest::file_body_round_trip(const std::string& path, size_t size) {
+  char name[] = "/tmp/glint-sendfile-XXXXXX";
+  const int fd = ::mkstemp(name);
   ASSERT_GE(fd, 0);
-  ::unlink(path);
-  std::string data(1'000'003, '\0');
+  ::unlink(name);
+  std::string data(size, '\0');
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 251);
   ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
   handler_.file_fd = fd;
   handler_.file_size = data.size();
-  auto r = client().request("GET", "/file");
+  auto r = client().request("GET", path);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 200);
   EXPECT_TRUE(r->body == data + "tail!") << "got " << r->body.size() << " bytes";
-  auto bad = client().request("GET", "/file-bad");
+  auto bad = client().request("GET", path + "-bad");
   EXPECT_TRUE(!bad.ok() || bad->body.size() < data.size()) << "a failed range must cut the stream";
   ::close(fd);
+}
+
+TEST_F(ServerTest, FileBodiesGoOutBySendfileAndAnErrorCutsTheStream) { file_body_round_trip("/file", 1'000'003); }
+
+TEST_F(ServerTest, RangesMadeReadyWhileTheSocketDrainsGoOutInOrderAndAnErrorStillCuts) {
+  file_body_round_trip("/file-ahead", 24'000'007);  // far more than a loopback socket buffer holds
+  EXPECT_GT(handler_.ahead_asks.load(), 0) << "the socket never filled: the path under test did not run";
 }
 
 TEST_F(ServerTest, StreamsBodiesIntoTheSink) {
