@@ -1,6 +1,9 @@
 // glint-store as a real process on loopback: the blob API, auth, and registration in PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include <pqxx/pqxx>
 
 #include "shared/core/uuid.hpp"
@@ -165,12 +168,21 @@ TEST_F(StoreProcessTest, AuthFailuresAre401AndChangeNothing) {
 TEST_F(StoreProcessTest, MetricsExposeTraffic) {
   const std::string id = random_uuid();
   ASSERT_EQ(node_->signed_request("PUT", StoreNode::blob_target(id), pattern(1000))->status, 201);
-  auto m = node_->client().request("GET", "/metrics");
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->status, 200);
-  for (const char* name : {"glint_store_received_bytes_total 1000", "glint_store_requests_total{code=\"201\",method=\"PUT\"} 1",
-                           "glint_store_fsync_seconds_count 1", "glint_store_free_bytes", "glint_store_corrupt_reads_total 0"})
-    EXPECT_NE(m->body.find(name), std::string::npos) << name << "\n" << m->body;
+  const std::vector<std::string> names = {"glint_store_received_bytes_total 1000",
+                                         "glint_store_requests_total{code=\"201\",method=\"PUT\"} 1",
+                                         "glint_store_fsync_seconds_count 1", "glint_store_free_bytes",
+                                         "glint_store_corrupt_reads_total 0"};
+  // A request is counted after its response went out (on_complete): the client may ask for the
+  // metrics before the server got there, so wait for them, with a deadline.
+  std::string body;
+  const bool all = wait_for([&] {
+    auto m = node_->client().request("GET", "/metrics");
+    if (!m.ok() || m->status != 200) return false;
+    body = m->body;
+    return std::all_of(names.begin(), names.end(), [&](const std::string& n) { return body.find(n) != std::string::npos; });
+  }, std::chrono::seconds(10));
+  for (const auto& name : names) EXPECT_NE(body.find(name), std::string::npos) << name << "\n" << body;
+  EXPECT_TRUE(all);
 }
 
 TEST(StoreRegistration, RegistersAndHeartbeatsInTheNodesTable) {
