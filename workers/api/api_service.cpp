@@ -39,6 +39,11 @@ int run_api(const config::Config& cfg) {
     std::fprintf(stderr, "%s\n", policy.error().message.c_str());
     return 1;
   }
+  if (cfg.get_string("api", "local_store_node").empty() != cfg.get_string("api", "local_store_dir").empty()) {
+    logger.error("config.invalid", {{"error", "[api] local_store_node and local_store_dir go together"}});
+    std::fprintf(stderr, "glint-api: [api] local_store_node and local_store_dir go together\n");
+    return 1;
+  }
   db::PoolOptions popts = db::pool_options(cfg);
   {
     // The catalog is the truth: without its schema the API cannot answer anything meaningful.
@@ -63,11 +68,6 @@ int run_api(const config::Config& cfg) {
   dopts.delayed_delete = cfg.get_bool("api", "delayed_delete");
   dopts.local_store_node = cfg.get_string("api", "local_store_node");
   dopts.local_store_dir = cfg.get_string("api", "local_store_dir");
-  if (dopts.local_store_node.empty() != dopts.local_store_dir.empty()) {
-    logger.error("config.invalid", {{"error", "[api] local_store_node and local_store_dir go together"}});
-    std::fprintf(stderr, "glint-api: [api] local_store_node and local_store_dir go together\n");
-    return 1;
-  }
   if (dopts.write_quorum > dopts.replicas) {
     logger.error("config.invalid", {{"error", "[cluster] write_quorum must not exceed replicas"}});
     return 1;

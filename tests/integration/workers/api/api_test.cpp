@@ -94,5 +94,21 @@ TEST(ApiStartup, UnreachableDatabaseExitsWithAClearError) {
   EXPECT_NE(read_file(api.log_path()).find("event=db.migrate_failed"), std::string::npos);
 }
 
+TEST(ApiStartup, ALocalStoreNodeWithoutItsDirectoryExitsBeforeTheDatabase) {
+  TempDir dir("glint-api-localstore");
+  ServiceProcess api("glint-api", "api", dir / "api");
+  IniMap ini;
+  // Unreachable on purpose: the configuration must be refused first, with its own message.
+  ini["database"]["connection"] = "postgresql://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/none";
+  ini["database"]["retry_budget"] = "300ms";
+  ini["auth"]["shared_secret"] = "api-test-secret";
+  ini["api"]["local_store_node"] = "node1";
+  EXPECT_FALSE(api.start(ini, std::chrono::seconds(20)));
+  EXPECT_EQ(api.stop(), 1 << 8);  // exit status 1
+  const std::string log = read_file(api.log_path());
+  EXPECT_NE(log.find("local_store_node and local_store_dir go together"), std::string::npos) << log;
+  EXPECT_EQ(log.find("event=db.migrate_failed"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace glint::testing
