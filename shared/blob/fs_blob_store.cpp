@@ -45,8 +45,8 @@ std::string FsBlobStore::shard_dir(const std::string& id) const { return shard_d
 
 Expected<std::unique_ptr<BlobReader>> open_foreign_blob(const std::string& data_dir, const std::string& id) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
-  const std::string data = shard_dir_in(data_dir + "/objects", id) + "/" + id;
-  auto reader = open_blob(data, data + ".meta");
+  const std::string data = data_path_in(data_dir + "/objects", id);
+  auto reader = open_blob(data, meta_path_of(data));
   if (!reader) return reader.error();
   return std::unique_ptr<BlobReader>(std::move(reader.value()));
 }

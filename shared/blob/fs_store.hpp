@@ -32,6 +32,14 @@ struct AlignedFree {
 };
 using AlignedBuffer = std::unique_ptr<std::byte, AlignedFree>;
 
+// objects/<aa>/<bb> of `id` under a data directory's objects/ (the one layout of every store), and
+// the paths of its data file and sidecar there.
+std::string shard_dir_in(const std::string& objects_dir, const std::string& id);
+inline std::string data_path_in(const std::string& objects_dir, const std::string& id) {
+  return shard_dir_in(objects_dir, id) + "/" + id;
+}
+inline std::string meta_path_of(const std::string& data_path) { return data_path + ".meta"; }
+
 // One node's data directory. Thread-safe: the only shared mutable state is the set of ids being
 // uploaded, guarded by mu_; everything else relies on atomic renames.
 class FsBlobStore final : public BlobStore {
@@ -57,8 +65,8 @@ class FsBlobStore final : public BlobStore {
   const FsOptions& options() const { return opts_; }
   const std::string& tmp_dir() const { return tmp_dir_; }
   std::string shard_dir(const std::string& id) const;
-  std::string data_path(const std::string& id) const { return shard_dir(id) + "/" + id; }
-  std::string meta_path(const std::string& id) const { return data_path(id) + ".meta"; }
+  std::string data_path(const std::string& id) const { return data_path_in(objects_dir_, id); }
+  std::string meta_path(const std::string& id) const { return meta_path_of(data_path(id)); }
   // Creates objects/<aa>/<bb> for `id` if missing (fsyncing parents of new directories).
   Status ensure_shard_dir(const std::string& id);
   // Ends the upload reservation taken by create().
@@ -170,8 +178,6 @@ class FsBlobReader final : public BlobReader {
   bool advised_ = false;  // posix_fadvise(SEQUENTIAL) given for fd_
 };
 
-// objects/<aa>/<bb> of `id` under a data directory's objects/ (the one layout of every store).
-std::string shard_dir_in(const std::string& objects_dir, const std::string& id);
 
 // A committed blob of a data directory that another process owns (a glint-store on this machine):
 // no lock is taken and nothing is written, so the owner's writes, replacements and quarantines go

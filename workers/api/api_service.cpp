@@ -39,7 +39,9 @@ int run_api(const config::Config& cfg) {
     std::fprintf(stderr, "%s\n", policy.error().message.c_str());
     return 1;
   }
-  if (cfg.get_string("api", "local_store_node").empty() != cfg.get_string("api", "local_store_dir").empty()) {
+  const std::string local_store_node = cfg.get_string("api", "local_store_node");
+  const std::string local_store_dir = cfg.get_string("api", "local_store_dir");
+  if (local_store_node.empty() != local_store_dir.empty()) {
     logger.error("config.invalid", {{"error", "[api] local_store_node and local_store_dir go together"}});
     std::fprintf(stderr, "glint-api: [api] local_store_node and local_store_dir go together\n");
     return 1;
@@ -66,8 +68,8 @@ int run_api(const config::Config& cfg) {
   dopts.image_size_cap = cfg.get_size("api", "image_size_cap");
   dopts.upload_buffer = static_cast<size_t>(cfg.get_size("api", "upload_buffer"));
   dopts.delayed_delete = cfg.get_bool("api", "delayed_delete");
-  dopts.local_store_node = cfg.get_string("api", "local_store_node");
-  dopts.local_store_dir = cfg.get_string("api", "local_store_dir");
+  dopts.local_store_node = local_store_node;
+  dopts.local_store_dir = local_store_dir;
   if (dopts.write_quorum > dopts.replicas) {
     logger.error("config.invalid", {{"error", "[cluster] write_quorum must not exceed replicas"}});
     return 1;

@@ -105,8 +105,8 @@ class ImageData {
   // Bytes [first, last] of the local store's copy, read in place (nullptr when it cannot be: no
   // such file, other bytes than `row`); a corrupt block blames the copy and `nodes` serve the rest.
   std::unique_ptr<http::BodySource> open_local(const db::ReplicaRow& row, uint64_t first, uint64_t last,
-                                               cache::Upstream nodes, std::map<std::string, db::ReplicaRow> rows,
-                                               log::Logger log);
+                                               cache::Upstream nodes, const std::map<std::string, db::ReplicaRow>& rows,
+                                               const log::Logger& log);
   // Removes copies of an image that keeps no data (best effort); ones that cannot be removed now
   // are recorded as excess for the reaper.
   void discard_copies(const std::string& image_id, const std::vector<Discard>& copies);

@@ -74,8 +74,8 @@ cache::Upstream ImageData::upstream(const std::string& image_id, const ReadPlan&
 }
 
 std::unique_ptr<http::BodySource> ImageData::open_local(const db::ReplicaRow& row, uint64_t first, uint64_t last,
-                                                        cache::Upstream nodes, std::map<std::string, db::ReplicaRow> rows,
-                                                        log::Logger log) {
+                                                        cache::Upstream nodes, const std::map<std::string, db::ReplicaRow>& rows,
+                                                        const log::Logger& log) {
   auto reader = blob::open_foreign_blob(opts_.local_store_dir, row.image_id);
   // Only the bytes the row vouches for: a copy replaced or re-made since is the node's to serve.
   if (!reader || !row.digest || hash::digest_hex((*reader)->info().digest) != *row.digest ||
@@ -87,7 +87,7 @@ std::unique_ptr<http::BodySource> ImageData::open_local(const db::ReplicaRow& ro
   }
   m_.local_reads.Add({{"outcome", "served"}}).Increment();
   cache::VerifiedHooks hooks;
-  hooks.on_corrupt = [this, row, rows = std::move(rows), log](uint64_t, const std::string& why) {
+  hooks.on_corrupt = [this, row, rows, log](uint64_t, const std::string& why) {
     m_.local_reads.Add({{"outcome", "corrupt"}}).Increment();
     log.warn("download.local_corrupt", {{"image", row.image_id}, {"node", row.node}, {"detail", why}});
     blame(row.image_id, row.node, peer::ReadOutcome::corrupt, rows, log);

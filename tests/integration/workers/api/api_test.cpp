@@ -82,30 +82,28 @@ TEST_F(ApiProcessTest, ImageRecordLifecycle) {
       << metrics->body.substr(0, 2000);
 }
 
-TEST(ApiStartup, UnreachableDatabaseExitsWithAClearError) {
-  TempDir dir("glint-api-nodb");
+// glint-api started against a closed database port with `extra` on top: it must exit 1; its log.
+std::string exits_one_without_database(const std::string& name, const IniMap& extra = {}) {
+  TempDir dir(name);
   ServiceProcess api("glint-api", "api", dir / "api");
-  IniMap ini;
+  IniMap ini = extra;
   ini["database"]["connection"] = "postgresql://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/none";
   ini["database"]["retry_budget"] = "300ms";
   ini["auth"]["shared_secret"] = "api-test-secret";
   EXPECT_FALSE(api.start(ini, std::chrono::seconds(20)));
   EXPECT_EQ(api.stop(), 1 << 8);  // exit status 1
-  EXPECT_NE(read_file(api.log_path()).find("event=db.migrate_failed"), std::string::npos);
+  return read_file(api.log_path());
+}
+
+TEST(ApiStartup, UnreachableDatabaseExitsWithAClearError) {
+  EXPECT_NE(exits_one_without_database("glint-api-nodb").find("event=db.migrate_failed"), std::string::npos);
 }
 
 TEST(ApiStartup, ALocalStoreNodeWithoutItsDirectoryExitsBeforeTheDatabase) {
-  TempDir dir("glint-api-localstore");
-  ServiceProcess api("glint-api", "api", dir / "api");
-  IniMap ini;
-  // Unreachable on purpose: the configuration must be refused first, with its own message.
-  ini["database"]["connection"] = "postgresql://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/none";
-  ini["database"]["retry_budget"] = "300ms";
-  ini["auth"]["shared_secret"] = "api-test-secret";
-  ini["api"]["local_store_node"] = "node1";
-  EXPECT_FALSE(api.start(ini, std::chrono::seconds(20)));
-  EXPECT_EQ(api.stop(), 1 << 8);  // exit status 1
-  const std::string log = read_file(api.log_path());
+  IniMap extra;
+  extra["api"]["local_store_node"] = "node1";
+  // The database is unreachable on purpose: the configuration must be refused first.
+  const std::string log = exits_one_without_database("glint-api-localstore", extra);
   EXPECT_NE(log.find("local_store_node and local_store_dir go together"), std::string::npos) << log;
   EXPECT_EQ(log.find("event=db.migrate_failed"), std::string::npos) << log;
 }

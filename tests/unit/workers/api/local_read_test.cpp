@@ -36,7 +36,7 @@ struct LocalStoreHolder {
     ASSERT_TRUE((*w)->commit().ok());
   }
   std::string file(const std::string& id) const {
-    return blob::shard_dir_in(dir + "/objects", id) + "/" + id;
+    return blob::data_path_in(dir + "/objects", id);
   }
   testing::TempDir tmp{"glint-localstore"};
   const std::string dir = tmp.path();
