@@ -72,6 +72,14 @@ class BlobReader {
   virtual uint64_t file_id() const = 0;
   // A buffered descriptor of the file (for sendfile of verified blocks); -1 when there is none.
   virtual int data_fd() const { return -1; }
+  // Verifies block `index` without handing its bytes out, for a sender that then sends them from
+  // data_fd() with sendfile: the block's length, or read_block's errors. A reader that maps the
+  // file (ReadMode::mapped) hashes its pages in place; others read into buf.
+  virtual Expected<size_t> verify_block(uint64_t index, std::vector<std::byte>& buf) {
+    auto block = read_block(index, buf);
+    if (!block) return block.error();
+    return block->size();
+  }
 };
 
 // Conditions an upload must meet before it becomes visible.
@@ -117,6 +125,17 @@ class BlobStore {
   virtual size_t cleanup_stale_temp(std::chrono::seconds older_than) = 0;
 };
 
+// How a store reads committed blobs.
+enum class ReadMode {
+  buffered,  // through the page cache into the caller's buffer
+  // O_DIRECT where the filesystem allows it: a blob read once (an audit, a back-fill) does not
+  // evict hot ones.
+  direct,
+  // buffered, and verify_block() hashes the file's pages where they lie (MappedFile): for files
+  // read again and again from the page cache and sent with sendfile (an API node's image cache).
+  mapped,
+};
+
 struct FsOptions {
   std::string data_dir;           // created if missing: objects/, tmp/, quarantine/ below it
   uint32_t block_size = 1 << 20;  // 1 MiB
@@ -125,9 +144,8 @@ struct FsOptions {
   // Uploads bypass the page cache (O_DIRECT through an aligned staging buffer) where the
   // filesystem supports it; otherwise, or when false, they are buffered writes.
   bool direct_io = true;
-  // Reads bypass the page cache too. Separate from writes: a blob read once (an audit, a
-  // back-fill) should not evict hot ones, while downloads gain from the cache when read again.
-  bool direct_reads = false;
+  // Separate from writes: downloads gain from the page cache when a blob is read again.
+  ReadMode reads = ReadMode::buffered;
   // Opened beside the glint-store that owns the directory (the auditor): no LOCK is taken and
   // nothing is written except quarantine moves; create() is refused and cleanup_temp() does nothing.
   bool shared = false;

@@ -18,8 +18,10 @@ constexpr size_t kAlign = 4096;  // O_DIRECT alignment of buffers, offsets and l
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
-FsBlobReader::FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd)
-    : path_(std::move(path)), fd_(std::move(fd)), sidecar_(std::move(sidecar)), direct_fd_(std::move(direct_fd)) {
+FsBlobReader::FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd,
+                           bool mapped)
+    : path_(std::move(path)), fd_(std::move(fd)), sidecar_(std::move(sidecar)), direct_fd_(std::move(direct_fd)),
+      mapped_(mapped) {
   direct_ = direct_fd_.valid();
   struct stat st {};
   if (::fstat(fd_.get(), &st) == 0) file_id_ = static_cast<uint64_t>(st.st_ino);
@@ -60,22 +62,53 @@ Expected<std::span<std::byte>> FsBlobReader::read_at(std::vector<std::byte>& buf
   return std::span<std::byte>(buf.data(), *n);
 }
 
-Expected<std::span<const std::byte>> FsBlobReader::read_block(uint64_t index, std::vector<std::byte>& buf) {
+Expected<std::pair<uint64_t, size_t>> FsBlobReader::extent(uint64_t index) const {
   const BlobInfo& info = sidecar_.info;
   if (index >= info.block_count) {
     return Error{Errc::invalid, "block " + std::to_string(index) + " out of range (" +
                                     std::to_string(info.block_count) + " blocks)"};
   }
   const uint64_t offset = index * info.block_size;
-  const size_t len = static_cast<size_t>(std::min<uint64_t>(info.block_size, info.size - offset));
+  return std::pair{offset, static_cast<size_t>(std::min<uint64_t>(info.block_size, info.size - offset))};
+}
+
+Error FsBlobReader::mismatch(uint64_t index) const {
+  return Error{Errc::corrupt, path_ + ": block " + std::to_string(index) + " checksum mismatch"};
+}
+
+Expected<std::span<const std::byte>> FsBlobReader::read_block(uint64_t index, std::vector<std::byte>& buf) {
+  auto at = extent(index);
+  if (!at) return at.error();
+  const auto [offset, len] = *at;
   auto got = read_at(buf, len, offset);
   if (!got) return got.error();
   const std::span<std::byte> dest = *got;
   if (dest.size() != len) return Error{Errc::corrupt, path_ + ": short read at block " + std::to_string(index)};
-  if (hash::block_xxh3(dest) != sidecar_.block_hashes[index]) {
-    return Error{Errc::corrupt, path_ + ": block " + std::to_string(index) + " checksum mismatch"};
-  }
+  if (hash::block_xxh3(dest) != sidecar_.block_hashes[index]) return mismatch(index);
   return std::span<const std::byte>(dest);
+}
+
+Expected<size_t> FsBlobReader::verify_block(uint64_t index, std::vector<std::byte>& buf) {
+  if (mapped_ && !map_) {
+    auto m = MappedFile::map(fd_.get(), sidecar_.info.size, path_);
+    if (m) map_.emplace(std::move(*m));
+    mapped_ = m.ok();  // e.g. a filesystem without mmap: read into buf instead
+  }
+  if (!mapped_) return BlobReader::verify_block(index, buf);
+  auto at = extent(index);
+  if (!at) return at.error();
+  const auto [offset, len] = *at;
+  auto h = map_->xxh3(offset, len);
+  map_->release(offset, len);  // sendfile sends from the page cache, not from this mapping
+  if (!h) {
+    // A page faulted: the file was cut shorter than its sidecar (corrupt), or the disk failed.
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) == 0 && static_cast<uint64_t>(st.st_size) < offset + len)
+      return Error{Errc::corrupt, path_ + ": short read at block " + std::to_string(index)};
+    return h.error();
+  }
+  if (*h != sidecar_.block_hashes[index]) return mismatch(index);
+  return len;
 }
 
 namespace {
@@ -93,7 +126,7 @@ uint64_t inode_at(const std::string& path) {
 // One attempt: data file, then its sidecar by name. nullopt when the file under the name changed
 // between the two (a verified replacement swapped it): the caller opens again.
 std::optional<Expected<std::unique_ptr<FsBlobReader>>> open_once(const std::string& data_path,
-                                                                 const std::string& meta_path, bool direct) {
+                                                                 const std::string& meta_path, ReadMode mode) {
   using Result = Expected<std::unique_ptr<FsBlobReader>>;
   fsutil::UniqueFd fd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
@@ -119,19 +152,20 @@ std::optional<Expected<std::unique_ptr<FsBlobReader>>> open_once(const std::stri
                                            std::to_string(sc->info.size)});
   }
   fsutil::UniqueFd direct_fd;
-  if (direct && sc->info.block_size % kAlign == 0) {
+  if (mode == ReadMode::direct && sc->info.block_size % kAlign == 0) {
     direct_fd = fsutil::UniqueFd(::open(data_path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
     if (direct_fd.valid() && inode_of(direct_fd.get()) != static_cast<uint64_t>(st.st_ino)) return std::nullopt;
   }
-  return Result(std::make_unique<FsBlobReader>(data_path, std::move(fd), std::move(sc.value()), std::move(direct_fd)));
+  return Result(std::make_unique<FsBlobReader>(data_path, std::move(fd), std::move(sc.value()), std::move(direct_fd),
+                                                    mode == ReadMode::mapped));
 }
 
 }  // namespace
 
 Expected<std::unique_ptr<FsBlobReader>> open_blob(const std::string& data_path, const std::string& meta_path,
-                                                  bool direct) {
+                                                  ReadMode mode) {
   for (int attempt = 0; attempt < 8; ++attempt)
-    if (auto r = open_once(data_path, meta_path, direct)) return std::move(*r);
+    if (auto r = open_once(data_path, meta_path, mode)) return std::move(*r);
   return Error{Errc::io_error, data_path + ": replaced again and again while opening"};
 }
 

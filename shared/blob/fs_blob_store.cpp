@@ -150,7 +150,7 @@ Expected<std::unique_ptr<BlobWriter>> FsBlobStore::create(const std::string& id,
 
 Expected<std::unique_ptr<BlobReader>> FsBlobStore::open(const std::string& id) {
   if (!is_canonical_uuid(id)) return invalid_id_error(id);
-  auto reader = open_blob(data_path(id), meta_path(id), opts_.direct_reads);
+  auto reader = open_blob(data_path(id), meta_path(id), opts_.reads);
   if (!reader) return reader.error();
   return std::unique_ptr<BlobReader>(std::move(reader.value()));
 }
@@ -182,7 +182,7 @@ Status FsBlobStore::remove(const std::string& id, const std::optional<hash::Dige
 }
 
 Expected<hash::Digest128> FsBlobStore::digest_locked(const std::string& id) {
-  auto reader = open_blob(data_path(id), meta_path(id), false);
+  auto reader = open_blob(data_path(id), meta_path(id));
   if (!reader) return reader.error();
   return (*reader)->info().digest;
 }

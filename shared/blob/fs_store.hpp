@@ -23,6 +23,7 @@
 #include "shared/blob/fs_util.hpp"
 #include "shared/blob/sidecar.hpp"
 #include "shared/hash/hash.hpp"
+#include "shared/blob/mapped_file.hpp"
 
 namespace glint::blob {
 
@@ -157,10 +158,13 @@ class FsBlobWriter final : public BlobWriter {
 // A verified reader over one committed blob. Single-threaded.
 class FsBlobReader final : public BlobReader {
  public:
-  // direct_fd: the same file opened with O_DIRECT (invalid: buffered reads only).
-  FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd = {});
+  // direct_fd: the same file opened with O_DIRECT (invalid: buffered reads only). mapped:
+  // verify_block() hashes the file's pages in place (the file is mapped at its first call).
+  FsBlobReader(std::string path, fsutil::UniqueFd fd, Sidecar sidecar, fsutil::UniqueFd direct_fd = {},
+               bool mapped = false);
   const BlobInfo& info() const override { return sidecar_.info; }
   Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override;
+  Expected<size_t> verify_block(uint64_t index, std::vector<std::byte>& buf) override;
   uint64_t file_id() const override { return file_id_; }
   int data_fd() const override { return fd_.get(); }
 
@@ -168,14 +172,19 @@ class FsBlobReader final : public BlobReader {
   // Reads len bytes at offset into buf (grown as needed); the bytes may start at an aligned
   // address inside buf. Shorter than len only at the end of the file.
   Expected<std::span<std::byte>> read_at(std::vector<std::byte>& buf, size_t len, uint64_t offset);
+  // Where block `index` lies: {offset, length}, or invalid when past the last block.
+  Expected<std::pair<uint64_t, size_t>> extent(uint64_t index) const;
+  Error mismatch(uint64_t index) const;
 
   std::string path_;
   fsutil::UniqueFd fd_;
   uint64_t file_id_ = 0;  // inode of fd_
   Sidecar sidecar_;
   fsutil::UniqueFd direct_fd_;
-  bool direct_ = false;  // reading through direct_fd_
+  bool direct_ = false;   // reading through direct_fd_
   bool advised_ = false;  // posix_fadvise(SEQUENTIAL) given for fd_
+  bool mapped_ = false;   // verify_block through map_ (false again if mmap fails)
+  std::optional<MappedFile> map_;
 };
 
 
@@ -189,8 +198,8 @@ Expected<std::unique_ptr<BlobReader>> open_foreign_blob(const std::string& data_
 Error invalid_id_error(const std::string& id);
 
 // Opens data + sidecar of a committed blob and checks they agree (not_found / corrupt / io_error).
-// direct: read through O_DIRECT where the filesystem allows it (page cache bypassed).
+// mode: how its blocks are read (ReadMode; direct only where the filesystem allows O_DIRECT).
 Expected<std::unique_ptr<FsBlobReader>> open_blob(const std::string& data_path, const std::string& meta_path,
-                                                  bool direct = false);
+                                                  ReadMode mode = ReadMode::buffered);
 
 }  // namespace glint::blob

@@ -34,7 +34,8 @@ Expected<std::unique_ptr<ImageCache>> ImageCache::open(CacheOptions opts, db::Ca
   fo.fsync = opts.fsync;
   // Followers read the temp file while it grows: writes must land in the page cache.
   fo.direct_io = false;
-  fo.direct_reads = false;
+  // Entries are read again and again from the page cache: verified in place, sent with sendfile.
+  fo.reads = blob::ReadMode::mapped;
   fo.multi_process = true;  // glint-api and glint-prefetcher both fill it
   auto store = blob::open_fs_store(fo);
   if (!store) return Error{store.code(), "cache: " + store.error().message};
@@ -67,10 +68,10 @@ std::unique_ptr<http::BodySource> ImageCache::serve(const CacheKey& key, uint64_
   if (Status s = repo_.record_hit(opts_.node, key.image_id); !s)
     log_.debug("cache.hit_not_recorded", {{"image", key.image_id}, {"error", s.message()}});
   // A corrupt block takes the file out of the cache; the rest of the range comes from the nodes.
-  VerifiedHooks hooks;
+  blob::VerifiedHooks hooks;
   hooks.on_corrupt = [this, id = key.image_id](uint64_t file_id, const std::string& why) { drop_invalid(id, file_id, why); };
   hooks.on_bytes = [this](uint64_t n) { m_.bytes_served.Increment(static_cast<double>(n)); };
-  return std::make_unique<VerifiedSource>(std::move(*reader), first, last, std::move(upstream), std::move(hooks));
+  return std::make_unique<blob::VerifiedSource>(std::move(*reader), first, last, std::move(upstream), std::move(hooks));
 }
 
 void ImageCache::drop_invalid(const std::string& image_id, uint64_t file_id, const std::string& why) {

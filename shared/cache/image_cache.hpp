@@ -17,13 +17,16 @@
 #include <vector>
 
 #include "shared/blob/blob_store.hpp"
-#include "shared/cache/verified_source.hpp"
+#include "shared/blob/verified_source.hpp"
 #include "shared/db/cache_repository.hpp"
 #include "shared/http/message.hpp"
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
 
 namespace glint::cache {
+
+// Bytes of an image from the storage nodes, for a miss or after a corrupt block of an entry.
+using Upstream = blob::RangeFallback;
 
 struct CacheOptions {
   std::string dir;                              // the blob store's directory

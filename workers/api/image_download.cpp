@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "shared/blob/fs_store.hpp"
+#include "shared/blob/verified_source.hpp"
 #include "shared/hash/hash.hpp"
 #include "shared/http/range.hpp"
 #include "shared/peer/failover_source.hpp"
@@ -86,7 +87,7 @@ std::unique_ptr<http::BodySource> ImageData::open_local(const db::ReplicaRow& ro
     return nullptr;
   }
   m_.local_reads.Add({{"outcome", "served"}}).Increment();
-  cache::VerifiedHooks hooks;
+  blob::VerifiedHooks hooks;
   hooks.on_corrupt = [this, row, rows, log](uint64_t, const std::string& why) {
     m_.local_reads.Add({{"outcome", "corrupt"}}).Increment();
     log.warn("download.local_corrupt", {{"image", row.image_id}, {"node", row.node}, {"detail", why}});
@@ -97,7 +98,7 @@ std::unique_ptr<http::BodySource> ImageData::open_local(const db::ReplicaRow& ro
     m_.download_bytes.Increment(static_cast<double>(n));
   };
   // Read ahead: unlike a cache entry, a store's copy is often not in the page cache.
-  return std::make_unique<cache::VerifiedSource>(std::move(*reader), first, last, std::move(nodes), std::move(hooks),
+  return std::make_unique<blob::VerifiedSource>(std::move(*reader), first, last, std::move(nodes), std::move(hooks),
                                                  /*read_ahead=*/true);
 }
 

@@ -18,48 +18,6 @@ http::Response error_response(const Error& e) {
   }
 }
 
-RangeSource::RangeSource(std::unique_ptr<blob::BlobReader> reader, BufferPool* buffers, std::string image_id, uint64_t first,
-                         uint64_t last, CorruptHandler on_corrupt)
-    : reader_(std::move(reader)),
-      image_id_(std::move(image_id)),
-      pos_(first),
-      end_(last + 1),
-      sent_(first),
-      on_corrupt_(std::move(on_corrupt)),
-      ahead_(std::make_unique<blob::ReadAhead>([this](std::vector<std::byte>& buf) { return fill(buf); }, buffers)) {}
-
-Expected<std::span<const std::byte>> RangeSource::next() {
-  auto piece = ahead_->next();
-  if (piece) sent_ += piece->size();
-  return piece;
-}
-
-Expected<http::FileRange> RangeSource::next_range() {
-  const uint64_t at = sent_;
-  auto piece = next();
-  if (!piece) return piece.error();
-  // Verified in the read-ahead buffer; the same bytes of the (immutable) file go out from the
-  // page cache the read just filled.
-  const int fd = reader_->data_fd();
-  if (fd < 0) return http::FileRange{-1, 0, piece->size(), *piece};
-  return http::FileRange{fd, at, piece->size(), {}};
-}
-
-Expected<std::span<const std::byte>> RangeSource::fill(std::vector<std::byte>& buf) {
-  if (pos_ >= end_) return std::span<const std::byte>();
-  const uint64_t bs = reader_->info().block_size;
-  const uint64_t index = pos_ / bs;
-  auto block = reader_->read_block(index, buf);
-  if (!block) {
-    if (block.code() == Errc::corrupt && on_corrupt_) on_corrupt_(image_id_, block.error().message, reader_->file_id());
-    return block.error();
-  }
-  const uint64_t offset = pos_ - index * bs;
-  const uint64_t n = std::min<uint64_t>(block->size() - offset, end_ - pos_);
-  pos_ += n;
-  return block->subspan(offset, n);
-}
-
 PutSink::PutSink(std::unique_ptr<blob::BlobWriter> writer, BufferPool* buffers, std::string image_id,
                  StoreMetrics& metrics)
     : writer_(std::move(writer)),

@@ -1,5 +1,6 @@
 #include "workers/store/store_handler.hpp"
 
+#include "shared/blob/verified_source.hpp"
 #include "shared/http/auth.hpp"
 #include "shared/http/range.hpp"
 #include "workers/store/blob_streams.hpp"
@@ -137,8 +138,12 @@ http::Response StoreHandler::get(const http::Request& req, const std::string& id
   const uint64_t length = info.size == 0 ? 0 : last - first + 1;
   resp.content_length = length;
   if (head || length == 0) return resp;
-  resp.stream = std::make_unique<RangeSource>(std::move(reader.value()), &buffers_, id, first, last,
-                                              [this](const std::string& i, const std::string& why, uint64_t file) { report_corrupt(i, why, file); });
+  // Every block verified before it leaves, read ahead on a helper thread (the blob may be on disk
+  // only); no fallback here: a corrupt block quarantines the copy and cuts the body.
+  blob::VerifiedHooks hooks;
+  hooks.on_corrupt = [this, id](uint64_t file, const std::string& why) { report_corrupt(id, why, file); };
+  resp.stream = std::make_unique<blob::VerifiedSource>(std::move(reader.value()), first, last, blob::RangeFallback{},
+                                                       std::move(hooks), true, &buffers_);
   return resp;
 }
 

@@ -186,7 +186,7 @@ TEST_F(BlobStoreTest, BufferedAndDirectReadsServeAndVerifyTheSameBytes) {
   for (bool direct : {false, true}) {
     if (direct && !direct_works) GTEST_SKIP() << "no O_DIRECT on " << data_dir() << ": direct reads not tested";
     FsOptions o = options();
-    o.direct_reads = direct;
+    o.reads = direct ? ReadMode::direct : ReadMode::buffered;
     store_.reset();
     auto s = open_fs_store(o);
     ASSERT_TRUE(s.ok()) << s.error().message;

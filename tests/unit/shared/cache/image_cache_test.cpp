@@ -3,6 +3,7 @@
 #include "shared/cache/image_cache.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -107,6 +108,27 @@ class ImageCacheTest : public ::testing::Test {
       if (!c) return c.error();
       if (c->empty()) return out;
       out.append(reinterpret_cast<const char*>(c->data()), c->size());
+    }
+  }
+  // Drains a hit as a plain-TCP server does (FileBody: sendfile of file ranges, else bytes);
+  // file_ranges counts the ranges sent from the file.
+  static Expected<std::string> drain_ranges(http::BodySource& src, int& file_ranges) {
+    auto* body = dynamic_cast<http::FileBody*>(&src);
+    if (body == nullptr) return Error{Errc::invalid, "not a FileBody"};
+    std::string out;
+    for (;;) {
+      auto r = body->next_range();
+      if (!r) return r.error();
+      if (r->end()) return out;
+      if (r->fd < 0) {
+        out.append(reinterpret_cast<const char*>(r->bytes.data()), r->bytes.size());
+        continue;
+      }
+      ++file_ranges;
+      std::string piece(r->length, '\0');
+      if (::pread(r->fd, piece.data(), piece.size(), static_cast<off_t>(r->offset)) != static_cast<ssize_t>(piece.size()))
+        return Error{Errc::io_error, "short pread"};
+      out += piece;
     }
   }
   bool cached_soon() {
@@ -216,6 +238,34 @@ TEST_F(ImageCacheTest, AFlippedByteIsNeverServedTheRestComesFromTheNodes) {
   // Re-fetched on the next miss.
   ASSERT_TRUE(cache_->fill(key_, upstream(image_)).ok());
   EXPECT_EQ(cache_->cached_ids().size(), 1u);
+}
+
+// The sendfile path: blocks verified where they lie in the page cache (ReadMode::mapped), never a
+// range of a block that does not match its hash.
+TEST_F(ImageCacheTest, RangesSentFromTheFileAreVerifiedInPlaceAndAFlippedByteIsNeverSent) {
+  ASSERT_TRUE(cache_->fill(key_, upstream(image_)).ok());
+  int from_file = 0;
+  auto hit = cache_->serve(key_, 3, key_.size - 1, upstream(image_));
+  ASSERT_NE(hit, nullptr);
+  auto got = drain_ranges(*hit, from_file);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, image_.substr(3));
+  EXPECT_GE(from_file, 3);
+  {
+    std::fstream f(entry_file(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2 * kBlock + 10);
+    f.put(static_cast<char>(image_[2 * kBlock + 10] ^ 0x01));
+  }
+  from_file = 0;
+  hit = cache_->serve(key_, 0, key_.size - 1, upstream(image_));
+  ASSERT_NE(hit, nullptr);
+  got = drain_ranges(*hit, from_file);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, image_);   // block 2 onwards from the nodes
+  EXPECT_EQ(from_file, 2);   // blocks 0 and 1 only
+  ASSERT_EQ(firsts_.size(), 2u);
+  EXPECT_EQ(firsts_[1], 2u * kBlock);
+  EXPECT_TRUE(cache_->cached_ids().empty());
 }
 
 TEST_F(ImageCacheTest, BytesThatAreNotTheReplicasAreNeverPublished) {
