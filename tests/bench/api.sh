@@ -42,7 +42,7 @@
 #
 # Knobs: BENCH_DIR (default build/bench-api), BENCH_MIB (1024), BENCH_RUNS (3, upload/download and
 #   list runs per server), BENCH_CREATES (500), BENCH_LIST_IMAGES (10000), BENCH_WRK_DURATION (10s),
-#   BENCH_COLD_RUNS (5), BENCH_BIG_MIB (4096; 0 skips the big upload, skipped too when the disk lacks room),
+#   BENCH_COLD_RUNS (7), BENCH_BIG_MIB (4096; 0 skips the big upload, skipped too when the disk lacks room),
 #   BENCH_FSYNC (true), BENCH_DIRECT_IO (true: stores bypass the page cache), BENCH_SKIP_GLANCE=1, GLANCE_SCRIPTS (dir of start-glance.sh and
 #   stop-glance.sh, default /work/shared/reference), GLANCE_WORKERS (passed on; unset = Glance's
 #   default, one worker per CPU).
@@ -490,7 +490,7 @@ done
 #        glint's wall time against that many single cold downloads by Glance, the bytes the stores
 #        sent over the image size, and glint-api's peak RSS.
 storm_mib=${BENCH_STORM_MIB:-256}
-cold_runs=${BENCH_COLD_RUNS:-5}
+cold_runs=${BENCH_COLD_RUNS:-7}
 storm_clients=${BENCH_STORM_CLIENTS:-50}
 stores_sent() {  # bytes sent by the three stores so far
   local t=0 n v
