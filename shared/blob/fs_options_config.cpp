@@ -10,7 +10,7 @@ FsOptions fs_options(const config::Config& cfg, bool shared) {
   fs.fsync = cfg.get_bool("store", "fsync");
   fs.direct_io = cfg.get_bool("store", "direct_io");
   // Beside the store (auditor, updater) every blob is read once: never through the page cache.
-  fs.reads = shared || cfg.get_bool("store", "direct_reads") ? ReadMode::direct : ReadMode::buffered;
+  fs.reads = (shared || cfg.get_bool("store", "direct_reads")) ? ReadMode::direct : ReadMode::buffered;
   fs.shared = shared;
   return fs;
 }

@@ -21,9 +21,9 @@
 
 #include "shared/blob/blob_store.hpp"
 #include "shared/blob/fs_util.hpp"
+#include "shared/blob/mapped_file.hpp"
 #include "shared/blob/sidecar.hpp"
 #include "shared/hash/hash.hpp"
-#include "shared/blob/mapped_file.hpp"
 
 namespace glint::blob {
 

@@ -7,6 +7,7 @@
 #include <csetjmp>
 #include <csignal>
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -42,12 +43,14 @@ void on_sigbus(int sig, siginfo_t* info, void* ctx) {
     previous_bus.sa_handler(sig);
     return;
   }
+  if (info->si_code <= 0 && previous_bus.sa_handler == SIG_IGN) return;  // an ignored kill -BUS stays ignored
   std::signal(SIGBUS, SIG_DFL);
   if (info->si_code <= 0) std::raise(SIGBUS);  // sent by kill(): deliver it again, now with the default
   // A fault: returning runs the faulting instruction again, which now ends the process as before.
 }
 
 // The handler is process-wide by nature (signal dispositions are); installed at the first mapping.
+// A handler installed later for SIGBUS would replace it: nothing in glint does.
 void install_handler_once() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -97,7 +100,11 @@ Expected<uint64_t> MappedFile::xxh3(uint64_t offset, size_t len) const {
                                      std::to_string(len)};
   }
   tl_guard = &guard;
+  // The fences keep the compiler from moving the page reads outside the guarded window (only
+  // the signal handler reads tl_guard, so without them the stores could be dropped or sunk).
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   const uint64_t h = hash::block_xxh3(hash::Bytes(guard.lo, len));
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   tl_guard = nullptr;
   return h;
 }

@@ -3,12 +3,13 @@
 // those same pages (a hot cache download reads each byte once in user space instead of twice;
 // ~25% faster here). Touching a page that cannot be read (a disk error, a file cut short by
 // someone else) raises SIGBUS: xxh3() catches it on the calling thread and returns io_error, so a
-// bad disk costs one download, never the process. Single-threaded (one reader).
+// bad disk costs one download, never the process. One reader's; xxh3() guards only the calling
+// thread's reads, so concurrent calls from several threads are safe too.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <string>
+#include <utility>
 
 #include "shared/core/result.hpp"
 

@@ -68,8 +68,10 @@ Expected<VerifiedSource::Piece> VerifiedSource::verified(bool in_place) {
     piece = fill(buf_, in_place);
   }
   if (!piece) {
-    if (piece.code() != Errc::corrupt) return piece.error();
-    if (hooks_.on_corrupt) hooks_.on_corrupt(reader_->file_id(), piece.error().message);
+    // Bytes that disagree with their hash are reported; a block the disk cannot deliver (EIO, a
+    // page that faults) is not evidence against the copy, but the fallback serves it all the same.
+    if (piece.code() != Errc::corrupt && piece.code() != Errc::io_error) return piece.error();
+    if (piece.code() == Errc::corrupt && hooks_.on_corrupt) hooks_.on_corrupt(reader_->file_id(), piece.error().message);
     if (!fallback_) return piece.error();
     auto up = fallback_(sent_, end_ - 1);  // from the first byte not handed out
     if (!up) return up.error();

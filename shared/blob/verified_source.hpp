@@ -1,10 +1,11 @@
 // A verified body over a committed blob file (a storage node's GET, a cache entry, a local store's
-// copy read in place by an API node): each block is checked against its sidecar hash before any of its bytes are handed out,
-// and a plain-TCP server sends them with sendfile from the same descriptor (FileBody), verified in
-// place where the reader maps the file (BlobReader::verify_block). The file is immutable (a new
-// copy is a new file), so the pages verified are the pages sent. A corrupt block
-// is reported once and the rest of the range comes from a fallback at that offset, when there is
-// one: the client still gets the right bytes. Single-threaded (one response).
+// copy read in place by an API node): each block is checked against its sidecar hash before any
+// of its bytes are handed out, and a plain-TCP server sends them with sendfile from the same
+// descriptor (FileBody), verified in place where the reader maps the file
+// (BlobReader::verify_block). The file is immutable (a new copy is a new file), so the pages
+// verified are the pages sent. A corrupt block is reported once, and the rest of the range comes
+// from the fallback at that offset when there is one (also after a block that cannot be read): the
+// client still gets the right bytes. Single-threaded (one response).
 #pragma once
 #include <cstdint>
 #include <functional>

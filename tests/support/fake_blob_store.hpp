@@ -1,6 +1,7 @@
 // In-memory blob store with glint-store's contract (blob_store.hpp: immutable blobs, write
 // conditions, verified block reads, quarantine that never deletes) and fault switches: flip a
-// byte of the data (its sidecar keeps the old checksums), lose the file. Thread-safe (one mutex).
+// byte of the data (its sidecar keeps the old checksums), make a block unreadable (EIO), lose the
+// file. Thread-safe (one mutex).
 #pragma once
 #include <functional>
 #include <map>
@@ -26,6 +27,7 @@ class FakeBlobStore final : public blob::BlobStore {
     blob::BlobInfo info;
     std::vector<uint64_t> blocks;
     uint64_t file_id = 0;  // a new one for every committed copy (an inode)
+    std::set<uint64_t> unreadable;  // blocks whose reads fail with io_error (a bad sector)
   };
 
   Expected<std::unique_ptr<blob::BlobWriter>> create(const std::string& id, std::optional<uint64_t> expected_size,
@@ -85,6 +87,13 @@ class FakeBlobStore final : public blob::BlobStore {
     auto it = blobs_.find(id);
     if (it == blobs_.end() || it->second.data.empty()) return false;
     it->second.data[pos % it->second.data.size()] ^= 0x5a;
+    return true;
+  }
+  bool make_unreadable(const std::string& id, uint64_t block) {
+    std::lock_guard lk(mu_);
+    auto it = blobs_.find(id);
+    if (it == blobs_.end()) return false;
+    it->second.unreadable.insert(block);
     return true;
   }
   bool lose(const std::string& id) {
@@ -157,6 +166,7 @@ class FakeBlobStore final : public blob::BlobStore {
     uint64_t file_id() const override { return b_.file_id; }
     Expected<std::span<const std::byte>> read_block(uint64_t index, std::vector<std::byte>& buf) override {
       if (index >= b_.blocks.size()) return Error{Errc::invalid, "no block " + std::to_string(index)};
+      if (b_.unreadable.count(index)) return Error{Errc::io_error, "block " + std::to_string(index) + ": EIO"};
       const size_t off = static_cast<size_t>(index * b_.info.block_size);
       const size_t n = std::min<size_t>(b_.info.block_size, b_.data.size() - off);
       buf.assign(reinterpret_cast<const std::byte*>(b_.data.data() + off),
