@@ -76,6 +76,10 @@ Error FsBlobReader::mismatch(uint64_t index) const {
   return Error{Errc::corrupt, path_ + ": block " + std::to_string(index) + " checksum mismatch"};
 }
 
+Error FsBlobReader::short_read(uint64_t index) const {
+  return Error{Errc::corrupt, path_ + ": short read at block " + std::to_string(index)};
+}
+
 Expected<std::span<const std::byte>> FsBlobReader::read_block(uint64_t index, std::vector<std::byte>& buf) {
   auto at = extent(index);
   if (!at) return at.error();
@@ -83,7 +87,7 @@ Expected<std::span<const std::byte>> FsBlobReader::read_block(uint64_t index, st
   auto got = read_at(buf, len, offset);
   if (!got) return got.error();
   const std::span<std::byte> dest = *got;
-  if (dest.size() != len) return Error{Errc::corrupt, path_ + ": short read at block " + std::to_string(index)};
+  if (dest.size() != len) return short_read(index);
   if (hash::block_xxh3(dest) != sidecar_.block_hashes[index]) return mismatch(index);
   return std::span<const std::byte>(dest);
 }
@@ -103,8 +107,7 @@ Expected<size_t> FsBlobReader::verify_block(uint64_t index, std::vector<std::byt
   if (!h) {
     // A page faulted: the file was cut shorter than its sidecar (corrupt), or the disk failed.
     struct stat st {};
-    if (::fstat(fd_.get(), &st) == 0 && static_cast<uint64_t>(st.st_size) < offset + len)
-      return Error{Errc::corrupt, path_ + ": short read at block " + std::to_string(index)};
+    if (::fstat(fd_.get(), &st) == 0 && static_cast<uint64_t>(st.st_size) < offset + len) return short_read(index);
     return h.error();
   }
   if (*h != sidecar_.block_hashes[index]) return mismatch(index);

@@ -174,7 +174,8 @@ class FsBlobReader final : public BlobReader {
   Expected<std::span<std::byte>> read_at(std::vector<std::byte>& buf, size_t len, uint64_t offset);
   // Where block `index` lies: {offset, length}, or invalid when past the last block.
   Expected<std::pair<uint64_t, size_t>> extent(uint64_t index) const;
-  Error mismatch(uint64_t index) const;
+  Error mismatch(uint64_t index) const;    // corrupt: the block's bytes disagree with the sidecar
+  Error short_read(uint64_t index) const;  // corrupt: the file is shorter than the sidecar says
 
   std::string path_;
   fsutil::UniqueFd fd_;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <csetjmp>
 #include <csignal>
+#include <pthread.h>
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -94,8 +95,14 @@ Expected<uint64_t> MappedFile::xxh3(uint64_t offset, size_t len) const {
   Guard guard;
   guard.lo = base_ + offset;
   guard.hi = guard.lo + len;
-  if (sigsetjmp(guard.jump, 1) != 0) {  // a page of the range faulted (SIGBUS)
+  // The signal mask is not saved (that would be a syscall per block on the hot path); after a
+  // fault the handler left SIGBUS blocked, so it is unblocked here, on the rare path.
+  if (sigsetjmp(guard.jump, 0) != 0) {  // a page of the range faulted (SIGBUS)
     tl_guard = nullptr;
+    sigset_t bus;
+    sigemptyset(&bus);
+    sigaddset(&bus, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &bus, nullptr);
     return Error{Errc::io_error, path_ + ": unreadable page in bytes " + std::to_string(offset) + "+" +
                                      std::to_string(len)};
   }

@@ -59,14 +59,15 @@ Expected<VerifiedSource::Piece> VerifiedSource::fill(std::vector<std::byte>& buf
   return Piece{n, in_place ? std::span<const std::byte>() : block.subspan(offset, n)};
 }
 
+Expected<VerifiedSource::Piece> VerifiedSource::take(bool in_place) {
+  if (!ahead_) return fill(buf_, in_place);
+  auto chunk = ahead_->next();
+  if (!chunk) return chunk.error();
+  return Piece{chunk->size(), *chunk};
+}
+
 Expected<VerifiedSource::Piece> VerifiedSource::verified(bool in_place) {
-  Expected<Piece> piece = Piece{};
-  if (ahead_) {
-    auto chunk = ahead_->next();
-    piece = chunk ? Expected<Piece>(Piece{chunk->size(), *chunk}) : Expected<Piece>(chunk.error());
-  } else {
-    piece = fill(buf_, in_place);
-  }
+  auto piece = take(in_place);
   if (!piece) {
     // Bytes that disagree with their hash are reported; a block the disk cannot deliver (EIO, a
     // page that faults) is not evidence against the copy, but the fallback serves it all the same.

@@ -41,7 +41,8 @@ class VerifiedSource final : public http::BodySource, public http::FileBody {
                  VerifiedHooks hooks, bool read_ahead = false, BufferPool* buffers = nullptr);
   Expected<std::span<const std::byte>> next() override;
   Expected<http::FileRange> next_range() override;
-  // Without read-ahead a block is verified in memory (and a fallback's bytes are byte ranges).
+  // Without read-ahead a block is verified in place or in memory, never waiting on another thread
+  // (and a fallback's bytes are byte ranges).
   bool verify_ahead() const override { return !ahead_ && !rest_; }
 
  private:
@@ -53,6 +54,8 @@ class VerifiedSource final : public http::BodySource, public http::FileBody {
   // The next verified piece (length 0 at the end); after a corrupt block, the fallback's first
   // chunk. in_place: the caller sends the file's bytes itself (sendfile) and needs none.
   Expected<Piece> verified(bool in_place);
+  // The next piece as read: from the read-ahead thread, or filled here.
+  Expected<Piece> take(bool in_place);
   // Reads and verifies the block at pos_ into buf (or only verifies it, in_place): the part inside
   // the range (the helper thread's with read_ahead). Reports nothing: verified() does, on the
   // consumer's thread.

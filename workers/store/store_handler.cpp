@@ -143,7 +143,7 @@ http::Response StoreHandler::get(const http::Request& req, const std::string& id
   blob::VerifiedHooks hooks;
   hooks.on_corrupt = [this, id](uint64_t file, const std::string& why) { report_corrupt(id, why, file); };
   resp.stream = std::make_unique<blob::VerifiedSource>(std::move(reader.value()), first, last, blob::RangeFallback{},
-                                                       std::move(hooks), true, &buffers_);
+                                                       std::move(hooks), /*read_ahead=*/true, &buffers_);
   return resp;
 }
 
